@@ -1,0 +1,302 @@
+//! Capture reading: turns a capture file (pcap, pcapng, either one gzip- or
+//! zstd-compressed) into chunks of whole records that can be decoded in parallel.
+//!
+//! The container is detected from its magic number, never from the file name. A reader
+//! thread walks record headers only (cheap) and cuts the byte stream into chunks of about
+//! [`CHUNK_BYTES`]; decoding the packets inside a chunk is the expensive part and happens
+//! elsewhere, on as many threads as there are.
+
+pub mod compression;
+pub mod pcap;
+pub mod pcapng;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+pub use compression::Compression;
+use compression::CountingReader;
+pub use pcap::PcapFormat;
+
+use crate::error::{Error, Result};
+
+/// Target size of one chunk of records.
+pub const CHUNK_BYTES: usize = 4 << 20;
+
+/// One packet record as the capture stores it.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPacket<'a> {
+    /// Nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// LINKTYPE_ value of the interface the packet was captured on.
+    pub linktype: u32,
+    /// Original length on the wire.
+    pub wire_len: u32,
+    /// The captured bytes (at most snaplen).
+    pub data: &'a [u8],
+}
+
+/// Where a scan over whole records stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// Reached the byte limit, or a point where a new chunk must start.
+    Full,
+    /// The record at `end` needs the buffer to hold `need` bytes.
+    Incomplete { need: usize },
+    /// The record at `end` cannot be real.
+    Corrupt(String),
+}
+
+#[derive(Debug)]
+pub struct Scan {
+    pub end: usize,
+    pub packets: usize,
+    pub stop: Stop,
+}
+
+/// The container format of a capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    Pcap(PcapFormat),
+    PcapNg,
+}
+
+impl Container {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Container::Pcap(f) if f.record_header == 24 => "modified pcap",
+            Container::Pcap(f) if f.frac_to_ns == 1 => "pcap (ns)",
+            Container::Pcap(_) => "pcap",
+            Container::PcapNg => "pcapng",
+        }
+    }
+}
+
+/// How the records of a chunk are laid out.
+#[derive(Clone, Debug)]
+pub enum Layout {
+    Pcap(PcapFormat),
+    PcapNg(Arc<pcapng::Section>),
+}
+
+/// Whole records cut from a capture, decodable on their own.
+pub struct Chunk {
+    pub data: Vec<u8>,
+    /// Offset of `data[0]` in the (decompressed) capture stream.
+    pub offset: u64,
+    pub packets: usize,
+    pub layout: Layout,
+}
+
+impl Chunk {
+    /// Calls `f` for each packet record; `None` stands for a record that cannot be placed
+    /// in time (pcapng simple packet block, unknown interface). Returns malformed blocks.
+    pub fn for_each(&self, mut f: impl FnMut(Option<RawPacket<'_>>)) -> u64 {
+        match &self.layout {
+            Layout::Pcap(format) => {
+                format.for_each(&self.data, |p| f(Some(p)));
+                0
+            }
+            Layout::PcapNg(section) => pcapng::for_each(section, &self.data, f),
+        }
+    }
+}
+
+/// Damage that ended the reading of a capture early; the packets before it are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset of the damaged record (in the decompressed stream).
+    pub offset: u64,
+    pub what: String,
+}
+
+enum Scanner {
+    Pcap(PcapFormat),
+    PcapNg(pcapng::Scanner),
+}
+
+/// Reads a capture file chunk by chunk.
+pub struct CaptureReader {
+    path: PathBuf,
+    src: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    offset: u64,
+    eof: bool,
+    done: bool,
+    scanner: Scanner,
+    pub compression: Compression,
+    pub container: Container,
+    /// Set when a truncated or corrupt record ended the reading early.
+    pub damage: Option<Damage>,
+}
+
+impl CaptureReader {
+    /// Opens a capture, detecting compression and container from the first bytes.
+    /// `file_bytes` counts the bytes read from the file itself (for progress).
+    pub fn open(path: &Path, file_bytes: Arc<AtomicU64>) -> Result<CaptureReader> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map_err(|e| Error::io(path, e))?.len() == 0 {
+            return Err(Error::capture(path, "empty file (0 bytes), not a capture"));
+        }
+        let counted = CountingReader::new(file, file_bytes);
+        let (compression, src) =
+            compression::decompress(counted).map_err(|e| Error::io(path, e))?;
+        let mut reader = CaptureReader {
+            path: path.to_owned(),
+            src,
+            buf: Vec::new(),
+            offset: 0,
+            eof: false,
+            done: false,
+            scanner: Scanner::Pcap(PcapFormat {
+                big_endian: false,
+                frac_to_ns: 1000,
+                record_header: 16,
+                linktype: 1,
+                snaplen: 0,
+            }),
+            compression,
+            container: Container::PcapNg,
+            damage: None,
+        };
+        reader.fill(24)?;
+        let head = &reader.buf[..];
+        let within = if compression == Compression::None {
+            String::new()
+        } else {
+            format!(" inside the {} stream", compression.name())
+        };
+        if head.is_empty() {
+            return Err(Error::capture(
+                path,
+                format!("empty {} stream, not a capture", compression.name()),
+            ));
+        }
+        if let Some(format) = PcapFormat::from_header(head) {
+            let format = format.map_err(|m| {
+                Error::capture(path, format!("{m}{within} (byte offset {})", head.len()))
+            })?;
+            reader.buf.drain(..24);
+            reader.offset = 24;
+            reader.container = Container::Pcap(format);
+            reader.scanner = Scanner::Pcap(format);
+        } else if head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+            reader.scanner = Scanner::PcapNg(pcapng::Scanner::new());
+        } else {
+            let n = head.len().min(4);
+            let magic: String = head[..n].iter().map(|b| format!("{b:02x}")).collect();
+            return Err(Error::capture(
+                path,
+                format!("not a pcap or pcapng capture{within}: unknown magic number 0x{magic} at byte offset 0"),
+            ));
+        }
+        Ok(reader)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads until the buffer holds `want` bytes or the stream ends.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        while self.buf.len() < want && !self.eof {
+            let need = (want - self.buf.len()) as u64;
+            let n = (&mut self.src)
+                .take(need)
+                .read_to_end(&mut self.buf)
+                .map_err(|e| {
+                    Error::capture(
+                        &self.path,
+                        format!(
+                            "read error near byte offset {}: {e}",
+                            self.offset + self.buf.len() as u64
+                        ),
+                    )
+                })?;
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk of whole records, or `None` at the end of the capture (or at damage,
+    /// recorded in [`CaptureReader::damage`]).
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut want = CHUNK_BYTES;
+        loop {
+            self.fill(want)?;
+            let limit = self.buf.len().min(CHUNK_BYTES);
+            let scan = match &mut self.scanner {
+                Scanner::Pcap(f) => f.scan(&self.buf, limit),
+                Scanner::PcapNg(s) => s.scan(&self.buf, limit),
+            };
+            match scan.stop {
+                Stop::Full if scan.end == 0 => {
+                    // Nothing left at all.
+                    self.done = true;
+                    return Ok(None);
+                }
+                Stop::Full => return Ok(Some(self.emit(scan.end, scan.packets))),
+                Stop::Incomplete { need } => {
+                    if scan.end > 0 {
+                        return Ok(Some(self.emit(scan.end, scan.packets)));
+                    }
+                    if self.eof {
+                        self.done = true;
+                        if !self.buf.is_empty() {
+                            self.damage = Some(Damage {
+                                offset: self.offset,
+                                what: format!(
+                                    "truncated final record: {} bytes announced, {} present",
+                                    need,
+                                    self.buf.len()
+                                ),
+                            });
+                        }
+                        return Ok(None);
+                    }
+                    want = need;
+                }
+                Stop::Corrupt(what) => {
+                    let offset = self.offset + scan.end as u64;
+                    let left = self.buf.len() - scan.end;
+                    self.damage = Some(Damage {
+                        offset,
+                        what: format!("{what} ({left}+ bytes after it not read)"),
+                    });
+                    self.done = true;
+                    if scan.end > 0 {
+                        return Ok(Some(self.emit(scan.end, scan.packets)));
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, end: usize, packets: usize) -> Chunk {
+        let mut rest = Vec::with_capacity(CHUNK_BYTES.max(self.buf.len() - end));
+        rest.extend_from_slice(&self.buf[end..]);
+        let mut data = std::mem::replace(&mut self.buf, rest);
+        data.truncate(end);
+        let offset = self.offset;
+        self.offset += end as u64;
+        let layout = match &self.scanner {
+            Scanner::Pcap(f) => Layout::Pcap(*f),
+            Scanner::PcapNg(s) => Layout::PcapNg(s.section()),
+        };
+        Chunk {
+            data,
+            offset,
+            packets,
+            layout,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Streams the dataset to Parquet: one row group per decoded chunk, written as it comes,
+//! so memory stays bounded whatever the capture size.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::output::TempFile;
+
+/// A Parquet file being written under a temporary name.
+pub struct ParquetSink {
+    tmp: TempFile,
+    writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
+    rows: u64,
+}
+
+impl ParquetSink {
+    pub fn create(dest: &Path) -> Result<ParquetSink> {
+        let (tmp, file) = TempFile::create(dest)?;
+        let writer = ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::default())
+            .batched(&super::schema())
+            .map_err(|e| Error::polars(dest, e))?;
+        Ok(ParquetSink {
+            tmp,
+            writer,
+            rows: 0,
+        })
+    }
+
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        self.writer
+            .write_batch(df)
+            .map_err(|e| Error::polars(self.tmp.dest(), e))?;
+        self.rows += df.height() as u64;
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the footer and renames the file into place. Returns the rows written.
+    pub fn finish(self) -> Result<u64> {
+        self.writer
+            .finish()
+            .map_err(|e| Error::polars(self.tmp.dest(), e))?;
+        drop(self.writer);
+        self.tmp.commit()?;
+        Ok(self.rows)
+    }
+}

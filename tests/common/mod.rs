@@ -1,0 +1,85 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use polars::prelude::*;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+pub fn ntp() -> Command {
+    let mut c = Command::cargo_bin("ntp").expect("ntp binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+pub fn read_parquet(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetReader::new(file).finish().expect("parquet")
+}
+
+/// Per-second (packets, size, wire, captured) from a dataset, computed here directly from
+/// the columns (independent of ntp's own series code).
+pub fn per_second(df: &DataFrame) -> BTreeMap<i64, [u64; 4]> {
+    let ts = df
+        .column("Timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .to_physical_repr()
+        .into_owned();
+    let ts = ts.i64().unwrap();
+    let col = |name: &str| {
+        df.column(name)
+            .unwrap()
+            .as_materialized_series()
+            .u32()
+            .unwrap()
+            .clone()
+    };
+    let (size, wire, cap) = (
+        col("Size (bytes)"),
+        col("Wire Size (bytes)"),
+        col("Captured Size (bytes)"),
+    );
+    let mut out: BTreeMap<i64, [u64; 4]> = BTreeMap::new();
+    for i in 0..df.height() {
+        let sec = ts.get(i).unwrap().div_euclid(1_000_000_000);
+        let e = out.entry(sec).or_default();
+        e[0] += 1;
+        e[1] += size.get(i).unwrap() as u64;
+        e[2] += wire.get(i).unwrap() as u64;
+        e[3] += cap.get(i).unwrap() as u64;
+    }
+    out
+}
+
+/// The committed tshark reference for a fixture.
+pub fn tshark_reference(name: &str) -> BTreeMap<i64, [u64; 4]> {
+    let path = fixture(&format!("reference/{name}.tshark.csv"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<i64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            (v[0], [v[1] as u64, v[2] as u64, v[3] as u64, v[4] as u64])
+        })
+        .collect()
+}
+
+/// Files in `dir` (names), to check that nothing partial was left behind.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
