@@ -100,6 +100,7 @@ fn build_input(source: &Path, gib: f64) -> (PathBuf, u64) {
 /// Runs a command, returning wall time and its own peak RSS in bytes (wait4's rusage).
 fn measure(cmd: &mut Command) -> (Duration, u64) {
     let start = Instant::now();
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also reports its rusage
     let child = cmd.stdout(Stdio::null()).spawn().expect("spawn");
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

@@ -36,18 +36,39 @@ pub enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Fetch MAWI traffic-archive dumps listed in data-sources/ (not built yet).
-    Download,
+    /// Fetch MAWI traffic-archive dumps listed in markdown files (parallel, resumable).
+    #[command(after_help = "Examples:\n  \
+        ntp download                              (every dump URL in data-sources/*.md → data/)\n  \
+        ntp download data-sources/mawi-2007.md -j 2 --extract\n  \
+        ntp download --mawi 20070125 --mawi 200701011800\n  \
+        ntp download http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz\n\n\
+        A re-run skips complete files and resumes NAME.part files with HTTP Range requests.")]
+    Download(DownloadArgs),
     /// Parse captures into a per-packet Parquet table.
     #[command(after_help = "Examples:\n  \
         ntp preprocess tests/data/lan-broadcast-28min-ns.pcapng -o results/\n  \
         ntp preprocess 200701251400.dump.gz -o results/200701251400.parquet\n  \
         ntp preprocess part1.pcap part2.pcap -o whole.parquet   (one table, inputs in order)")]
     Preprocess(PreprocessArgs),
-    /// Bytes-per-second series, statistics and figures (not built yet).
-    Analyze,
+    /// Bytes-per-second series, statistics, decomposition, ACF/PACF: CSV/LaTeX tables and PNG figures.
+    #[command(after_help = "Examples:\n  \
+        ntp analyze results/lan-broadcast-28min-ns.parquet\n  \
+        ntp analyze results/day1/ --every 100ms --period 600 -o figures/\n  \
+        ntp analyze x.parquet --size captured --drop-empty   (the study's series)")]
+    Analyze(AnalyzeArgs),
     /// LSTM look-back sweep beside baselines (not built yet).
     Train,
+    /// Capture → dataset → analysis → report.md in one command; stages already up to date are skipped.
+    #[command(after_help = "Examples:\n  \
+        ntp pipeline                         (the bundled sample → results/)\n  \
+        ntp pipeline day1.pcap.gz day2.pcap.gz -o report/\n  \
+        ntp pipeline x.dump.gz --size captured --drop-empty   (the study's series)")]
+    Pipeline(PipelineArgs),
+    /// Print a shell completion script (e.g. `ntp completions bash > /etc/bash_completion.d/ntp`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -65,4 +86,150 @@ pub struct PreprocessArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SizeArg {
+    /// IP total length from the header (the traffic volume).
+    Ip,
+    /// Original frame length on the wire.
+    Wire,
+    /// Captured length, at most snaplen (what the study summed).
+    Captured,
+}
+
+/// How the series is built from the per-packet dataset (shared by analyze and train).
+#[derive(Args, Debug, Clone)]
+pub struct SeriesArgs {
+    /// Interval of the series (polars duration: 1s, 500ms, 1m, …), windows aligned to the epoch.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub every: String,
+
+    /// Which packet length is summed.
+    #[arg(long, value_enum, default_value_t = SizeArg::Ip)]
+    pub size: SizeArg,
+
+    /// Drop intervals with no packet instead of counting them as zero (the study did this,
+    /// which shifts every later position of the series).
+    #[arg(long)]
+    pub drop_empty: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Parquet files from `ntp preprocess` (parts of one capture, read in time order) or a
+    /// directory of them.
+    #[arg(required = true, value_name = "PARQUET")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output directory.
+    #[arg(short, long, default_value = "results", value_name = "DIR")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Options of the analysis stage (shared by analyze and pipeline).
+#[derive(Args, Debug, Clone)]
+pub struct AnalysisArgs {
+    /// Largest packet size shown in the size histogram.
+    #[arg(long, default_value_t = 100, value_name = "BYTES")]
+    pub max_size: u32,
+
+    /// Seasonal period in intervals (default: 3600 for ≥ 7200 points, 60 for ≥ 120, else none).
+    #[arg(long, value_name = "N")]
+    pub period: Option<usize>,
+
+    /// Lags of the ACF/PACF.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub lags: usize,
+
+    /// Burst threshold in standard deviations (and robust deviations).
+    #[arg(long, default_value_t = 3.0, value_name = "Z")]
+    pub z: f64,
+
+    /// Resolution of the PNG figures.
+    #[arg(long, default_value_t = 300, value_name = "DPI")]
+    pub dpi: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct PipelineArgs {
+    /// Captures to process (default: the bundled real sample,
+    /// tests/data/lan-broadcast-28min-ns.pcapng).
+    #[arg(value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+
+    /// Output directory: datasets, tables, figures and report.md.
+    #[arg(short, long, default_value = "results", value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Rerun every stage even when its outputs are newer than its inputs.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Shells `ntp completions` can write a script for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Args, Debug)]
+pub struct DownloadArgs {
+    /// Markdown files or directories of them (every `…/NNNN….dump.gz` / `.pcap.gz` URL in
+    /// them is fetched), or URLs. Default: data-sources/.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Directory the dumps land in.
+    #[arg(short, long, default_value = "data", value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Parallel transfers.
+    #[arg(short, long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+
+    /// Look for markdown files in subdirectories too.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Also gunzip each dump next to it (ntp preprocess reads .gz directly, so this is
+    /// only for other tools).
+    #[arg(long)]
+    pub extract: bool,
+
+    /// Retries on connection errors and 5xx answers (exponential backoff).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+
+    /// A MAWI trace by date: YYYYMMDD (the daily 14:00 JST trace) or YYYYMMDDHHMM.
+    #[arg(long, value_name = "DATE")]
+    pub mawi: Vec<String>,
+
+    /// MAWI sample point for --mawi.
+    #[arg(long, default_value = "F", value_name = "POINT")]
+    pub samplepoint: String,
+
+    /// Expected SHA-256 of the file (only with a single target).
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+
+    /// Print the targets and exit.
+    #[arg(long)]
+    pub list: bool,
 }

@@ -28,6 +28,9 @@ pub enum Error {
         source: polars::error::PolarsError,
     },
 
+    #[error("{path}: {message}")]
+    Report { path: PathBuf, message: String },
+
     #[error("{0}")]
     Invalid(String),
 

@@ -45,6 +45,34 @@ fn warning_line(color: bool, msg: &str) {
     }
 }
 
+fn series_options(a: &cli::SeriesArgs) -> ntp::series::SeriesOptions {
+    ntp::series::SeriesOptions {
+        every: a.every.clone(),
+        size: match a.size {
+            cli::SizeArg::Ip => ntp::series::SizeKind::Ip,
+            cli::SizeArg::Wire => ntp::series::SizeKind::Wire,
+            cli::SizeArg::Captured => ntp::series::SizeKind::Captured,
+        },
+        drop_empty: a.drop_empty,
+    }
+}
+
+fn analyze_options(
+    s: &cli::SeriesArgs,
+    a: &cli::AnalysisArgs,
+    out: &std::path::Path,
+) -> ntp::analyze::AnalyzeOptions {
+    ntp::analyze::AnalyzeOptions {
+        series: series_options(s),
+        out_dir: out.to_owned(),
+        max_size: a.max_size,
+        period: a.period,
+        lags: a.lags,
+        z: a.z,
+        dpi: a.dpi,
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -88,9 +116,184 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Download | Command::Analyze | Command::Train => {
+        Command::Analyze(args) => {
+            let opts = analyze_options(&args.series, &args.analysis, &args.output);
+            let spinner = progress.spinner("analyzing");
+            let result = ntp::analyze::run(&args.inputs, &opts);
+            spinner.finish_and_clear();
+            let (analysis, written) = result?;
+            for n in &analysis.notices {
+                if !cli.quiet {
+                    eprintln!("note: {n}");
+                }
+            }
+            if !cli.quiet {
+                println!(
+                    "{}",
+                    ntp::analyze::describe_markdown(&analysis.describe, "bytes per second")
+                );
+                eprintln!(
+                    "{}: {} intervals of {}, {} bursts; wrote {} files to {}",
+                    analysis.stem,
+                    analysis.series.len(),
+                    opts.series.every,
+                    analysis.bursts.len(),
+                    written.len(),
+                    opts.out_dir.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Download(args) => download(args, &progress, cli.quiet),
+        Command::Pipeline(args) => pipeline(args, &progress, cli.quiet, color),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let shell = match shell {
+                cli::Shell::Bash => clap_complete::Shell::Bash,
+                cli::Shell::Zsh => clap_complete::Shell::Zsh,
+                cli::Shell::Fish => clap_complete::Shell::Fish,
+                cli::Shell::Elvish => clap_complete::Shell::Elvish,
+                cli::Shell::Powershell => clap_complete::Shell::PowerShell,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "ntp", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train => {
             error_line(color, "this subcommand is not built yet");
             Ok(ExitCode::from(2))
         }
     }
+}
+
+fn download(args: cli::DownloadArgs, progress: &Progress, quiet: bool) -> Result<ExitCode> {
+    use ntp::download::{self, Target};
+    let mut targets: Vec<Target> = Vec::new();
+    let mut push = |t: Target| {
+        if !targets.iter().any(|x| x.url == t.url) {
+            targets.push(t);
+        }
+    };
+    let mut sources = args.sources.clone();
+    if sources.is_empty() && args.mawi.is_empty() {
+        sources.push("data-sources".into());
+    }
+    for s in &sources {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            push(Target::new(s)?);
+            continue;
+        }
+        let files = download::markdown_files(std::path::Path::new(s), args.recursive)?;
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| ntp::Error::io(&f, e))?;
+            download::parse_markdown(&text)
+                .into_iter()
+                .for_each(&mut push);
+        }
+    }
+    for m in &args.mawi {
+        push(Target::new(&download::mawi_url(m, &args.samplepoint)?)?);
+    }
+    if targets.is_empty() {
+        anyhow::bail!(
+            "no .dump.gz or .pcap.gz URL found in {}",
+            sources.join(", ")
+        );
+    }
+    if let Some(sum) = &args.sha256 {
+        if targets.len() != 1 {
+            anyhow::bail!("--sha256 needs exactly one target, found {}", targets.len());
+        }
+        targets[0].sha256 = Some(sum.to_ascii_lowercase());
+    }
+    if args.list {
+        for t in &targets {
+            println!(
+                "{}{}",
+                t.url,
+                t.sha256
+                    .as_ref()
+                    .map(|s| format!("  sha256:{s}"))
+                    .unwrap_or_default()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = download::DownloadOptions {
+        dir: args.output.clone(),
+        jobs: args.jobs,
+        retries: args.retries,
+        extract: args.extract,
+        ..Default::default()
+    };
+    let outcomes = download::download(&targets, &opts, progress)?;
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.failed()).collect();
+    for o in &failed {
+        if let download::Status::Failed(m) = &o.status {
+            eprintln!("error: {}: {m}", o.target.url);
+        }
+    }
+    if !quiet {
+        eprintln!("{}", download::summary_table(&outcomes));
+        eprintln!("files are in {}", opts.dir.display());
+    }
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn pipeline(
+    args: cli::PipelineArgs,
+    progress: &Progress,
+    quiet: bool,
+    color: bool,
+) -> Result<ExitCode> {
+    use ntp::pipeline::{self, StageRun};
+    let mut captures = args.captures.clone();
+    if captures.is_empty() {
+        let sample = pipeline::sample_path();
+        if !quiet {
+            eprintln!(
+                "no capture given: using the bundled sample {}",
+                sample.display()
+            );
+        }
+        captures.push(sample);
+    }
+    let opts = pipeline::PipelineOptions {
+        out_dir: args.output.clone(),
+        force: args.force,
+        analyze: analyze_options(&args.series, &args.analysis, &args.output),
+    };
+    let results = pipeline::run(&captures, &opts, progress)?;
+    for r in &results {
+        for rep in &r.reports {
+            if let Some(w) = ntp::preprocess::damage_warning(rep) {
+                warning_line(color, &w);
+            }
+        }
+        if !quiet {
+            let word = |s: &StageRun| {
+                if *s == StageRun::Ran {
+                    "done"
+                } else {
+                    "up to date"
+                }
+            };
+            eprintln!(
+                "{}: preprocess {}, analyze {}",
+                r.stem,
+                word(&r.preprocess),
+                word(&r.analyze)
+            );
+            for n in &r.notices {
+                eprintln!("note: {n}");
+            }
+        }
+    }
+    if !quiet {
+        eprintln!("report: {}", opts.out_dir.join("report.md").display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

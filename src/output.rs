@@ -1,6 +1,6 @@
 //! Atomic outputs: every file ntp writes goes to a hidden temporary name in the same
 //! directory and is renamed into place only when complete, so nothing that looks finished
-//! is ever partial (an interrupted run leaves at most a `.NAME.tmp-PID` behind, never NAME).
+//! is ever partial (an interrupted run leaves at most a `.tmp-PID.NAME` behind, never NAME).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -25,7 +25,8 @@ impl TempFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        // Keeps the extension last: image encoders pick the format from it.
+        let tmp = dest.with_file_name(format!(".tmp-{}.{name}", std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok((
             TempFile {
@@ -39,6 +40,11 @@ impl TempFile {
 
     pub fn dest(&self) -> &Path {
         &self.dest
+    }
+
+    /// Where the content is being written.
+    pub fn path(&self) -> &Path {
+        &self.tmp
     }
 
     /// Renames the temporary file to its destination.

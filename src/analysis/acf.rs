@@ -19,7 +19,14 @@ pub fn autocovariance(x: &[f64], nlags: usize) -> Vec<f64> {
     let mean = x.iter().sum::<f64>() / n as f64;
     let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
     (0..=nlags.min(n.saturating_sub(1)))
-        .map(|k| d[..n - k].iter().zip(&d[k..]).map(|(a, b)| a * b).sum::<f64>() / n as f64)
+        .map(|k| {
+            d[..n - k]
+                .iter()
+                .zip(&d[k..])
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                / n as f64
+        })
         .collect()
 }
 
@@ -40,7 +47,12 @@ pub fn acf(x: &[f64], nlags: usize) -> Vec<Lag> {
             }
         };
         let half = Z95 * var.sqrt();
-        out.push(Lag { lag: k, value: v, ci_low: v - half, ci_high: v + half });
+        out.push(Lag {
+            lag: k,
+            value: v,
+            ci_low: v - half,
+            ci_high: v + half,
+        });
     }
     out
 }
@@ -53,7 +65,12 @@ pub fn pacf(x: &[f64], nlags: usize) -> Vec<Lag> {
     let acov = autocovariance(x, nlags);
     let nlags = acov.len() - 1;
     let half = Z95 / n.sqrt();
-    let mut out = vec![Lag { lag: 0, value: 1.0, ci_low: 1.0, ci_high: 1.0 }];
+    let mut out = vec![Lag {
+        lag: 0,
+        value: 1.0,
+        ci_low: 1.0,
+        ci_high: 1.0,
+    }];
     // Levinson–Durbin recursion.
     let mut phi = vec![0.0; nlags + 1];
     let mut prev = vec![0.0; nlags + 1];
@@ -70,7 +87,12 @@ pub fn pacf(x: &[f64], nlags: usize) -> Vec<Lag> {
         }
         err *= 1.0 - kappa * kappa;
         prev[..=k].copy_from_slice(&phi[..=k]);
-        out.push(Lag { lag: k, value: kappa, ci_low: kappa - half, ci_high: kappa + half });
+        out.push(Lag {
+            lag: k,
+            value: kappa,
+            ci_low: kappa - half,
+            ci_high: kappa + half,
+        });
     }
     out
 }
@@ -90,7 +112,9 @@ mod tests {
         let mut x = vec![0.0f64; 4000];
         let mut s = 12345u64;
         for t in 1..x.len() {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let e = ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5;
             x[t] = 0.6 * x[t - 1] + e;
         }
@@ -99,6 +123,9 @@ mod tests {
         assert!(p[2].value.abs() < 0.05 && p[3].value.abs() < 0.05);
         let a = acf(&x, 3);
         assert_eq!(a[0].value, 1.0);
-        assert!((a[1].value - p[1].value).abs() < 1e-12, "lag-1 ACF equals lag-1 PACF");
+        assert!(
+            (a[1].value - p[1].value).abs() < 1e-12,
+            "lag-1 ACF equals lag-1 PACF"
+        );
     }
 }

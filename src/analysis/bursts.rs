@@ -34,7 +34,12 @@ pub fn bursts(x: &[f64], mean: f64, std: Option<f64>, z: f64) -> Vec<Burst> {
         for (i, &v) in x.iter().enumerate() {
             let score = (v - mean) / sd;
             if score.abs() > z {
-                out.push(Burst { index: i, rule: Rule::ZScore, value: v, score });
+                out.push(Burst {
+                    index: i,
+                    rule: Rule::ZScore,
+                    value: v,
+                    score,
+                });
             }
         }
     }
@@ -45,7 +50,12 @@ pub fn bursts(x: &[f64], mean: f64, std: Option<f64>, z: f64) -> Vec<Burst> {
         for (i, &v) in x.iter().enumerate() {
             let score = (v - med) / scale;
             if score.abs() > z {
-                out.push(Burst { index: i, rule: Rule::Robust, value: v, score });
+                out.push(Burst {
+                    index: i,
+                    rule: Rule::Robust,
+                    value: v,
+                    score,
+                });
             }
         }
     }

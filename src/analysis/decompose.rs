@@ -28,7 +28,11 @@ pub fn seasonal_decompose(x: &[f64], period: usize) -> Option<Decomposition> {
     let half = (filt.len() - 1) / 2;
     let mut trend = vec![f64::NAN; n];
     for (t, slot) in trend.iter_mut().enumerate().take(n - half).skip(half) {
-        *slot = filt.iter().enumerate().map(|(j, w)| w * x[t - half + j]).sum();
+        *slot = filt
+            .iter()
+            .enumerate()
+            .map(|(j, w)| w * x[t - half + j])
+            .sum();
     }
     let detrended: Vec<f64> = x.iter().zip(&trend).map(|(v, t)| v - t).collect();
     // Per-phase nan-means, phase counted from the first row, then centred to sum zero.
@@ -46,8 +50,17 @@ pub fn seasonal_decompose(x: &[f64], period: usize) -> Option<Decomposition> {
         *m -= centre;
     }
     let seasonal: Vec<f64> = (0..n).map(|t| means[t % period]).collect();
-    let resid = detrended.iter().zip(&seasonal).map(|(d, s)| d - s).collect();
-    Some(Decomposition { period, trend, seasonal, resid })
+    let resid = detrended
+        .iter()
+        .zip(&seasonal)
+        .map(|(d, s)| d - s)
+        .collect();
+    Some(Decomposition {
+        period,
+        trend,
+        seasonal,
+        resid,
+    })
 }
 
 /// ntp's automatic period: 3600 (hourly cycle of a 1-s series) when there are at least
@@ -68,9 +81,13 @@ mod tests {
 
     #[test]
     fn pure_season_plus_line() {
-        let x: Vec<f64> = (0..48).map(|t| t as f64 + [3.0, -1.0, -2.0, 0.0][t % 4]).collect();
+        let x: Vec<f64> = (0..48)
+            .map(|t| t as f64 + [3.0, -1.0, -2.0, 0.0][t % 4])
+            .collect();
         let d = seasonal_decompose(&x, 4).unwrap();
-        assert!(d.trend[..2].iter().all(|v| v.is_nan()) && d.trend[46..].iter().all(|v| v.is_nan()));
+        assert!(
+            d.trend[..2].iter().all(|v| v.is_nan()) && d.trend[46..].iter().all(|v| v.is_nan())
+        );
         for t in 2..46 {
             assert!((d.trend[t] - t as f64).abs() < 1e-12);
             assert!(d.resid[t].abs() < 1e-12);

@@ -47,7 +47,8 @@ pub fn describe(x: &[f64]) -> Describe {
     assert!(!x.is_empty(), "describe of an empty series");
     let n = x.len();
     let mean = x.iter().sum::<f64>() / n as f64;
-    let std = (n > 1).then(|| (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let std = (n > 1)
+        .then(|| (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64).sqrt());
     let mut sorted = x.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
     Describe {

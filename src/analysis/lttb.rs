@@ -27,7 +27,12 @@ pub fn lttb(points: &[(f64, f64)], threshold: usize) -> Vec<(f64, f64)> {
         let (px, py) = points[a];
         let mut best = start;
         let mut best_area = -1.0;
-        for (j, &(x, y)) in points.iter().enumerate().take(end.max(start + 1)).skip(start) {
+        for (j, &(x, y)) in points
+            .iter()
+            .enumerate()
+            .take(end.max(start + 1))
+            .skip(start)
+        {
             let area = ((px - ax) * (y - py) - (px - x) * (ay - py)).abs();
             if area > best_area {
                 best_area = area;

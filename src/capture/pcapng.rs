@@ -139,7 +139,7 @@ impl Scanner {
             };
             let block_type = read_u32(&buf[pos..], big_endian);
             let len = read_u32(&buf[pos + 4..], big_endian);
-            if len % 4 != 0 || len < 12 || len > MAX_BLOCK {
+            if len % 4 != 0 || !(12..=MAX_BLOCK).contains(&len) {
                 return Scan {
                     end: pos,
                     packets,

@@ -4,6 +4,7 @@
 //! what each column means. [`writer`] streams row groups to disk as they fill, [`reader`]
 //! opens the files for the later stages.
 
+pub mod reader;
 pub mod writer;
 
 use polars::prelude::*;

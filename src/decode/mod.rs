@@ -122,3 +122,91 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
         ports,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal IPv4/UDP header (20 + 8 bytes), total length 28 + `payload`.
+    fn ipv4_udp(payload: u16) -> Vec<u8> {
+        let total = 28 + payload;
+        let mut v = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            1,
+            0,
+            0,
+            64,
+            17,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            10,
+            0,
+            0,
+            2,
+        ];
+        v.extend_from_slice(&[0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0]);
+        v
+    }
+
+    #[test]
+    fn bsd_null_in_either_byte_order() {
+        for family in [[2, 0, 0, 0], [0, 0, 0, 2], [30, 0, 0, 0]] {
+            let mut f = family.to_vec();
+            f.extend(if family[0] == 30 {
+                vec![0x60; 1]
+            } else {
+                ipv4_udp(0)
+            });
+            let r = decode(link::linktype::NULL, &f);
+            if family[0] == 30 {
+                assert_eq!(r, Err(Skip::Truncated), "IPv6 family, 1 byte of header");
+            } else {
+                assert_eq!(r.unwrap().ports, Some((12345, 53)));
+            }
+        }
+    }
+
+    #[test]
+    fn snaplen_cut_packet_keeps_header_length() {
+        // Header says 1500 bytes; only the 28 header bytes were captured (MAWI-style).
+        let mut ip = ipv4_udp(1472);
+        ip.truncate(28);
+        let p = decode(link::linktype::RAW, &ip).unwrap();
+        assert_eq!(p.size, 1500);
+        assert_eq!(p.ports, Some((12345, 53)));
+    }
+
+    #[test]
+    fn later_fragment_has_no_ports() {
+        let mut ip = ipv4_udp(0);
+        ip[6] = 0x00;
+        ip[7] = 0x10; // fragment offset 16 × 8 bytes
+        let p = decode(link::linktype::RAW, &ip).unwrap();
+        assert_eq!(p.ports, None);
+        assert_eq!(p.protocol, 17);
+    }
+
+    #[test]
+    fn pppoe_and_non_ip() {
+        let mut eth = vec![0u8; 12];
+        eth.extend_from_slice(&[0x88, 0x64, 0x11, 0x00, 0x00, 0x01, 0x00, 0x1e, 0x00, 0x21]);
+        eth.extend(ipv4_udp(0));
+        assert_eq!(decode(link::linktype::ETHERNET, &eth).unwrap().size, 28);
+        let mut arp = vec![0u8; 12];
+        arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
+        assert_eq!(decode(link::linktype::ETHERNET, &arp), Err(Skip::NonIp));
+        assert_eq!(decode(147, &arp), Err(Skip::UnsupportedLink));
+        assert_eq!(
+            decode(link::linktype::ETHERNET, &arp[..10]),
+            Err(Skip::Truncated)
+        );
+    }
+}

@@ -1,0 +1,528 @@
+//! `ntp download`: fetches MAWI traffic-archive dumps named in markdown files.
+//!
+//! Each file goes to `DIR/NAME.part` and is renamed to `DIR/NAME` only when complete (its
+//! size equal to what the server announced, its checksum right when one is known). A
+//! re-run skips complete files and resumes `.part` files with an HTTP Range request (or
+//! starts over when the server ignores Range). Connection errors and 5xx answers are
+//! retried with exponential backoff; other transfers go on when one fails.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::output::TempFile;
+use crate::progress::Progress;
+
+/// One file to fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub url: String,
+    /// File name (the URL's last path segment).
+    pub name: String,
+    /// Expected SHA-256 (lowercase hex), when known.
+    pub sha256: Option<String>,
+}
+
+impl Target {
+    pub fn new(url: &str) -> Result<Target> {
+        let name =
+            file_name(url).ok_or_else(|| Error::Invalid(format!("{url}: no file name in URL")))?;
+        Ok(Target {
+            url: url.to_string(),
+            name,
+            sha256: None,
+        })
+    }
+}
+
+fn file_name(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    (!name.is_empty() && !name.contains(':')).then(|| name.to_string())
+}
+
+/// Is this URL a MAWI-style dump (`…/NNNN….dump.gz` or `.pcap.gz`)?
+pub fn is_dump_url(url: &str) -> bool {
+    let Some(name) = file_name(url) else {
+        return false;
+    };
+    let stem = name
+        .strip_suffix(".dump.gz")
+        .or_else(|| name.strip_suffix(".pcap.gz"));
+    stem.is_some_and(|s| s.len() >= 4 && s.bytes().take(4).all(|b| b.is_ascii_digit()))
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Every dump URL in a markdown text, in order of first appearance, de-duplicated, with a
+/// SHA-256 when one stands on the URL's line or in a `SHA256SUMS`-style line
+/// (`<hex>  NAME`) anywhere in the text.
+pub fn parse_markdown(text: &str) -> Vec<Target> {
+    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if let (Some(h), Some(n), None) = (words.next(), words.next(), words.next()) {
+            let h = h.trim_matches('`');
+            let n = n.trim_matches('`').trim_start_matches('*');
+            if is_sha256(h) {
+                sums.insert(n.to_string(), h.to_ascii_lowercase());
+            }
+        }
+    }
+    let mut out: Vec<Target> = Vec::new();
+    for line in text.lines() {
+        let line_sum = line
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .find(|w| is_sha256(w))
+            .map(|w| w.to_ascii_lowercase());
+        let mut rest = line;
+        while let Some(i) = rest
+            .find("http://")
+            .into_iter()
+            .chain(rest.find("https://"))
+            .min()
+        {
+            let tail = &rest[i..];
+            let end = tail
+                .find(|c: char| c.is_whitespace() || "()<>[]\"'`|,".contains(c))
+                .unwrap_or(tail.len());
+            let url = tail[..end].trim_end_matches(['.', ';', ':']);
+            rest = &tail[end..];
+            if !is_dump_url(url) || out.iter().any(|t| t.url == url) {
+                continue;
+            }
+            if let Ok(mut t) = Target::new(url) {
+                t.sha256 = line_sum.clone().or_else(|| sums.get(&t.name).cloned());
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// Markdown files of a source: the file itself, or `*.md` in a directory (recursively
+/// with `recursive`), sorted.
+pub fn markdown_files(source: &Path, recursive: bool) -> Result<Vec<PathBuf>> {
+    if source.is_file() {
+        return Ok(vec![source.to_owned()]);
+    }
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(source).map_err(|e| Error::io(source, e))?;
+    for e in entries {
+        let p = e.map_err(|e| Error::io(source, e))?.path();
+        if p.is_dir() {
+            if recursive {
+                out.extend(markdown_files(&p, true)?);
+            }
+        } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("md")) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The archive URL of a MAWI samplepoint trace: `YYYYMMDD` (14:00 JST) or `YYYYMMDDHHMM`.
+/// Traces up to 2015 are `.dump.gz`, later ones `.pcap.gz`.
+pub fn mawi_url(when: &str, samplepoint: &str) -> Result<String> {
+    let stamp = match when.len() {
+        8 => format!("{when}1400"),
+        12 => when.to_string(),
+        _ => {
+            return Err(Error::Invalid(format!(
+                "--mawi {when}: expected YYYYMMDD or YYYYMMDDHHMM"
+            )))
+        }
+    };
+    if !stamp.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Invalid(format!(
+            "--mawi {when}: expected digits only"
+        )));
+    }
+    let year: u32 = stamp[..4].parse().expect("digits");
+    let ext = if year <= 2015 { "dump.gz" } else { "pcap.gz" };
+    Ok(format!(
+        "http://mawi.wide.ad.jp/mawi/samplepoint-{samplepoint}/{year}/{stamp}.{ext}"
+    ))
+}
+
+/// Options of a download run.
+#[derive(Clone, Debug)]
+pub struct DownloadOptions {
+    pub dir: PathBuf,
+    pub jobs: usize,
+    pub retries: u32,
+    pub extract: bool,
+    /// First retry delay (doubled each time).
+    pub backoff: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            dir: PathBuf::from("data"),
+            jobs: 4,
+            retries: 3,
+            extract: false,
+            backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What happened to one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Downloaded,
+    Resumed {
+        from: u64,
+    },
+    /// Complete from an earlier run.
+    Skipped,
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub target: Target,
+    pub path: PathBuf,
+    pub status: Status,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub extracted: Option<PathBuf>,
+}
+
+impl Outcome {
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Failed(_))
+    }
+}
+
+/// A failed attempt: retried (connection, 5xx, short body) or final (404, bad checksum…).
+enum Attempt {
+    Retry(String),
+    Fatal(String),
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(20)))
+        .timeout_recv_response(Some(timeout))
+        .user_agent(concat!("ntp/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// One GET (ranged when a `.part` exists) streamed into the `.part` file.
+fn attempt(
+    agent: &ureq::Agent,
+    t: &Target,
+    part: &Path,
+    bar: &indicatif::ProgressBar,
+) -> std::result::Result<u64, Attempt> {
+    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    let mut req = agent.get(&t.url);
+    if have > 0 {
+        req = req.header("Range", format!("bytes={have}-"));
+    }
+    let resp = req.call().map_err(|e| Attempt::Retry(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let (append, expected) = match status {
+        206 => {
+            let total = resp
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit('/').next())
+                .and_then(|v| v.parse::<u64>().ok());
+            (true, total)
+        }
+        200 => (
+            false,
+            resp.headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        ),
+        416 => {
+            // Our .part is no prefix the server recognises: start over.
+            let _ = std::fs::remove_file(part);
+            return Err(Attempt::Retry(
+                "HTTP 416 for the resume range; starting over".into(),
+            ));
+        }
+        500..=599 => return Err(Attempt::Retry(format!("HTTP {status}"))),
+        _ => return Err(Attempt::Fatal(format!("HTTP {status}"))),
+    };
+    let mut file = if append {
+        OpenOptions::new().append(true).open(part)
+    } else {
+        File::create(part)
+    }
+    .map_err(|e| Attempt::Fatal(format!("cannot write {}: {e}", part.display())))?;
+    let start = if append { have } else { 0 };
+    if let Some(total) = expected {
+        bar.set_length(total);
+    }
+    bar.set_position(start);
+    let mut body = resp.into_body().into_reader();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut written = start;
+    let mut last = Instant::now();
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = file.flush();
+                return Err(Attempt::Retry(format!(
+                    "connection lost after {written} bytes: {e}"
+                )));
+            }
+        };
+        file.write_all(&buf[..n])
+            .map_err(|e| Attempt::Fatal(format!("cannot write {}: {e}", part.display())))?;
+        written += n as u64;
+        if last.elapsed() > Duration::from_millis(100) || written % (1 << 22) < n as u64 {
+            bar.set_position(written);
+            last = Instant::now();
+        }
+    }
+    file.sync_all()
+        .map_err(|e| Attempt::Fatal(format!("cannot write {}: {e}", part.display())))?;
+    bar.set_position(written);
+    if let Some(total) = expected {
+        if written != total {
+            return Err(Attempt::Retry(format!("got {written} of {total} bytes")));
+        }
+    }
+    Ok(written)
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Gunzips `gz` next to it (without `.gz`), atomically.
+pub fn extract(gz: &Path) -> Result<PathBuf> {
+    let dest = gz.with_extension("");
+    let (tmp, file) = TempFile::create(&dest)?;
+    let src = File::open(gz).map_err(|e| Error::io(gz, e))?;
+    let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(src));
+    let mut out = std::io::BufWriter::new(file);
+    std::io::copy(&mut dec, &mut out).map_err(|e| Error::io(gz, e))?;
+    out.flush().map_err(|e| Error::io(&dest, e))?;
+    drop(out);
+    tmp.commit()?;
+    Ok(dest)
+}
+
+fn fetch_one(
+    agent: &ureq::Agent,
+    t: &Target,
+    opts: &DownloadOptions,
+    progress: &Progress,
+) -> Outcome {
+    let path = opts.dir.join(&t.name);
+    let part = opts.dir.join(format!("{}.part", t.name));
+    let started = Instant::now();
+    let mut outcome = Outcome {
+        target: t.clone(),
+        path: path.clone(),
+        status: Status::Downloaded,
+        bytes: 0,
+        seconds: 0.0,
+        extracted: None,
+    };
+    if path.exists() {
+        outcome.status = Status::Skipped;
+        outcome.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    } else {
+        let resumed_from = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let bar = progress.bytes(0, t.name.clone());
+        let mut tries = 0;
+        let result = loop {
+            match attempt(agent, t, &part, &bar) {
+                Ok(n) => break Ok(n),
+                Err(Attempt::Fatal(m)) => break Err(m),
+                Err(Attempt::Retry(m)) => {
+                    if tries >= opts.retries {
+                        break Err(format!("{m} (after {} retries)", opts.retries));
+                    }
+                    std::thread::sleep(opts.backoff * 2u32.pow(tries));
+                    tries += 1;
+                }
+            }
+        };
+        bar.finish_and_clear();
+        match result {
+            Ok(n) => {
+                outcome.bytes = n;
+                if let Some(want) = &t.sha256 {
+                    match sha256_file(&part) {
+                        Ok(got) if &got == want => {}
+                        Ok(got) => {
+                            let _ = std::fs::remove_file(&part);
+                            outcome.status = Status::Failed(format!(
+                                "SHA-256 mismatch: expected {want}, got {got}"
+                            ));
+                        }
+                        Err(e) => {
+                            outcome.status =
+                                Status::Failed(format!("cannot read {}: {e}", part.display()))
+                        }
+                    }
+                }
+                if !outcome.failed() {
+                    if let Err(e) = std::fs::rename(&part, &path) {
+                        outcome.status =
+                            Status::Failed(format!("cannot rename {}: {e}", part.display()));
+                    } else if resumed_from > 0 {
+                        outcome.status = Status::Resumed { from: resumed_from };
+                    }
+                }
+            }
+            Err(m) => {
+                // Nothing was received: leave no empty .part behind (a partial one stays, to resume).
+                if std::fs::metadata(&part)
+                    .map(|m| m.len() == 0)
+                    .unwrap_or(false)
+                {
+                    let _ = std::fs::remove_file(&part);
+                }
+                outcome.status = Status::Failed(m);
+            }
+        }
+    }
+    if opts.extract && !outcome.failed() && t.name.ends_with(".gz") {
+        let plain = path.with_extension("");
+        if plain.exists() {
+            outcome.extracted = Some(plain);
+        } else {
+            match extract(&path) {
+                Ok(p) => outcome.extracted = Some(p),
+                Err(e) => outcome.status = Status::Failed(format!("extract: {e}")),
+            }
+        }
+    }
+    outcome.seconds = started.elapsed().as_secs_f64();
+    outcome
+}
+
+/// Fetches all targets with `opts.jobs` parallel transfers; one outcome per target, in order.
+pub fn download(
+    targets: &[Target],
+    opts: &DownloadOptions,
+    progress: &Progress,
+) -> Result<Vec<Outcome>> {
+    std::fs::create_dir_all(&opts.dir).map_err(|e| Error::io(&opts.dir, e))?;
+    let agent = agent(opts.timeout);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; targets.len()]);
+    let total = progress.items(targets.len() as u64, "files");
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.clamp(1, 64).min(targets.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(t) = targets.get(i) else { break };
+                let o = fetch_one(&agent, t, opts, progress);
+                if let Status::Failed(m) = &o.status {
+                    progress.println(format!("failed: {}: {m}", t.url));
+                }
+                total.inc(1);
+                results.lock().expect("results")[i] = Some(o);
+            });
+        }
+    });
+    total.finish_and_clear();
+    Ok(results
+        .into_inner()
+        .expect("results")
+        .into_iter()
+        .map(|o| o.expect("every target ran"))
+        .collect())
+}
+
+/// The end-of-run table.
+pub fn summary_table(outcomes: &[Outcome]) -> String {
+    let rows: Vec<Vec<String>> = outcomes
+        .iter()
+        .map(|o| {
+            let status = match &o.status {
+                Status::Downloaded => "downloaded".to_string(),
+                Status::Resumed { from } => {
+                    format!("resumed at {}", crate::preprocess::human_bytes(*from))
+                }
+                Status::Skipped => "already complete".to_string(),
+                Status::Failed(m) => format!("FAILED: {m}"),
+            };
+            vec![
+                o.target.name.clone(),
+                status,
+                crate::preprocess::human_bytes(o.bytes),
+                format!("{:.1} s", o.seconds),
+            ]
+        })
+        .collect();
+    crate::report::markdown::table(&["file", "status", "size", "time"], "llrr", &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_targets_are_dumps_deduplicated_with_checksums() {
+        let sum = "a".repeat(64);
+        let text = format!(
+            "See [the trace](http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz).\n\
+             Again: <http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz>\n\
+             Summary page http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.html\n\
+             | https://example.org/x/202301011400.pcap.gz | {sum} |\n\
+             Not a dump: https://example.org/readme.gz and https://example.org/abc.pcap.gz\n\
+             ```\n{}  200701251400.dump.gz\n```\n",
+            "b".repeat(64)
+        );
+        let t = parse_markdown(&text);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!(t[0].name, "200701251400.dump.gz");
+        assert_eq!(t[0].sha256.as_deref(), Some("b".repeat(64).as_str()));
+        assert_eq!(t[1].url, "https://example.org/x/202301011400.pcap.gz");
+        assert_eq!(t[1].sha256.as_deref(), Some(sum.as_str()));
+    }
+
+    #[test]
+    fn mawi_urls() {
+        assert_eq!(
+            mawi_url("20070125", "F").unwrap(),
+            "http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz"
+        );
+        assert_eq!(
+            mawi_url("201812031400", "F").unwrap(),
+            "http://mawi.wide.ad.jp/mawi/samplepoint-F/2018/201812031400.pcap.gz"
+        );
+        assert!(mawi_url("2007", "F").is_err());
+        assert!(mawi_url("2007012x", "F").is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! LaTeX tables (booktabs) that drop straight into a report.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::output::write_atomically;
+
+/// Escapes LaTeX's special characters in text.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A booktabs table: `columns` like `lr`, header cells, body rows (cells already LaTeX).
+pub fn write_table(
+    dest: &Path,
+    caption: &str,
+    label: &str,
+    columns: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<()> {
+    write_atomically(dest, |w| {
+        writeln!(w, "\\begin{{table}}[htbp]")?;
+        writeln!(w, "  \\centering")?;
+        writeln!(w, "  \\caption{{{caption}}}")?;
+        writeln!(w, "  \\label{{{label}}}")?;
+        writeln!(w, "  \\begin{{tabular}}{{{columns}}}")?;
+        writeln!(w, "    \\toprule")?;
+        writeln!(w, "    {} \\\\", header.join(" & "))?;
+        writeln!(w, "    \\midrule")?;
+        for row in rows {
+            writeln!(w, "    {} \\\\", row.join(" & "))?;
+        }
+        writeln!(w, "    \\bottomrule")?;
+        writeln!(w, "  \\end{{tabular}}")?;
+        writeln!(w, "\\end{{table}}")?;
+        Ok(())
+    })
+}

@@ -1,0 +1,465 @@
+//! PNG figures with plotters, readable in print: titles, axis labels with units, sizes in
+//! points scaled by `--dpi`, and an embedded DejaVu Sans (no system font packages needed).
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use super::rate_unit;
+use crate::error::{Error, Result};
+use crate::output::TempFile;
+
+const FONT: &str = "sans-serif";
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(255, 127, 14);
+const RED: RGBColor = RGBColor(214, 39, 40);
+const GREEN: RGBColor = RGBColor(44, 160, 44);
+const GREY: RGBColor = RGBColor(90, 90, 90);
+
+fn fonts() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+            && register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(
+            "embedded DejaVu Sans font could not be loaded".into(),
+        ))
+    }
+}
+
+/// Figure geometry: inches × dpi.
+#[derive(Clone, Copy, Debug)]
+pub struct Canvas {
+    pub width_in: f64,
+    pub height_in: f64,
+    pub dpi: u32,
+}
+
+impl Canvas {
+    pub fn new(width_in: f64, height_in: f64, dpi: u32) -> Canvas {
+        Canvas {
+            width_in,
+            height_in,
+            dpi: dpi.clamp(30, 1200),
+        }
+    }
+
+    fn pixels(&self) -> (u32, u32) {
+        (
+            (self.width_in * self.dpi as f64) as u32,
+            (self.height_in * self.dpi as f64) as u32,
+        )
+    }
+
+    /// Points → pixels.
+    fn pt(&self, points: f64) -> u32 {
+        (points * self.dpi as f64 / 72.0).round().max(1.0) as u32
+    }
+}
+
+fn plot_err(dest: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Report {
+        path: dest.to_owned(),
+        message: format!("cannot draw figure: {e}"),
+    }
+}
+
+/// Draws into a temporary PNG and renames it to `dest` when complete.
+fn render(
+    dest: &Path,
+    canvas: Canvas,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<()> {
+    fonts()?;
+    let (tmp, file) = TempFile::create(dest)?;
+    drop(file);
+    {
+        let root = BitMapBackend::new(tmp.path(), canvas.pixels()).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_err(dest, e))?;
+        draw(&root)?;
+        root.present().map_err(|e| plot_err(dest, e))?;
+    }
+    tmp.commit()
+}
+
+fn text(canvas: Canvas, pt: f64) -> TextStyle<'static> {
+    (FONT, canvas.pt(pt) as f64).into_font().color(&BLACK)
+}
+
+fn title_style(canvas: Canvas) -> TextStyle<'static> {
+    (FONT, canvas.pt(11.0) as f64, FontStyle::Bold)
+        .into_font()
+        .color(&BLACK)
+}
+
+/// Tick label: no trailing ".0" on whole numbers.
+fn tick(v: &f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", *v as i64)
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi <= lo {
+        return (lo - 1.0, hi + 1.0);
+    }
+    let pad = (hi - lo) * 0.05;
+    (lo - pad, hi + pad)
+}
+
+/// One line series of a panel.
+pub struct Line<'a> {
+    pub points: &'a [(f64, f64)],
+    pub color: RGBColor,
+    pub label: &'a str,
+}
+
+/// Marked points (bursts) of a panel.
+pub struct Marks<'a> {
+    pub points: &'a [(f64, f64)],
+    pub color: RGBColor,
+    pub label: &'a str,
+}
+
+/// A line panel: x in `x_label` units, y already scaled to `y_label` units.
+#[allow(clippy::too_many_arguments)]
+fn line_panel(
+    dest: &Path,
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    canvas: Canvas,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    lines: &[Line<'_>],
+    marks: &[Marks<'_>],
+) -> Result<()> {
+    let (x0, x1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)));
+    let (y0, y1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, title_style(canvas))
+        .margin(canvas.pt(6.0))
+        .x_label_area_size(canvas.pt(26.0))
+        .y_label_area_size(canvas.pt(48.0))
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| plot_err(dest, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style(text(canvas, 8.0))
+        .axis_desc_style(text(canvas, 9.0))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(210, 210, 210))
+        .draw()
+        .map_err(|e| plot_err(dest, e))?;
+    let stroke = canvas.pt(0.8);
+    let mut legend = false;
+    for l in lines {
+        let color = l.color;
+        let s = chart
+            .draw_series(LineSeries::new(
+                l.points.iter().copied().filter(|p| p.1.is_finite()),
+                color.stroke_width(stroke),
+            ))
+            .map_err(|e| plot_err(dest, e))?;
+        if !l.label.is_empty() {
+            legend = true;
+            s.label(l.label).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(stroke))
+            });
+        }
+    }
+    for m in marks.iter().filter(|m| !m.points.is_empty()) {
+        let color = m.color;
+        let r = canvas.pt(2.2);
+        chart
+            .draw_series(
+                m.points
+                    .iter()
+                    .map(|&p| Circle::new(p, r, color.stroke_width(canvas.pt(0.7)))),
+            )
+            .map_err(|e| plot_err(dest, e))?
+            .label(m.label)
+            .legend(move |(x, y)| Circle::new((x + 10, y), r, color.stroke_width(1)));
+        legend = true;
+    }
+    if legend {
+        chart
+            .configure_series_labels()
+            .label_font(text(canvas, 8.0))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| plot_err(dest, e))?;
+    }
+    Ok(())
+}
+
+/// Picks a time axis unit for a span in seconds: (divisor, name).
+pub fn time_unit(span_s: f64) -> (f64, &'static str) {
+    if span_s >= 3.0 * 3600.0 {
+        (3600.0, "h")
+    } else if span_s >= 180.0 {
+        (60.0, "min")
+    } else {
+        (1.0, "s")
+    }
+}
+
+/// The bytes-per-second figure, with bursts marked.
+#[allow(clippy::too_many_arguments)]
+pub fn time_series(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    x_label: &str,
+    points: &[(f64, f64)],
+    zscore: &[(f64, f64)],
+    robust: &[(f64, f64)],
+    z: f64,
+) -> Result<()> {
+    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let (div, unit) = rate_unit(max);
+    let scale = |v: &[(f64, f64)]| v.iter().map(|p| (p.0, p.1 / div)).collect::<Vec<_>>();
+    let (pts, zs, rs) = (scale(points), scale(zscore), scale(robust));
+    let zl = format!("> {z} σ from mean");
+    let rl = format!("> {z} robust σ from median");
+    render(dest, canvas, |root| {
+        line_panel(
+            dest,
+            root,
+            canvas,
+            title,
+            x_label,
+            &format!("throughput ({unit})"),
+            &[Line {
+                points: &pts,
+                color: BLUE,
+                label: "",
+            }],
+            &[
+                Marks {
+                    points: &rs,
+                    color: ORANGE,
+                    label: &rl,
+                },
+                Marks {
+                    points: &zs,
+                    color: RED,
+                    label: &zl,
+                },
+            ],
+        )
+    })
+}
+
+/// Stacked panels sharing an x axis (decomposition).
+pub fn stacked(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    x_label: &str,
+    y_unit: &str,
+    panels: &[(&str, Vec<(f64, f64)>)],
+) -> Result<()> {
+    render(dest, canvas, |root| {
+        let root = root
+            .margin(canvas.pt(6.0), 0, 0, 0)
+            .titled(title, title_style(canvas))
+            .map_err(|e| plot_err(dest, e))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for (area, (name, pts)) in areas.iter().zip(panels) {
+            line_panel(
+                dest,
+                area,
+                canvas,
+                name,
+                x_label,
+                y_unit,
+                &[Line {
+                    points: pts,
+                    color: BLUE,
+                    label: "",
+                }],
+                &[],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A correlogram panel's data: (lag, value, half-width of the band centred on zero).
+pub struct Correlogram<'a> {
+    pub title: &'a str,
+    pub lags: Vec<(usize, f64, f64)>,
+}
+
+/// ACF and PACF, stems with the confidence band shaded around zero (as statsmodels draws).
+pub fn correlograms(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    panels: &[Correlogram<'_>],
+) -> Result<()> {
+    render(dest, canvas, |root| {
+        let root = root
+            .margin(canvas.pt(6.0), 0, 0, 0)
+            .titled(title, title_style(canvas))
+            .map_err(|e| plot_err(dest, e))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for (area, p) in areas.iter().zip(panels) {
+            let max_lag = p.lags.last().map(|l| l.0).unwrap_or(1) as f64;
+            let lo = p
+                .lags
+                .iter()
+                .map(|l| l.1.min(-l.2))
+                .fold(-0.2, f64::min)
+                .max(-1.05)
+                - 0.05;
+            let mut chart = ChartBuilder::on(area)
+                .caption(p.title, text(canvas, 10.0))
+                .margin(canvas.pt(6.0))
+                .x_label_area_size(canvas.pt(26.0))
+                .y_label_area_size(canvas.pt(40.0))
+                .build_cartesian_2d(-0.5..max_lag + 0.5, lo..1.1)
+                .map_err(|e| plot_err(dest, e))?;
+            chart
+                .configure_mesh()
+                .x_desc("lag (intervals)")
+                .y_desc("correlation")
+                .x_label_formatter(&tick)
+                .y_label_formatter(&tick)
+                .label_style(text(canvas, 8.0))
+                .axis_desc_style(text(canvas, 9.0))
+                .light_line_style(RGBColor(240, 240, 240))
+                .bold_line_style(RGBColor(215, 215, 215))
+                .draw()
+                .map_err(|e| plot_err(dest, e))?;
+            let band: Vec<(usize, f64, f64)> =
+                p.lags.iter().filter(|l| l.0 >= 1).copied().collect();
+            if !band.is_empty() {
+                let mut poly: Vec<(f64, f64)> =
+                    band.iter().map(|l| (l.0 as f64 - 0.5, l.2)).collect();
+                poly.push((max_lag + 0.5, band.last().unwrap().2));
+                poly.push((max_lag + 0.5, -band.last().unwrap().2));
+                poly.extend(band.iter().rev().map(|l| (l.0 as f64 - 0.5, -l.2)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(poly, BLUE.mix(0.18).filled())))
+                    .map_err(|e| plot_err(dest, e))?;
+            }
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(-0.5, 0.0), (max_lag + 0.5, 0.0)],
+                    BLACK.stroke_width(canvas.pt(0.5)),
+                )))
+                .map_err(|e| plot_err(dest, e))?;
+            chart
+                .draw_series(p.lags.iter().map(|l| {
+                    PathElement::new(
+                        vec![(l.0 as f64, 0.0), (l.0 as f64, l.1)],
+                        BLUE.stroke_width(canvas.pt(0.9)),
+                    )
+                }))
+                .map_err(|e| plot_err(dest, e))?;
+            chart
+                .draw_series(
+                    p.lags
+                        .iter()
+                        .map(|l| Circle::new((l.0 as f64, l.1), canvas.pt(1.8), BLUE.filled())),
+                )
+                .map_err(|e| plot_err(dest, e))?;
+        }
+        Ok(())
+    })
+}
+
+/// Packet-size histogram per transport type, log count axis, 1-byte bins.
+pub fn size_histogram(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    x_label: &str,
+    series: &[(&str, &[u64])],
+) -> Result<()> {
+    let colors = [BLUE, ORANGE, GREEN, RED];
+    let max_size = series.iter().map(|s| s.1.len()).max().unwrap_or(1) as f64;
+    let max_count = series
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    render(dest, canvas, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, title_style(canvas))
+            .margin(canvas.pt(6.0))
+            .x_label_area_size(canvas.pt(26.0))
+            .y_label_area_size(canvas.pt(48.0))
+            .build_cartesian_2d(0.0..max_size, (0.8f64..max_count * 2.0).log_scale())
+            .map_err(|e| plot_err(dest, e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("packets (log scale)")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(canvas, 8.0))
+            .axis_desc_style(text(canvas, 9.0))
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(|e| plot_err(dest, e))?;
+        for (i, (name, counts)) in series.iter().enumerate() {
+            let color = colors[i % colors.len()];
+            chart
+                .draw_series(
+                    counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &c)| c > 0)
+                        .map(|(size, &c)| {
+                            Rectangle::new(
+                                [(size as f64, 0.8), (size as f64 + 1.0, c as f64)],
+                                color.mix(0.55).filled(),
+                            )
+                        }),
+                )
+                .map_err(|e| plot_err(dest, e))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.55).filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .label_font(text(canvas, 9.0))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| plot_err(dest, e))?;
+        Ok(())
+    })
+}
