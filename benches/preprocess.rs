@@ -128,15 +128,9 @@ fn main() {
         .unwrap_or_else(|| root.join("tests/data/lan-broadcast-28min-ns.pcapng"));
     let gib = env_f64("NTP_BENCH_GB", 1.0);
     let runs = env_f64("NTP_BENCH_RUNS", 3.0) as usize;
-    let ntp = target_dir().join("release/ntp");
-    let ok = Command::new("cargo")
-        .args(["build", "--release", "--quiet", "--bin", "ntp"])
-        .current_dir(&root)
-        .status();
-    assert!(
-        ok.map(|s| s.success()).unwrap_or(false),
-        "cargo build --release failed"
-    );
+    // Cargo builds the binary for benches (release settings); calling cargo from here would
+    // leak cargo's environment into a nested build and invalidate its build scripts.
+    let ntp = PathBuf::from(env!("CARGO_BIN_EXE_ntp"));
 
     let (input, packets) = build_input(&source, gib);
     let size = std::fs::metadata(&input).unwrap().len();

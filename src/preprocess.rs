@@ -16,7 +16,7 @@ use std::sync::Arc;
 use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
-use crate::capture::{CaptureReader, Chunk, Compression, Container, Damage};
+use crate::capture::{Buffer, CaptureReader, Chunk, Compression, Container, Damage};
 use crate::dataset::writer::ParquetSink;
 use crate::dataset::Columns;
 use crate::decode::{self, Skip};
@@ -196,7 +196,13 @@ enum ReadEvent {
     Failed(Error),
 }
 
-fn read_all(inputs: &[PathBuf], tx: SyncSender<ReadEvent>, bytes: Arc<AtomicU64>) {
+fn read_all(
+    inputs: &[PathBuf],
+    tx: SyncSender<ReadEvent>,
+    bytes: Arc<AtomicU64>,
+    pool: Receiver<Buffer>,
+) {
+    let mut pool = Some(pool);
     for (i, path) in inputs.iter().enumerate() {
         let mut reader = match CaptureReader::open(path, bytes.clone()) {
             Ok(r) => r,
@@ -205,6 +211,9 @@ fn read_all(inputs: &[PathBuf], tx: SyncSender<ReadEvent>, bytes: Arc<AtomicU64>
                 return;
             }
         };
+        if let Some(p) = pool.take() {
+            reader.recycle_from(p);
+        }
         if tx
             .send(ReadEvent::Opened(i, reader.container, reader.compression))
             .is_err()
@@ -231,6 +240,7 @@ fn read_all(inputs: &[PathBuf], tx: SyncSender<ReadEvent>, bytes: Arc<AtomicU64>
         {
             return;
         }
+        pool = reader.take_pool();
     }
 }
 
@@ -265,14 +275,15 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
 
     let result: Result<()> = std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<ReadEvent>(batch);
+        let (recycle, pool) = sync_channel::<Buffer>(2 * batch);
         let reader_bytes = bytes.clone();
-        s.spawn(move || read_all(inputs, tx, reader_bytes));
+        s.spawn(move || read_all(inputs, tx, reader_bytes, pool));
         let (wtx, wrx) = sync_channel::<Vec<(usize, DataFrame, Counts)>>(1);
         let writer = s.spawn(move || {
             let mut sink = sink;
             write_batches(wrx, &mut sink).map(|_| sink)
         });
-        let outcome = decode_stream(&rx, batch, &mut reports, &wtx, &bytes, &bar);
+        let outcome = decode_stream(&rx, batch, &mut reports, &wtx, &bytes, &bar, &recycle);
         drop(wtx);
         drop(rx);
         // The writer's own error (disk full, …) says more than "writer stopped".
@@ -310,6 +321,7 @@ fn decode_stream(
     wtx: &SyncSender<Vec<(usize, DataFrame, Counts)>>,
     bytes: &AtomicU64,
     bar: &indicatif::ProgressBar,
+    recycle: &SyncSender<Buffer>,
 ) -> Result<()> {
     let mut pending: Vec<(usize, Chunk)> = Vec::with_capacity(batch);
     let flush = |pending: &mut Vec<(usize, Chunk)>, reports: &mut [FileReport]| -> Result<()> {
@@ -323,7 +335,10 @@ fn decode_stream(
                 (*i, df, c)
             })
             .collect();
-        pending.clear();
+        for (_, chunk) in pending.drain(..) {
+            // Full pool: the buffer is simply freed.
+            let _ = recycle.try_send(chunk.data);
+        }
         for (i, _, c) in &decoded {
             reports[*i].counts.merge(c);
         }

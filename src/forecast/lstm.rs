@@ -1,0 +1,276 @@
+//! LSTM(hidden) × layers + Linear(1) on candle, trained with Adam on MSE.
+//!
+//! The forward pass is written on candle tensors (candle computes the backward pass): the
+//! input projection of all time steps is one broadcast product (the input has one feature),
+//! so each step only multiplies the hidden state. Weights are created from ntp's own seeded
+//! generator (candle's CPU RNG cannot be seeded) with Keras' defaults — Glorot-uniform
+//! input kernel, orthogonal recurrent kernel, zero biases with the forget gate's set to 1 —
+//! since the study used Keras. Parameter names follow PyTorch (`weight_ih_l0`, gate order
+//! i, f, g, o), so a saved model loads in PyTorch too.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+
+fn model_err(e: candle_core::Error) -> Error {
+    Error::Model(e.to_string())
+}
+
+/// Hyperparameters of the network and its training.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Hyper {
+    pub hidden: usize,
+    pub layers: usize,
+    pub lr: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub seed: u64,
+}
+
+/// The network's parameters.
+pub struct Lstm {
+    pub hidden: usize,
+    /// Per layer: weight_ih [4H, in], weight_hh [4H, H], bias_ih [4H], bias_hh [4H].
+    layers: Vec<[Var; 4]>,
+    /// Linear: weight [1, H], bias [1].
+    head: [Var; 2],
+}
+
+fn uniform(rng: &mut StdRng, n: usize, limit: f64) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-limit..limit) as f32).collect()
+}
+
+fn normal(rng: &mut StdRng) -> f64 {
+    // Box–Muller.
+    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// A (rows × cols) matrix with orthonormal columns or rows (Keras' Orthogonal initializer),
+/// by Gram–Schmidt on a Gaussian matrix.
+fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
+    let (n, m) = if rows < cols { (cols, rows) } else { (rows, cols) }; // n ≥ m: orthonormal columns of n×m
+    let mut q: Vec<Vec<f64>> = Vec::with_capacity(m);
+    while q.len() < m {
+        let mut v: Vec<f64> = (0..n).map(|_| normal(rng)).collect();
+        for u in &q {
+            let d: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(u).for_each(|(a, b)| *a -= d * b);
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm > 1e-8 {
+            q.push(v.into_iter().map(|a| a / norm).collect());
+        }
+    }
+    // Element (r, c) of the rows × cols result.
+    let mut out = vec![0.0; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[r * cols + c] = if rows < cols { q[r][c] } else { q[c][r] };
+        }
+    }
+    out
+}
+
+impl Lstm {
+    /// Keras-style initial weights from `seed`.
+    pub fn new(hidden: usize, layers: usize, seed: u64) -> Result<Lstm> {
+        let dev = Device::Cpu;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let h = hidden;
+        let mut params = Vec::with_capacity(layers);
+        for l in 0..layers {
+            let input = if l == 0 { 1 } else { h };
+            // Keras kernel (input, 4H), Glorot uniform; stored transposed as PyTorch's [4H, input].
+            let limit = (6.0 / (input + 4 * h) as f64).sqrt();
+            let w_ih = uniform(&mut rng, 4 * h * input, limit);
+            // Keras recurrent kernel (H, 4H), orthogonal; stored as [4H, H].
+            let rec = orthogonal(&mut rng, h, 4 * h);
+            let mut w_hh = vec![0f32; 4 * h * h];
+            for r in 0..h {
+                for c in 0..4 * h {
+                    w_hh[c * h + r] = rec[r * 4 * h + c] as f32;
+                }
+            }
+            let mut b_ih = vec![0f32; 4 * h];
+            b_ih[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
+            let b_hh = vec![0f32; 4 * h];
+            let t = |v: Vec<f32>, shape: &[usize]| Tensor::from_vec(v, shape, &dev).and_then(|t| Var::from_tensor(&t));
+            params.push([
+                t(w_ih, &[4 * h, input]).map_err(model_err)?,
+                t(w_hh, &[4 * h, h]).map_err(model_err)?,
+                t(b_ih, &[4 * h]).map_err(model_err)?,
+                t(b_hh, &[4 * h]).map_err(model_err)?,
+            ]);
+        }
+        let limit = (6.0 / (h + 1) as f64).sqrt();
+        let w = Var::from_tensor(&Tensor::from_vec(uniform(&mut rng, h, limit), (1, h), &dev).map_err(model_err)?).map_err(model_err)?;
+        let b = Var::from_tensor(&Tensor::zeros(1, DType::F32, &dev).map_err(model_err)?).map_err(model_err)?;
+        Ok(Lstm { hidden, layers: params, head: [w, b] })
+    }
+
+    pub fn vars(&self) -> Vec<Var> {
+        let mut v: Vec<Var> = self.layers.iter().flat_map(|l| l.iter().cloned()).collect();
+        v.extend(self.head.iter().cloned());
+        v
+    }
+
+    /// Named tensors, PyTorch's names.
+    pub fn named(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (l, p) in self.layers.iter().enumerate() {
+            for (name, var) in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].iter().zip(p) {
+                out.push((format!("lstm.{name}_l{l}"), var.as_tensor().clone()));
+            }
+        }
+        out.push(("linear.weight".into(), self.head[0].as_tensor().clone()));
+        out.push(("linear.bias".into(), self.head[1].as_tensor().clone()));
+        out
+    }
+
+    /// Writes the weights as safetensors (atomically).
+    pub fn save(&self, dest: &Path) -> Result<()> {
+        let (tmp, file) = crate::output::TempFile::create(dest)?;
+        drop(file);
+        let map: HashMap<String, Tensor> = self.named().into_iter().collect();
+        candle_core::safetensors::save(&map, tmp.path()).map_err(model_err)?;
+        tmp.commit()
+    }
+
+    /// Loads weights saved by [`Lstm::save`].
+    pub fn load(path: &Path, hidden: usize, layers: usize) -> Result<Lstm> {
+        let map = candle_core::safetensors::load(path, &Device::Cpu)
+            .map_err(|e| Error::Dataset { path: path.to_owned(), message: format!("not a model file: {e}") })?;
+        let get = |name: &str| -> Result<Var> {
+            let t = map
+                .get(name)
+                .ok_or_else(|| Error::Dataset { path: path.to_owned(), message: format!("model file has no tensor `{name}`") })?;
+            Var::from_tensor(t).map_err(model_err)
+        };
+        let mut params = Vec::new();
+        for l in 0..layers {
+            params.push([
+                get(&format!("lstm.weight_ih_l{l}"))?,
+                get(&format!("lstm.weight_hh_l{l}"))?,
+                get(&format!("lstm.bias_ih_l{l}"))?,
+                get(&format!("lstm.bias_hh_l{l}"))?,
+            ]);
+        }
+        Ok(Lstm { hidden, layers: params, head: [get("linear.weight")?, get("linear.bias")?] })
+    }
+
+    /// Predictions [B, 1] for inputs [B, L] (scaled values).
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, l) = x.dims2()?;
+        let h = self.hidden;
+        // Input projections of every step at once: [B, L, 4H].
+        let [w_ih, _, b_ih, b_hh] = &self.layers[0];
+        let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
+        let mut proj = x.unsqueeze(2)?.broadcast_mul(&w_ih.as_tensor().t()?.unsqueeze(0)?)?.broadcast_add(&bias)?;
+        let mut last = None;
+        for (k, [w_ih, w_hh, b_ih, b_hh]) in self.layers.iter().enumerate() {
+            if k > 0 {
+                let prev: Tensor = last.take().expect("previous layer's outputs");
+                let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
+                proj = prev.reshape((b * l, h))?.matmul(&w_ih.as_tensor().t()?)?.reshape((b, l, 4 * h))?.broadcast_add(&bias)?;
+            }
+            let w_hh_t = w_hh.as_tensor().t()?;
+            let mut hs = Vec::with_capacity(l);
+            let mut ht = Tensor::zeros((b, h), DType::F32, x.device())?;
+            let mut ct = ht.clone();
+            for t in 0..l {
+                let gates = (proj.narrow(1, t, 1)?.squeeze(1)? + ht.matmul(&w_hh_t)?)?;
+                let i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, h)?)?;
+                let f = candle_nn::ops::sigmoid(&gates.narrow(1, h, h)?)?;
+                let g = gates.narrow(1, 2 * h, h)?.tanh()?;
+                let o = candle_nn::ops::sigmoid(&gates.narrow(1, 3 * h, h)?)?;
+                ct = ((f * &ct)? + (i * g)?)?;
+                ht = (o * ct.tanh()?)?;
+                if k + 1 < self.layers.len() {
+                    hs.push(ht.clone());
+                }
+            }
+            last = Some(if k + 1 < self.layers.len() { Tensor::stack(&hs, 1)? } else { ht });
+        }
+        let h_last = last.expect("at least one layer");
+        h_last.matmul(&self.head[0].as_tensor().t()?)?.broadcast_add(self.head[1].as_tensor())
+    }
+
+    /// Predictions for many windows, in batches.
+    pub fn predict(&self, windows: &[Vec<f32>], batch: usize) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(windows.len());
+        for chunk in windows.chunks(batch.max(1)) {
+            let x = batch_tensor(chunk).map_err(model_err)?;
+            let y = self.forward(&x).and_then(|y| y.flatten_all()?.to_vec1::<f32>()).map_err(model_err)?;
+            out.extend(y);
+        }
+        Ok(out)
+    }
+}
+
+fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
+    let l = rows.first().map(|r| r.len()).unwrap_or(0);
+    let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+    Tensor::from_vec(flat, (rows.len(), l), &Device::Cpu)
+}
+
+/// Loss after each epoch.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct History {
+    pub train: Vec<f64>,
+    pub validation: Vec<f64>,
+}
+
+/// Trains on (inputs, targets) with shuffled mini-batches; reports the mean training loss
+/// and the loss on the validation windows after each epoch through `on_epoch`.
+pub fn train(
+    model: &Lstm,
+    x: &[Vec<f32>],
+    y: &[f32],
+    val: (&[Vec<f32>], &[f32]),
+    hp: &Hyper,
+    mut on_epoch: impl FnMut(usize, f64, f64),
+) -> Result<History> {
+    let mut opt = AdamW::new(
+        model.vars(),
+        ParamsAdamW { lr: hp.lr, beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0 },
+    )
+    .map_err(model_err)?;
+    let mut rng = StdRng::seed_from_u64(hp.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    let mut history = History::default();
+    for epoch in 0..hp.epochs {
+        // Keras shuffles the training windows every epoch.
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let mut total = 0.0;
+        for batch in order.chunks(hp.batch_size.max(1)) {
+            let rows: Vec<Vec<f32>> = batch.iter().map(|&i| x[i].clone()).collect();
+            let xb = batch_tensor(&rows).map_err(model_err)?;
+            let yb = Tensor::from_vec(batch.iter().map(|&i| y[i]).collect::<Vec<f32>>(), (batch.len(), 1), &Device::Cpu).map_err(model_err)?;
+            let pred = model.forward(&xb).map_err(model_err)?;
+            let loss = (pred - yb).and_then(|d| d.sqr()).and_then(|d| d.mean_all()).map_err(model_err)?;
+            opt.backward_step(&loss).map_err(model_err)?;
+            total += loss.to_scalar::<f32>().map_err(model_err)? as f64 * batch.len() as f64;
+        }
+        let train_loss = total / x.len().max(1) as f64;
+        let val_loss = if val.0.is_empty() {
+            f64::NAN
+        } else {
+            let p = model.predict(val.0, 256)?;
+            p.iter().zip(val.1).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / p.len() as f64
+        };
+        history.train.push(train_loss);
+        history.validation.push(val_loss);
+        on_epoch(epoch + 1, train_loss, val_loss);
+    }
+    Ok(history)
+}

@@ -1,0 +1,99 @@
+//! Forecasting: sliding windows over a series, a chronological train/test split, MinMax
+//! scaling, the LSTM ([`lstm`]), honest baselines ([`baselines`]) and metrics ([`metrics`]).
+
+pub mod baselines;
+pub mod lstm;
+pub mod metrics;
+
+/// Windows of `look_back` values predicting the value `horizon` steps after each window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Windows {
+    pub look_back: usize,
+    pub horizon: usize,
+    /// Index of each window's first value in the series.
+    pub starts: Vec<usize>,
+}
+
+impl Windows {
+    /// All windows of a series of length `n` (n − L − H + 1 of them; none if too short).
+    pub fn new(n: usize, look_back: usize, horizon: usize) -> Windows {
+        let count = (n + 1).saturating_sub(look_back + horizon);
+        Windows { look_back, horizon, starts: (0..count).collect() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Index of the target value of window `i`.
+    pub fn target(&self, i: usize) -> usize {
+        self.starts[i] + self.look_back + self.horizon - 1
+    }
+}
+
+/// Chronological split: the first ⌊(1 − test_fraction)·windows⌋ windows train (the study:
+/// `int(0.8·(n − L))`), the rest test.
+pub fn split(windows: usize, test_fraction: f64) -> usize {
+    ((1.0 - test_fraction) * windows as f64).floor() as usize
+}
+
+/// MinMax scaling to [0, 1] (scikit-learn's MinMaxScaler; a constant series maps to 0).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scaler {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Scaler {
+    pub fn fit(values: &[f64]) -> Scaler {
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Scaler { min, max }
+    }
+
+    fn range(&self) -> f64 {
+        let r = self.max - self.min;
+        if r == 0.0 {
+            1.0
+        } else {
+            r
+        }
+    }
+
+    pub fn scale(&self, v: f64) -> f64 {
+        (v - self.min) / self.range()
+    }
+
+    pub fn unscale(&self, v: f64) -> f64 {
+        v * self.range() + self.min
+    }
+}
+
+/// The part of the series the training windows see (inputs and targets): the scaler is
+/// fitted on it only, so nothing of the test span leaks into training.
+pub fn training_span(windows: &Windows, train: usize) -> usize {
+    if train == 0 {
+        0
+    } else {
+        windows.target(train - 1) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn study_split_and_span() {
+        let w = Windows::new(902, 20, 1);
+        assert_eq!(w.len(), 882);
+        let train = split(w.len(), 0.2);
+        assert_eq!(train, 705); // int(0.8 · 882)
+        assert_eq!(training_span(&w, train), 705 + 20);
+        assert!(Windows::new(10, 10, 1).is_empty());
+    }
+}
