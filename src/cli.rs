@@ -56,8 +56,16 @@ pub enum Command {
         ntp analyze results/day1/ --every 100ms --period 600 -o figures/\n  \
         ntp analyze x.parquet --size captured --drop-empty   (the study's series)")]
     Analyze(AnalyzeArgs),
-    /// LSTM look-back sweep beside baselines (not built yet).
-    Train,
+    /// LSTM look-back sweep beside persistence, seasonal-naive, window-mean and linear-AR baselines.
+    #[command(after_help = "Examples:\n  \
+        ntp train results/lan-broadcast-28min-ns.parquet --look-back 10,20,30,60\n  \
+        ntp train x.parquet --scale-on-all --drop-empty --size captured --epochs 50 --batch-size 64   (the study)")]
+    Train(TrainArgs),
+    /// Apply a model saved by `ntp train` to another capture's series.
+    #[command(
+        after_help = "Example:\n  ntp predict results/day1.best_model.e20.b32.safetensors results/day2.parquet"
+    )]
+    Predict(PredictArgs),
     /// Capture → dataset → analysis → report.md in one command; stages already up to date are skipped.
     #[command(after_help = "Examples:\n  \
         ntp pipeline                         (the bundled sample → results/)\n  \
@@ -232,4 +240,91 @@ pub struct DownloadArgs {
     /// Print the targets and exit.
     #[arg(long)]
     pub list: bool,
+}
+
+/// Options of the training stage (shared by train and pipeline).
+#[derive(Args, Debug, Clone)]
+pub struct TrainingArgs {
+    /// Look-back windows to sweep (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,20,30,60",
+        value_name = "L,..."
+    )]
+    pub look_back: Vec<usize>,
+
+    /// Predict the value this many intervals after each window.
+    #[arg(long, default_value_t = 1, value_name = "H")]
+    pub horizon: usize,
+
+    /// Share of the windows (the last ones) kept for testing.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+
+    /// Fit the MinMax scaler on the whole series before the split (the study's test leak).
+    #[arg(long)]
+    pub scale_on_all: bool,
+
+    /// LSTM units.
+    #[arg(long, default_value_t = 50)]
+    pub hidden: usize,
+
+    /// Stacked LSTM layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+
+    /// Seed of the initial weights and the shuffling: the same seed gives the same tables.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Parquet files from `ntp preprocess` (one capture) or a directory of them.
+    #[arg(required = true, value_name = "PARQUET")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output directory.
+    #[arg(short, long, default_value = "results", value_name = "DIR")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub training: TrainingArgs,
+
+    /// Seasonal period (intervals) of the seasonal-naive baseline (default: as analyze).
+    #[arg(long, value_name = "N")]
+    pub period: Option<usize>,
+
+    /// Resolution of the PNG figures.
+    #[arg(long, default_value_t = 300, value_name = "DPI")]
+    pub dpi: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// A `*.best_model.*.safetensors` written by `ntp train` (its `.json` card beside it).
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+
+    /// The other capture's dataset (Parquet files or a directory).
+    #[arg(required = true, value_name = "PARQUET")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output directory.
+    #[arg(short, long, default_value = "results", value_name = "DIR")]
+    pub output: PathBuf,
 }

@@ -12,6 +12,8 @@
 //! | series: bytes per interval (polars `group_by_dynamic`) | [`series`] |
 //! | analysis: describe, ACF/PACF, decomposition, bursts | [`analysis`] |
 //! | `ntp analyze`: series → tables and figures | [`analyze`] |
+//! | forecasting: windows, scaler, LSTM, baselines, metrics | [`forecast`] |
+//! | `ntp train` / `ntp predict`: look-back sweep, saved model | [`train`] |
 //! | report outputs: CSV, LaTeX, Markdown, PNG | [`report`] |
 //! | `ntp pipeline`: capture → report in one command | [`pipeline`] |
 //!
@@ -24,11 +26,13 @@ pub mod dataset;
 pub mod decode;
 pub mod download;
 pub mod error;
+pub mod forecast;
 pub mod output;
 pub mod pipeline;
 pub mod preprocess;
 pub mod progress;
 pub mod report;
 pub mod series;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -73,6 +73,76 @@ fn analyze_options(
     }
 }
 
+fn train_options(
+    s: &cli::SeriesArgs,
+    t: &cli::TrainingArgs,
+    out: &std::path::Path,
+    period: Option<usize>,
+    dpi: u32,
+) -> ntp::train::TrainOptions {
+    ntp::train::TrainOptions {
+        series: series_options(s),
+        out_dir: out.to_owned(),
+        look_backs: t.look_back.clone(),
+        horizon: t.horizon.max(1),
+        test_fraction: t.test_fraction,
+        scale_on_all: t.scale_on_all,
+        hyper: ntp::forecast::lstm::Hyper {
+            hidden: t.hidden,
+            layers: t.layers.max(1),
+            lr: t.lr,
+            batch_size: t.batch_size,
+            epochs: t.epochs,
+            seed: t.seed,
+        },
+        period,
+        dpi,
+    }
+}
+
+/// The sweep as Markdown: MSE per look-back and model.
+fn train_table(report: &ntp::train::TrainReport) -> String {
+    let models = [
+        "lstm",
+        "persistence",
+        "seasonal_naive",
+        "window_mean",
+        "linear_ar",
+    ];
+    let rows: Vec<Vec<String>> = report
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut row = vec![format!(
+                "{}{}",
+                r.look_back,
+                if i == report.best { " (best)" } else { "" }
+            )];
+            for m in models {
+                row.push(match (&r.status, r.mse(m)) {
+                    (Err(_), _) => "too short".into(),
+                    (_, Some(v)) => format!("{v:.4e}"),
+                    (_, None) => "—".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    ntp::report::markdown::table(
+        &[
+            "look-back",
+            "LSTM",
+            "persistence",
+            "seasonal naive",
+            "window mean",
+            "linear AR",
+        ],
+        "lrrrrr",
+        &rows,
+    )
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -158,9 +228,68 @@ fn run(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut Cli::command(), "ntp", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Train => {
-            error_line(color, "this subcommand is not built yet");
-            Ok(ExitCode::from(2))
+        Command::Train(args) => {
+            let opts = train_options(
+                &args.series,
+                &args.training,
+                &args.output,
+                args.period,
+                args.dpi,
+            );
+            let report = ntp::train::run(&args.inputs, &opts, &progress)?;
+            for r in &report.results {
+                if let Err(reason) = &r.status {
+                    warning_line(color, &format!("look-back {}: {reason}", r.look_back));
+                }
+            }
+            if !cli.quiet {
+                println!("{}", train_table(&report));
+                eprintln!(
+                    "best look-back {}; wrote {} files to {}",
+                    report.results[report.best].look_back,
+                    report.written.len(),
+                    opts.out_dir.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict(args) => {
+            let ntp::train::Prediction {
+                stem,
+                metrics: results,
+                written,
+            } = ntp::train::predict(&args.model, &args.inputs, &args.output)?;
+            if !cli.quiet {
+                let rows: Vec<Vec<String>> = results
+                    .iter()
+                    .map(|(n, m)| {
+                        vec![
+                            n.clone(),
+                            format!("{:.4e}", m.mse),
+                            format!("{:.4e}", m.mae),
+                            format!("{:.3}", m.r2),
+                            format!("{:.3}", m.mase),
+                        ]
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    ntp::report::markdown::table(
+                        &["model", "MSE", "MAE", "R²", "MASE"],
+                        "lrrrr",
+                        &rows
+                    )
+                );
+                eprintln!(
+                    "{stem}: wrote {}",
+                    written
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -13,7 +13,12 @@ pub enum Baseline {
 }
 
 impl Baseline {
-    pub const ALL: [Baseline; 4] = [Baseline::Persistence, Baseline::SeasonalNaive, Baseline::WindowMean, Baseline::LinearAr];
+    pub const ALL: [Baseline; 4] = [
+        Baseline::Persistence,
+        Baseline::SeasonalNaive,
+        Baseline::WindowMean,
+        Baseline::LinearAr,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,7 +32,14 @@ impl Baseline {
 
 /// Forecasts of a baseline for windows `range` (NaN where it has none, e.g. seasonal naive
 /// before one period of history).
-pub fn forecast(b: Baseline, x: &[f64], w: &Windows, range: std::ops::Range<usize>, period: Option<usize>, ar: Option<&[f64]>) -> Vec<f64> {
+pub fn forecast(
+    b: Baseline,
+    x: &[f64],
+    w: &Windows,
+    range: std::ops::Range<usize>,
+    period: Option<usize>,
+    ar: Option<&[f64]>,
+) -> Vec<f64> {
     range
         .map(|i| {
             let s = w.starts[i];
@@ -99,7 +111,8 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<f64>> {
 /// Gaussian elimination with partial pivoting.
 fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[pivot * n + col].abs() < 1e-300 {
             return None;
         }
@@ -143,7 +156,10 @@ mod tests {
         }
         let w = Windows::new(x.len(), 2, 1);
         let c = fit_ar(&x, &w, 2000).unwrap();
-        assert!((c[1] - 0.3).abs() < 0.02 && (c[2] - 0.5).abs() < 0.02 && (c[0] - 5.0).abs() < 0.5, "{c:?}");
+        assert!(
+            (c[1] - 0.3).abs() < 0.02 && (c[2] - 0.5).abs() < 0.02 && (c[0] - 5.0).abs() < 0.5,
+            "{c:?}"
+        );
     }
 
     #[test]

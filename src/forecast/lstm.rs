@@ -43,7 +43,9 @@ pub struct Lstm {
 }
 
 fn uniform(rng: &mut StdRng, n: usize, limit: f64) -> Vec<f32> {
-    (0..n).map(|_| rng.random_range(-limit..limit) as f32).collect()
+    (0..n)
+        .map(|_| rng.random_range(-limit..limit) as f32)
+        .collect()
 }
 
 fn normal(rng: &mut StdRng) -> f64 {
@@ -56,7 +58,11 @@ fn normal(rng: &mut StdRng) -> f64 {
 /// A (rows × cols) matrix with orthonormal columns or rows (Keras' Orthogonal initializer),
 /// by Gram–Schmidt on a Gaussian matrix.
 fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
-    let (n, m) = if rows < cols { (cols, rows) } else { (rows, cols) }; // n ≥ m: orthonormal columns of n×m
+    let (n, m) = if rows < cols {
+        (cols, rows)
+    } else {
+        (rows, cols)
+    }; // n ≥ m: orthonormal columns of n×m
     let mut q: Vec<Vec<f64>> = Vec::with_capacity(m);
     while q.len() < m {
         let mut v: Vec<f64> = (0..n).map(|_| normal(rng)).collect();
@@ -102,7 +108,9 @@ impl Lstm {
             let mut b_ih = vec![0f32; 4 * h];
             b_ih[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
             let b_hh = vec![0f32; 4 * h];
-            let t = |v: Vec<f32>, shape: &[usize]| Tensor::from_vec(v, shape, &dev).and_then(|t| Var::from_tensor(&t));
+            let t = |v: Vec<f32>, shape: &[usize]| {
+                Tensor::from_vec(v, shape, &dev).and_then(|t| Var::from_tensor(&t))
+            };
             params.push([
                 t(w_ih, &[4 * h, input]).map_err(model_err)?,
                 t(w_hh, &[4 * h, h]).map_err(model_err)?,
@@ -111,9 +119,17 @@ impl Lstm {
             ]);
         }
         let limit = (6.0 / (h + 1) as f64).sqrt();
-        let w = Var::from_tensor(&Tensor::from_vec(uniform(&mut rng, h, limit), (1, h), &dev).map_err(model_err)?).map_err(model_err)?;
-        let b = Var::from_tensor(&Tensor::zeros(1, DType::F32, &dev).map_err(model_err)?).map_err(model_err)?;
-        Ok(Lstm { hidden, layers: params, head: [w, b] })
+        let w = Var::from_tensor(
+            &Tensor::from_vec(uniform(&mut rng, h, limit), (1, h), &dev).map_err(model_err)?,
+        )
+        .map_err(model_err)?;
+        let b = Var::from_tensor(&Tensor::zeros(1, DType::F32, &dev).map_err(model_err)?)
+            .map_err(model_err)?;
+        Ok(Lstm {
+            hidden,
+            layers: params,
+            head: [w, b],
+        })
     }
 
     pub fn vars(&self) -> Vec<Var> {
@@ -126,7 +142,10 @@ impl Lstm {
     pub fn named(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
         for (l, p) in self.layers.iter().enumerate() {
-            for (name, var) in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].iter().zip(p) {
+            for (name, var) in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+                .iter()
+                .zip(p)
+            {
                 out.push((format!("lstm.{name}_l{l}"), var.as_tensor().clone()));
             }
         }
@@ -146,12 +165,16 @@ impl Lstm {
 
     /// Loads weights saved by [`Lstm::save`].
     pub fn load(path: &Path, hidden: usize, layers: usize) -> Result<Lstm> {
-        let map = candle_core::safetensors::load(path, &Device::Cpu)
-            .map_err(|e| Error::Dataset { path: path.to_owned(), message: format!("not a model file: {e}") })?;
+        let map =
+            candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
+                path: path.to_owned(),
+                message: format!("not a model file: {e}"),
+            })?;
         let get = |name: &str| -> Result<Var> {
-            let t = map
-                .get(name)
-                .ok_or_else(|| Error::Dataset { path: path.to_owned(), message: format!("model file has no tensor `{name}`") })?;
+            let t = map.get(name).ok_or_else(|| Error::Dataset {
+                path: path.to_owned(),
+                message: format!("model file has no tensor `{name}`"),
+            })?;
             Var::from_tensor(t).map_err(model_err)
         };
         let mut params = Vec::new();
@@ -163,7 +186,11 @@ impl Lstm {
                 get(&format!("lstm.bias_hh_l{l}"))?,
             ]);
         }
-        Ok(Lstm { hidden, layers: params, head: [get("linear.weight")?, get("linear.bias")?] })
+        Ok(Lstm {
+            hidden,
+            layers: params,
+            head: [get("linear.weight")?, get("linear.bias")?],
+        })
     }
 
     /// Predictions [B, 1] for inputs [B, L] (scaled values).
@@ -173,13 +200,20 @@ impl Lstm {
         // Input projections of every step at once: [B, L, 4H].
         let [w_ih, _, b_ih, b_hh] = &self.layers[0];
         let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
-        let mut proj = x.unsqueeze(2)?.broadcast_mul(&w_ih.as_tensor().t()?.unsqueeze(0)?)?.broadcast_add(&bias)?;
+        let mut proj = x
+            .unsqueeze(2)?
+            .broadcast_mul(&w_ih.as_tensor().t()?.unsqueeze(0)?)?
+            .broadcast_add(&bias)?;
         let mut last = None;
         for (k, [w_ih, w_hh, b_ih, b_hh]) in self.layers.iter().enumerate() {
             if k > 0 {
                 let prev: Tensor = last.take().expect("previous layer's outputs");
                 let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
-                proj = prev.reshape((b * l, h))?.matmul(&w_ih.as_tensor().t()?)?.reshape((b, l, 4 * h))?.broadcast_add(&bias)?;
+                proj = prev
+                    .reshape((b * l, h))?
+                    .matmul(&w_ih.as_tensor().t()?)?
+                    .reshape((b, l, 4 * h))?
+                    .broadcast_add(&bias)?;
             }
             let w_hh_t = w_hh.as_tensor().t()?;
             let mut hs = Vec::with_capacity(l);
@@ -197,10 +231,16 @@ impl Lstm {
                     hs.push(ht.clone());
                 }
             }
-            last = Some(if k + 1 < self.layers.len() { Tensor::stack(&hs, 1)? } else { ht });
+            last = Some(if k + 1 < self.layers.len() {
+                Tensor::stack(&hs, 1)?
+            } else {
+                ht
+            });
         }
         let h_last = last.expect("at least one layer");
-        h_last.matmul(&self.head[0].as_tensor().t()?)?.broadcast_add(self.head[1].as_tensor())
+        h_last
+            .matmul(&self.head[0].as_tensor().t()?)?
+            .broadcast_add(self.head[1].as_tensor())
     }
 
     /// Predictions for many windows, in batches.
@@ -208,7 +248,10 @@ impl Lstm {
         let mut out = Vec::with_capacity(windows.len());
         for chunk in windows.chunks(batch.max(1)) {
             let x = batch_tensor(chunk).map_err(model_err)?;
-            let y = self.forward(&x).and_then(|y| y.flatten_all()?.to_vec1::<f32>()).map_err(model_err)?;
+            let y = self
+                .forward(&x)
+                .and_then(|y| y.flatten_all()?.to_vec1::<f32>())
+                .map_err(model_err)?;
             out.extend(y);
         }
         Ok(out)
@@ -240,7 +283,13 @@ pub fn train(
 ) -> Result<History> {
     let mut opt = AdamW::new(
         model.vars(),
-        ParamsAdamW { lr: hp.lr, beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.0 },
+        ParamsAdamW {
+            lr: hp.lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+            weight_decay: 0.0,
+        },
     )
     .map_err(model_err)?;
     let mut rng = StdRng::seed_from_u64(hp.seed ^ 0x9e37_79b9_7f4a_7c15);
@@ -255,9 +304,17 @@ pub fn train(
         for batch in order.chunks(hp.batch_size.max(1)) {
             let rows: Vec<Vec<f32>> = batch.iter().map(|&i| x[i].clone()).collect();
             let xb = batch_tensor(&rows).map_err(model_err)?;
-            let yb = Tensor::from_vec(batch.iter().map(|&i| y[i]).collect::<Vec<f32>>(), (batch.len(), 1), &Device::Cpu).map_err(model_err)?;
+            let yb = Tensor::from_vec(
+                batch.iter().map(|&i| y[i]).collect::<Vec<f32>>(),
+                (batch.len(), 1),
+                &Device::Cpu,
+            )
+            .map_err(model_err)?;
             let pred = model.forward(&xb).map_err(model_err)?;
-            let loss = (pred - yb).and_then(|d| d.sqr()).and_then(|d| d.mean_all()).map_err(model_err)?;
+            let loss = (pred - yb)
+                .and_then(|d| d.sqr())
+                .and_then(|d| d.mean_all())
+                .map_err(model_err)?;
             opt.backward_step(&loss).map_err(model_err)?;
             total += loss.to_scalar::<f32>().map_err(model_err)? as f64 * batch.len() as f64;
         }
@@ -266,7 +323,11 @@ pub fn train(
             f64::NAN
         } else {
             let p = model.predict(val.0, 256)?;
-            p.iter().zip(val.1).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / p.len() as f64
+            p.iter()
+                .zip(val.1)
+                .map(|(a, b)| ((a - b) as f64).powi(2))
+                .sum::<f64>()
+                / p.len() as f64
         };
         history.train.push(train_loss);
         history.validation.push(val_loss);

@@ -18,13 +18,27 @@ pub fn naive_scale(train_values: &[f64]) -> f64 {
     if train_values.len() < 2 {
         return f64::NAN;
     }
-    train_values.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (train_values.len() - 1) as f64
+    train_values
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .sum::<f64>()
+        / (train_values.len() - 1) as f64
 }
 
 pub fn compute(actual: &[f64], predicted: &[f64], scale: f64) -> Metrics {
     let n = actual.len() as f64;
-    let mse = actual.iter().zip(predicted).map(|(y, p)| (y - p) * (y - p)).sum::<f64>() / n;
-    let mae = actual.iter().zip(predicted).map(|(y, p)| (y - p).abs()).sum::<f64>() / n;
+    let mse = actual
+        .iter()
+        .zip(predicted)
+        .map(|(y, p)| (y - p) * (y - p))
+        .sum::<f64>()
+        / n;
+    let mae = actual
+        .iter()
+        .zip(predicted)
+        .map(|(y, p)| (y - p).abs())
+        .sum::<f64>()
+        / n;
     let smape = actual
         .iter()
         .zip(predicted)
@@ -40,8 +54,19 @@ pub fn compute(actual: &[f64], predicted: &[f64], scale: f64) -> Metrics {
         / n;
     let mean = actual.iter().sum::<f64>() / n;
     let sst = actual.iter().map(|y| (y - mean) * (y - mean)).sum::<f64>();
-    let r2 = if sst == 0.0 { f64::NAN } else { 1.0 - mse * n / sst };
-    Metrics { mse, rmse: mse.sqrt(), mae, smape, r2, mase: mae / scale }
+    let r2 = if sst == 0.0 {
+        f64::NAN
+    } else {
+        1.0 - mse * n / sst
+    };
+    Metrics {
+        mse,
+        rmse: mse.sqrt(),
+        mae,
+        smape,
+        r2,
+        mase: mae / scale,
+    }
 }
 
 #[cfg(test)]

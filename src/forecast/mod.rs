@@ -18,7 +18,11 @@ impl Windows {
     /// All windows of a series of length `n` (n − L − H + 1 of them; none if too short).
     pub fn new(n: usize, look_back: usize, horizon: usize) -> Windows {
         let count = (n + 1).saturating_sub(look_back + horizon);
-        Windows { look_back, horizon, starts: (0..count).collect() }
+        Windows {
+            look_back,
+            horizon,
+            starts: (0..count).collect(),
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -13,11 +13,12 @@ use crate::error::{Error, Result};
 use crate::output::TempFile;
 
 const FONT: &str = "sans-serif";
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
-const RED: RGBColor = RGBColor(214, 39, 40);
-const GREEN: RGBColor = RGBColor(44, 160, 44);
-const GREY: RGBColor = RGBColor(90, 90, 90);
+pub const BLUE: RGBColor = RGBColor(31, 119, 180);
+pub const ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub const RED: RGBColor = RGBColor(214, 39, 40);
+pub const GREEN: RGBColor = RGBColor(44, 160, 44);
+pub const PURPLE: RGBColor = RGBColor(148, 103, 189);
+pub const GREY: RGBColor = RGBColor(90, 90, 90);
 
 fn fonts() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
@@ -99,13 +100,18 @@ fn title_style(canvas: Canvas) -> TextStyle<'static> {
         .color(&BLACK)
 }
 
-/// Tick label: no trailing ".0" on whole numbers.
+/// Tick label: three significant digits, no trailing zeros ("0.0018", "14.2", "2500").
 fn tick(v: &f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", *v as i64)
-    } else {
-        let s = format!("{v:.3}");
+    if *v == 0.0 || !v.is_finite() {
+        return "0".into();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).clamp(0, 9) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 
@@ -462,4 +468,70 @@ pub fn size_histogram(
             .map_err(|e| plot_err(dest, e))?;
         Ok(())
     })
+}
+
+/// A labelled line of a [`Panel`].
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One panel of [`panels`]: several labelled lines.
+pub struct Panel {
+    pub title: String,
+    pub y_label: String,
+    pub lines: Vec<Series>,
+}
+
+/// Stacked panels of labelled lines sharing an x axis.
+pub fn panels(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    x_label: &str,
+    panels: &[Panel],
+) -> Result<()> {
+    render(dest, canvas, |root| {
+        let root = root
+            .margin(canvas.pt(6.0), 0, 0, 0)
+            .titled(title, title_style(canvas))
+            .map_err(|e| plot_err(dest, e))?;
+        let areas = root.split_evenly((panels.len(), 1));
+        for (area, p) in areas.iter().zip(panels) {
+            let lines: Vec<Line<'_>> = p
+                .lines
+                .iter()
+                .map(|s| Line {
+                    points: &s.points,
+                    color: s.color,
+                    label: &s.label,
+                })
+                .collect();
+            line_panel(
+                dest,
+                area,
+                canvas,
+                &p.title,
+                x_label,
+                &p.y_label,
+                &lines,
+                &[],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ticks() {
+        assert_eq!(super::tick(&0.00185), "0.00185");
+        assert_eq!(super::tick(&0.0020000001), "0.002");
+        assert_eq!(super::tick(&14.25), "14.2");
+        assert_eq!(super::tick(&2500.0), "2500");
+        assert_eq!(super::tick(&-0.2), "-0.2");
+        assert_eq!(super::tick(&0.0), "0");
+    }
 }

@@ -1,0 +1,199 @@
+//! `ntp train` / `ntp predict` end to end on the bundled sample: every output, baselines
+//! checked against an independent computation, repeatability, too-short series.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+fn dataset(dir: &Path, capture: &str) -> PathBuf {
+    let out = dir.join(format!("{}.parquet", capture.split('.').next().unwrap()));
+    ntp()
+        .args(["preprocess", "-q"])
+        .arg(fixture(capture))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
+
+#[test]
+fn sweep_writes_every_output_and_baselines_are_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
+    let out = dir.path().join("out");
+    ntp()
+        .arg("train")
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .args(["--look-back", "5,20"])
+        .args(QUICK)
+        .assert()
+        .success();
+    let stem = "lan-broadcast-28min-ns";
+    for f in [
+        "mse_results.e2.b32.csv",
+        "mse_results.e2.b32.tex",
+        "prediction.e2.b32.png",
+        "loss.e2.b32.png",
+        "best_model.e2.b32.safetensors",
+        "best_model.e2.b32.json",
+        "run.json",
+    ] {
+        assert!(out.join(format!("{stem}.{f}")).exists(), "{f} missing");
+    }
+    let rows = read_csv(&out.join(format!("{stem}.mse_results.e2.b32.csv")));
+    let models: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    for l in ["5", "20"] {
+        for m in [
+            "lstm",
+            "persistence",
+            "seasonal_naive",
+            "window_mean",
+            "linear_ar",
+        ] {
+            assert!(models.contains(&(l, m)), "{l} {m} missing: {models:?}");
+        }
+    }
+
+    // Persistence MSE from the Parquet, computed here: zero-filled 1-s IP-size series,
+    // n − L windows, the first ⌊0.8·(n − L)⌋ train, next = last.
+    let per_sec = per_second(&read_parquet(&ds));
+    let (first, last) = (
+        *per_sec.keys().next().unwrap(),
+        *per_sec.keys().last().unwrap(),
+    );
+    let x: Vec<f64> = (first..=last)
+        .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
+        .collect();
+    for l in [5usize, 20] {
+        let windows = x.len() - l;
+        let train = (0.8 * windows as f64).floor() as usize;
+        let errs: Vec<f64> = (train..windows).map(|i| x[i + l] - x[i + l - 1]).collect();
+        let mse = errs.iter().map(|e| e * e).sum::<f64>() / errs.len() as f64;
+        let row = rows
+            .iter()
+            .find(|r| r[0] == l.to_string() && r[1] == "persistence")
+            .unwrap();
+        let ours: f64 = row[2].parse().unwrap();
+        assert!(
+            (ours - mse).abs() <= 1e-9 * mse,
+            "L={l}: persistence MSE {ours} vs {mse}"
+        );
+        assert_eq!(row[9], (windows - train).to_string(), "test windows");
+    }
+    let tex = std::fs::read_to_string(out.join(format!("{stem}.mse_results.e2.b32.tex"))).unwrap();
+    assert!(tex.contains("\\toprule") && tex.contains("$^\\dagger$") && tex.contains("\\textbf{"));
+    let card: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{stem}.best_model.e2.b32.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(card["hyper"]["hidden"], 50);
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join(format!("{stem}.run.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["input_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        run["candle_version"].as_str().unwrap().split('.').count(),
+        3
+    );
+
+    // The saved model applies to another capture.
+    let other = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let pout = dir.path().join("pred");
+    ntp()
+        .arg("predict")
+        .arg(out.join(format!("{stem}.best_model.e2.b32.safetensors")))
+        .arg(&other)
+        .arg("-o")
+        .arg(&pout)
+        .arg("-q")
+        .assert()
+        .success();
+    let pred = read_csv(&pout.join("s7comm-clean-15min.predictions.csv"));
+    let metrics = read_csv(&pout.join("s7comm-clean-15min.predict_metrics.csv"));
+    assert!(pred.len() > 800);
+    assert_eq!(
+        metrics.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        vec!["lstm", "persistence"]
+    );
+    assert!(metrics
+        .iter()
+        .all(|r| r[1].parse::<f64>().unwrap().is_finite()));
+}
+
+#[test]
+fn same_seed_gives_identical_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        ntp()
+            .arg("train")
+            .arg(&ds)
+            .arg("-o")
+            .arg(&out)
+            .args(["--look-back", "10"])
+            .args(QUICK)
+            .assert()
+            .success();
+        std::fs::read(out.join("s7comm-clean-15min.mse_results.e2.b32.csv")).unwrap()
+    };
+    assert_eq!(run("a"), run("b"));
+}
+
+#[test]
+fn too_short_look_backs_are_reported_and_the_rest_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let out = dir.path().join("out");
+    let a = ntp()
+        .arg("train")
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .args(["--look-back", "10,5000", "--epochs", "1", "--dpi", "50"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("look-back 5000: series too short"),
+        "{stderr}"
+    );
+    let rows = read_csv(&out.join("s7comm-clean-15min.mse_results.e1.b32.csv"));
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "5000" && r.last().unwrap().contains("series too short")));
+    assert!(rows.iter().any(|r| r[0] == "10" && r[1] == "lstm"));
+
+    let out2 = dir.path().join("none");
+    let a = ntp()
+        .arg("train")
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out2)
+        .args(["--look-back", "5000", "--epochs", "1"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("too short for every look-back"), "{stderr}");
+    assert!(listing(&out2).is_empty());
+}
