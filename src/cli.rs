@@ -185,6 +185,13 @@ pub struct PipelineArgs {
 
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+
+    #[command(flatten)]
+    pub training: TrainingArgs,
+
+    /// Skip the training stage (analysis only).
+    #[arg(long)]
+    pub no_train: bool,
 }
 
 /// Shells `ntp completions` can write a script for.

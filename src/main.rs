@@ -394,6 +394,15 @@ fn pipeline(
         out_dir: args.output.clone(),
         force: args.force,
         analyze: analyze_options(&args.series, &args.analysis, &args.output),
+        train: (!args.no_train).then(|| {
+            train_options(
+                &args.series,
+                &args.training,
+                &args.output,
+                args.analysis.period,
+                args.analysis.dpi,
+            )
+        }),
     };
     let results = pipeline::run(&captures, &opts, progress)?;
     for r in &results {
@@ -410,8 +419,13 @@ fn pipeline(
                     "up to date"
                 }
             };
+            let train = r
+                .train
+                .as_ref()
+                .map(|t| format!(", train {}", word(t)))
+                .unwrap_or_default();
             eprintln!(
-                "{}: preprocess {}, analyze {}",
+                "{}: preprocess {}, analyze {}{train}",
                 r.stem,
                 word(&r.preprocess),
                 word(&r.analyze)

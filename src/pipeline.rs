@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::output::write_atomically;
 use crate::preprocess;
 use crate::progress::Progress;
+use crate::train::{self, TrainOptions};
 
 /// The real capture bundled with ntp (MIT OR Apache-2.0; see tests/data/PROVENANCE.md).
 pub const SAMPLE: &str = "tests/data/lan-broadcast-28min-ns.pcapng";
@@ -30,6 +31,8 @@ pub struct PipelineOptions {
     pub out_dir: PathBuf,
     pub force: bool,
     pub analyze: AnalyzeOptions,
+    /// `None` skips the training stage.
+    pub train: Option<TrainOptions>,
 }
 
 /// What happened to one stage of one capture.
@@ -45,6 +48,7 @@ pub struct CaptureResult {
     pub stem: String,
     pub preprocess: StageRun,
     pub analyze: StageRun,
+    pub train: Option<StageRun>,
     pub reports: Vec<preprocess::FileReport>,
     pub notices: Vec<String>,
 }
@@ -84,6 +88,22 @@ pub fn analyze_outputs(dir: &Path, stem: &str) -> Vec<PathBuf> {
     .collect()
 }
 
+/// Files `ntp train` writes for a stem.
+pub fn train_outputs(dir: &Path, stem: &str, t: &TrainOptions) -> Vec<PathBuf> {
+    let (e, b) = (t.hyper.epochs, t.hyper.batch_size);
+    [
+        format!("mse_results.e{e}.b{b}.csv"),
+        format!("mse_results.e{e}.b{b}.tex"),
+        format!("prediction.e{e}.b{b}.png"),
+        format!("loss.e{e}.b{b}.png"),
+        format!("best_model.e{e}.b{b}.safetensors"),
+        "run.json".to_string(),
+    ]
+    .iter()
+    .map(|s| dir.join(format!("{stem}.{s}")))
+    .collect()
+}
+
 /// Runs every stage for every capture, then writes `report.md`.
 pub fn run(
     captures: &[PathBuf],
@@ -103,6 +123,7 @@ pub fn run(
             stem: stem.clone(),
             preprocess: StageRun::UpToDate,
             analyze: StageRun::UpToDate,
+            train: None,
             reports: Vec::new(),
             notices: Vec::new(),
         };
@@ -123,16 +144,38 @@ pub fn run(
             r.notices = a.notices;
             r.analyze = StageRun::Ran;
         }
+        if let Some(topts) = &opts.train {
+            let mut topts = topts.clone();
+            topts.out_dir = dir.clone();
+            let outputs = train_outputs(dir, &stem, &topts);
+            r.train = Some(
+                if opts.force
+                    || r.preprocess == StageRun::Ran
+                    || !up_to_date(std::slice::from_ref(dataset), &outputs)
+                {
+                    let report = train::run(std::slice::from_ref(dataset), &topts, progress)?;
+                    for lb in &report.results {
+                        if let Err(reason) = &lb.status {
+                            r.notices
+                                .push(format!("look-back {}: {reason}", lb.look_back));
+                        }
+                    }
+                    StageRun::Ran
+                } else {
+                    StageRun::UpToDate
+                },
+            );
+        }
         results.push(r);
     }
     let report = dir.join("report.md");
-    if results
-        .iter()
-        .any(|r| r.preprocess == StageRun::Ran || r.analyze == StageRun::Ran)
-        || !report.exists()
-        || opts.force
-    {
-        write_report(&report, &results, &opts.analyze)?;
+    let ran = |r: &CaptureResult| {
+        r.preprocess == StageRun::Ran
+            || r.analyze == StageRun::Ran
+            || r.train == Some(StageRun::Ran)
+    };
+    if results.iter().any(ran) || !report.exists() || opts.force {
+        write_report(&report, &results, &opts.analyze, opts.train.as_ref())?;
     }
     Ok(results)
 }
@@ -161,7 +204,64 @@ fn read_describe(dir: &Path, stem: &str) -> Result<String> {
 }
 
 /// `report.md`: every figure and table, each with a sentence on how to read it.
-fn write_report(dest: &Path, results: &[CaptureResult], a: &AnalyzeOptions) -> Result<()> {
+/// The MSE table of a sweep as Markdown (look-back × model), from its CSV.
+fn mse_markdown(csv: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
+    let models = [
+        "lstm",
+        "persistence",
+        "seasonal_naive",
+        "window_mean",
+        "linear_ar",
+    ];
+    let mut table: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 3 {
+            continue;
+        }
+        if !table.iter().any(|(l, _)| l == f[0]) {
+            table.push((f[0].to_string(), vec!["—".into(); models.len()]));
+        }
+        let row = table
+            .iter_mut()
+            .find(|(l, _)| l == f[0])
+            .expect("just added");
+        match models.iter().position(|m| *m == f[1]) {
+            Some(i) if !f[2].is_empty() => {
+                row.1[i] = f[2]
+                    .parse::<f64>()
+                    .map(|v| format!("{v:.4e}"))
+                    .unwrap_or_default()
+            }
+            None if f[1].is_empty() => row.1 = vec!["too short".into(); models.len()],
+            _ => {}
+        }
+    }
+    let rows: Vec<Vec<String>> = table
+        .into_iter()
+        .map(|(l, v)| std::iter::once(l).chain(v).collect())
+        .collect();
+    Ok(crate::report::markdown::table(
+        &[
+            "look-back",
+            "LSTM",
+            "persistence",
+            "seasonal naive",
+            "window mean",
+            "linear AR",
+        ],
+        "lrrrrr",
+        &rows,
+    ))
+}
+
+fn write_report(
+    dest: &Path,
+    results: &[CaptureResult],
+    a: &AnalyzeOptions,
+    t: Option<&TrainOptions>,
+) -> Result<()> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut body = String::new();
     body.push_str("# ntp report\n\n");
@@ -211,6 +311,27 @@ fn write_report(dest: &Path, results: &[CaptureResult], a: &AnalyzeOptions) -> R
              means a persistent level (good news for a persistence forecast), PACF spikes suggest how many past intervals \
              a linear model needs. Values: [`{s}.acf.csv`]({s}.acf.csv), [`{s}.pacf.csv`]({s}.pacf.csv).\n\n"
         ));
+        if let Some(t) = t {
+            let (e, b) = (t.hyper.epochs, t.hyper.batch_size);
+            let csv = dir.join(format!("{s}.mse_results.e{e}.b{b}.csv"));
+            if csv.exists() {
+                body.push_str("### Forecasting: LSTM beside baselines\n\n");
+                body.push_str(&mse_markdown(&csv)?);
+                body.push_str(&format!(
+                    "\nTest MSE in (bytes/s)² for each look-back (LSTM({}) trained {e} epochs, batch {b}; scaler fitted on {}). A model is only worth its cost where it beats persistence (next = last) and the linear \
+                     autoregression on the same windows. All metrics: [`{s}.mse_results.e{e}.b{b}.csv`]({s}.mse_results.e{e}.b{b}.csv); \
+                     LaTeX: [`.tex`]({s}.mse_results.e{e}.b{b}.tex).\n\n\
+                     ![prediction]({s}.prediction.e{e}.b{b}.png)\n\n\
+                     The test span with the best look-back: the observed series, the LSTM's one-step forecasts and the best \
+                     baseline's. Forecasts that trail the observed spikes by one interval are what persistence does too.\n\n\
+                     ![loss]({s}.loss.e{e}.b{b}.png)\n\n\
+                     Training and test loss per epoch (MSE of scaled values): a test loss that rises while the training loss \
+                     falls is over-fitting. The best model is saved as [`{s}.best_model.e{e}.b{b}.safetensors`]({s}.best_model.e{e}.b{b}.safetensors).\n\n",
+                    t.hyper.hidden,
+                    if t.scale_on_all { "the whole series, as the study did" } else { "the training span only" },
+                ));
+            }
+        }
         for n in &r.notices {
             body.push_str(&format!("> Note: {n}\n\n"));
         }
