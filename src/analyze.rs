@@ -13,7 +13,6 @@ use crate::analysis::describe::{self, Describe};
 use crate::analysis::lttb::lttb;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::preprocess::iso;
 use crate::report::{self, csv, latex, markdown, plot};
 use crate::series::{self, Series, SeriesOptions};
 
@@ -211,15 +210,35 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analysis> {
 }
 
 /// A window start as text: RFC 3339 UTC, with nanoseconds only when not whole seconds.
+/// Written digit by digit: it runs once per row of every CSV (millions on a long series).
 pub fn timestamp_text(ns: i64) -> String {
-    let whole = ns.rem_euclid(1_000_000_000) == 0;
-    let base = iso(ns.div_euclid(1_000_000_000) * 1_000_000_000);
-    let base = &base[..19];
-    if whole {
-        format!("{base}Z")
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let (y, mo, d) = crate::preprocess::civil_from_days(secs.div_euclid(86_400));
+    let tod = secs.rem_euclid(86_400);
+    let mut b = [0u8; 30];
+    let mut put = |at: usize, v: i64, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    put(5, mo as i64, 2);
+    put(8, d as i64, 2);
+    put(11, tod / 3600, 2);
+    put(14, tod / 60 % 60, 2);
+    put(17, tod % 60, 2);
+    put(20, frac, 9);
+    (b[4], b[7], b[10], b[13], b[16], b[19]) = (b'-', b'-', b'T', b':', b':', b'.');
+    let mut out = if frac == 0 {
+        String::from_utf8_lossy(&b[..19]).into_owned()
     } else {
-        format!("{base}.{:09}Z", ns.rem_euclid(1_000_000_000))
-    }
+        String::from_utf8_lossy(&b[..29]).into_owned()
+    };
+    out.push('Z');
+    out
 }
 
 fn lag_rows(lags: &[Lag]) -> Vec<Vec<String>> {
@@ -342,7 +361,7 @@ pub fn write(a: &Analysis, opts: &AnalyzeOptions) -> Result<Vec<PathBuf>> {
         timestamp_text(t0).replace('T', " ").replace('Z', " UTC")
     );
     let points: Vec<(f64, f64)> = (0..s.len()).map(|i| (x(i), a.values[i])).collect();
-    let drawn = lttb(&points, 4000);
+    let drawn = lttb(&points, 2000);
     let marks = |rule| {
         a.bursts
             .iter()
@@ -469,4 +488,24 @@ pub fn run(inputs: &[PathBuf], opts: &AnalyzeOptions) -> Result<(Analysis, Vec<P
     let a = compute(inputs, opts)?;
     let written = write(&a, opts)?;
     Ok((a, written))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamp_text_forms() {
+        assert_eq!(
+            super::timestamp_text(1_506_883_716_000_000_000),
+            "2017-10-01T18:48:36Z"
+        );
+        assert_eq!(
+            super::timestamp_text(1_506_883_716_800_000_000),
+            "2017-10-01T18:48:36.800000000Z"
+        );
+        assert_eq!(super::timestamp_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            super::timestamp_text(951_782_400_000_000_001),
+            "2000-02-29T00:00:00.000000001Z"
+        );
+    }
 }

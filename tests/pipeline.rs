@@ -11,7 +11,14 @@ const FAST: &[&str] = &["--look-back", "5,10", "--epochs", "1", "--dpi", "50"];
 fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let a = ntp().current_dir(env!("CARGO_MANIFEST_DIR")).arg("pipeline").arg("-o").arg(&out).args(FAST).assert().success();
+    let a = ntp()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("pipeline")
+        .arg("-o")
+        .arg(&out)
+        .args(FAST)
+        .assert()
+        .success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(stderr.contains("using the bundled sample"), "{stderr}");
     let s = "lan-broadcast-28min-ns";
@@ -37,36 +44,85 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     }
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     for f in expected.iter().filter(|f| f.ends_with(".png")) {
-        assert!(report.contains(&format!("]({f})")), "report.md does not embed {f}");
+        assert!(
+            report.contains(&format!("]({f})")),
+            "report.md does not embed {f}"
+        );
     }
     assert!(report.contains("| persistence |") || report.contains("persistence"));
 
-    let before: Vec<_> = files.iter().map(|f| std::fs::metadata(out.join(f)).unwrap().modified().unwrap()).collect();
-    let a = ntp().current_dir(env!("CARGO_MANIFEST_DIR")).arg("pipeline").arg("-o").arg(&out).args(FAST).assert().success();
+    let before: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(out.join(f)).unwrap().modified().unwrap())
+        .collect();
+    let a = ntp()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("pipeline")
+        .arg("-o")
+        .arg(&out)
+        .args(FAST)
+        .assert()
+        .success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-    assert!(stderr.contains("preprocess up to date, analyze up to date, train up to date"), "{stderr}");
-    let after: Vec<_> = files.iter().map(|f| std::fs::metadata(out.join(f)).unwrap().modified().unwrap()).collect();
+    assert!(
+        stderr.contains("preprocess up to date, analyze up to date, train up to date"),
+        "{stderr}"
+    );
+    let after: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(out.join(f)).unwrap().modified().unwrap())
+        .collect();
     assert_eq!(before, after, "a second run rewrote files");
     assert_eq!(listing(&out), files);
 
-    let a = ntp().current_dir(env!("CARGO_MANIFEST_DIR")).arg("pipeline").arg("-o").arg(&out).args(FAST).arg("--force").assert().success();
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("preprocess done, analyze done, train done"));
+    let a = ntp()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("pipeline")
+        .arg("-o")
+        .arg(&out)
+        .args(FAST)
+        .arg("--force")
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr)
+        .contains("preprocess done, analyze done, train done"));
 }
 
 #[test]
 fn help_and_completions() {
     let a = ntp().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&a.get_output().stdout).to_string();
-    for cmd in ["download", "preprocess", "analyze", "train", "predict", "pipeline", "completions"] {
+    for cmd in [
+        "download",
+        "preprocess",
+        "analyze",
+        "train",
+        "predict",
+        "pipeline",
+        "completions",
+    ] {
         assert!(help.contains(cmd), "--help lacks {cmd}");
     }
-    for cmd in ["download", "preprocess", "analyze", "train", "predict", "pipeline"] {
+    for cmd in [
+        "download",
+        "preprocess",
+        "analyze",
+        "train",
+        "predict",
+        "pipeline",
+    ] {
         let a = ntp().args([cmd, "--help"]).assert().success();
-        assert!(String::from_utf8_lossy(&a.get_output().stdout).contains("Example"), "{cmd} --help has no example");
+        assert!(
+            String::from_utf8_lossy(&a.get_output().stdout).contains("Example"),
+            "{cmd} --help has no example"
+        );
     }
     for shell in ["bash", "zsh", "fish"] {
         let a = ntp().args(["completions", shell]).assert().success();
         let script = String::from_utf8_lossy(&a.get_output().stdout).to_string();
-        assert!(script.contains("preprocess") && script.len() > 500, "{shell}");
+        assert!(
+            script.contains("preprocess") && script.len() > 500,
+            "{shell}"
+        );
     }
 }
