@@ -100,49 +100,6 @@ fn train_options(
     }
 }
 
-/// The sweep as Markdown: MSE per look-back and model.
-fn train_table(report: &ntp::train::TrainReport) -> String {
-    let models = [
-        "lstm",
-        "persistence",
-        "seasonal_naive",
-        "window_mean",
-        "linear_ar",
-    ];
-    let rows: Vec<Vec<String>> = report
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut row = vec![format!(
-                "{}{}",
-                r.look_back,
-                if i == report.best { " (best)" } else { "" }
-            )];
-            for m in models {
-                row.push(match (&r.status, r.mse(m)) {
-                    (Err(_), _) => "too short".into(),
-                    (_, Some(v)) => format!("{v:.4e}"),
-                    (_, None) => "—".into(),
-                });
-            }
-            row
-        })
-        .collect();
-    ntp::report::markdown::table(
-        &[
-            "look-back",
-            "LSTM",
-            "persistence",
-            "seasonal naive",
-            "window mean",
-            "linear AR",
-        ],
-        "lrrrrr",
-        &rows,
-    )
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -243,7 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             if !cli.quiet {
-                println!("{}", train_table(&report));
+                println!("{}", report.markdown());
                 eprintln!(
                     "best look-back {}; wrote {} files to {}",
                     report.results[report.best].look_back,

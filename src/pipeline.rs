@@ -207,13 +207,7 @@ fn read_describe(dir: &Path, stem: &str) -> Result<String> {
 /// The MSE table of a sweep as Markdown (look-back × model), from its CSV.
 fn mse_markdown(csv: &Path) -> Result<String> {
     let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
-    let models = [
-        "lstm",
-        "persistence",
-        "seasonal_naive",
-        "window_mean",
-        "linear_ar",
-    ];
+    let models = train::MODELS;
     let mut table: Vec<(String, Vec<String>)> = Vec::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -238,22 +232,7 @@ fn mse_markdown(csv: &Path) -> Result<String> {
             _ => {}
         }
     }
-    let rows: Vec<Vec<String>> = table
-        .into_iter()
-        .map(|(l, v)| std::iter::once(l).chain(v).collect())
-        .collect();
-    Ok(crate::report::markdown::table(
-        &[
-            "look-back",
-            "LSTM",
-            "persistence",
-            "seasonal naive",
-            "window mean",
-            "linear AR",
-        ],
-        "lrrrrr",
-        &rows,
-    ))
+    Ok(train::mse_markdown(table))
 }
 
 fn write_report(

@@ -73,6 +73,64 @@ pub struct TrainReport {
     pub written: Vec<PathBuf>,
 }
 
+/// The models of a sweep, in table order.
+pub const MODELS: [&str; 5] = [
+    "lstm",
+    "persistence",
+    "seasonal_naive",
+    "window_mean",
+    "linear_ar",
+];
+
+/// A sweep's MSE per look-back and model as Markdown; `cells[i][j]` is look-back `i`,
+/// model [`MODELS`]`[j]`, already formatted.
+pub fn mse_markdown(rows: Vec<(String, Vec<String>)>) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(l, v)| std::iter::once(l).chain(v).collect())
+        .collect();
+    crate::report::markdown::table(
+        &[
+            "look-back",
+            "LSTM",
+            "persistence",
+            "seasonal naive",
+            "window mean",
+            "linear AR",
+        ],
+        "lrrrrr",
+        &rows,
+    )
+}
+
+impl TrainReport {
+    /// The sweep's MSE table, the best look-back marked.
+    pub fn markdown(&self) -> String {
+        mse_markdown(
+            self.results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let label = format!(
+                        "{}{}",
+                        r.look_back,
+                        if i == self.best { " (best)" } else { "" }
+                    );
+                    let cells = MODELS
+                        .iter()
+                        .map(|m| match (&r.status, r.mse(m)) {
+                            (Err(_), _) => "too short".to_string(),
+                            (_, Some(v)) => format!("{v:.4e}"),
+                            (_, None) => "—".to_string(),
+                        })
+                        .collect();
+                    (label, cells)
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Saved beside the model weights: everything needed to apply it to another capture.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelCard {

@@ -4,21 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use polars::prelude::*;
 
 const REL: f64 = 1e-9;
-
-/// Reads a CSV into rows of fields (no quoting in these files).
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
 
 fn num(s: &str) -> f64 {
     if s.is_empty() {
@@ -124,20 +115,6 @@ const CASES: &[Case] = &[
         args: &["--size", "captured", "--drop-empty"],
     },
 ];
-
-fn dataset(dir: &Path, capture: &str) -> PathBuf {
-    let out = dir.join(format!("{}.parquet", capture.split('.').next().unwrap()));
-    if !out.exists() {
-        ntp()
-            .args(["preprocess", "-q"])
-            .arg(fixture(capture))
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .success();
-    }
-    out
-}
 
 #[test]
 fn every_number_equals_polars_and_statsmodels() {

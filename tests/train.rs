@@ -3,29 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::*;
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
-
-fn dataset(dir: &Path, capture: &str) -> PathBuf {
-    let out = dir.join(format!("{}.parquet", capture.split('.').next().unwrap()));
-    ntp()
-        .args(["preprocess", "-q"])
-        .arg(fixture(capture))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    out
-}
 
 const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
 

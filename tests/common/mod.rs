@@ -83,3 +83,27 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Runs `ntp preprocess` on a fixture into `dir/{stem}.parquet` (once) and returns the path.
+pub fn dataset(dir: &Path, capture: &str) -> PathBuf {
+    let out = dir.join(format!("{}.parquet", capture.split('.').next().unwrap()));
+    if !out.exists() {
+        ntp()
+            .args(["preprocess", "-q"])
+            .arg(fixture(capture))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+    }
+    out
+}
+
+/// Reads a CSV into rows of fields (no quoting in ntp's numeric files).
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
