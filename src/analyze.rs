@@ -82,54 +82,45 @@ pub fn stem_of(inputs: &[PathBuf]) -> String {
 
 fn histogram(files: &[PathBuf], opts: &AnalyzeOptions) -> Result<Histogram> {
     let size = opts.series.size.column();
-    let lf = reader::scan(files, &[dataset::TYPE, size])?;
+    let err = |e| Error::polars(&files[0], e);
+    // One pass over the dataset: packets per (Type, size), split up here.
+    let df = reader::scan(files, &[dataset::TYPE, size])?
+        .group_by([
+            col(dataset::TYPE),
+            col(size).cast(DataType::UInt64).alias("size"),
+        ])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()
+        .map_err(err)?;
+    let types = df
+        .column(dataset::TYPE)
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
+    let sizes = df.column("size").map_err(err)?.u64().map_err(err)?.clone();
+    let n = df.column("n").map_err(err)?.u64().map_err(err)?.clone();
+    let max = opts.max_size as u64;
     let mut h = Histogram {
-        tcp: vec![0; opts.max_size as usize + 1],
-        udp: vec![0; opts.max_size as usize + 1],
+        tcp: vec![0; max as usize + 1],
+        udp: vec![0; max as usize + 1],
         larger: 0,
     };
-    for (name, counts) in [("TCP", &mut h.tcp), ("UDP", &mut h.udp)] {
-        let df = lf
-            .clone()
-            .filter(
-                col(dataset::TYPE)
-                    .eq(lit(name))
-                    .and(col(size).lt_eq(lit(opts.max_size))),
-            )
-            .group_by([col(size)])
-            .agg([len().cast(DataType::UInt64).alias("n")])
-            .collect()
-            .map_err(|e| Error::polars(&files[0], e))?;
-        let sizes = df
-            .column(size)
-            .and_then(|c| c.cast(&DataType::UInt64))
-            .map_err(|e| Error::polars(&files[0], e))?;
-        let n = df.column("n").map_err(|e| Error::polars(&files[0], e))?;
-        let (sizes, n) = (
-            sizes.u64().expect("cast").clone(),
-            n.u64().expect("u64").clone(),
-        );
-        for i in 0..sizes.len() {
-            if let (Some(s), Some(c)) = (sizes.get(i), n.get(i)) {
-                counts[s as usize] = c;
-            }
+    for i in 0..df.height() {
+        let (Some(t), Some(s), Some(c)) = (types.get(i), sizes.get(i), n.get(i)) else {
+            continue;
+        };
+        let counts = match t {
+            "TCP" => &mut h.tcp,
+            "UDP" => &mut h.udp,
+            _ => continue,
+        };
+        if s <= max {
+            counts[s as usize] = c;
+        } else {
+            h.larger += c;
         }
     }
-    let larger = lf
-        .filter(
-            col(dataset::TYPE)
-                .eq(lit("TCP"))
-                .or(col(dataset::TYPE).eq(lit("UDP")))
-                .and(col(size).gt(lit(opts.max_size))),
-        )
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect()
-        .map_err(|e| Error::polars(&files[0], e))?;
-    h.larger = larger
-        .column("n")
-        .ok()
-        .and_then(|c| c.u64().ok().and_then(|c| c.get(0)))
-        .unwrap_or(0);
     Ok(h)
 }
 

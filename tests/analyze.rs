@@ -382,3 +382,55 @@ fn a_directory_of_parts_is_one_capture() {
     let vals: Vec<&str> = bps.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(vals, vec!["7", "0", "101"]);
 }
+
+#[test]
+fn histogram_counts_equal_a_direct_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
+    let out = dir.path().join("out");
+    let a = ntp()
+        .arg("analyze")
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .args(["--dpi", "50", "--max-size", "300"])
+        .assert()
+        .success();
+    // Counted here from the columns: packets per (Type, Size) for TCP and UDP.
+    let df = read_parquet(&ds);
+    let types = df.column("Type").unwrap().str().unwrap().clone();
+    let sizes = df.column("Size (bytes)").unwrap().u32().unwrap().clone();
+    let (mut tcp, mut udp, mut larger) = (vec![0u64; 301], vec![0u64; 301], 0u64);
+    for i in 0..df.height() {
+        let (t, s) = (types.get(i).unwrap(), sizes.get(i).unwrap() as usize);
+        let counts = match t {
+            "TCP" => &mut tcp,
+            "UDP" => &mut udp,
+            _ => continue,
+        };
+        if s <= 300 {
+            counts[s] += 1;
+        } else {
+            larger += 1;
+        }
+    }
+    let rows = read_csv(&out.join("lan-broadcast-28min-ns.protocol_dist.csv"));
+    assert_eq!(rows.len(), 301);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(
+            (
+                r[0].parse::<usize>().unwrap(),
+                r[1].parse::<u64>().unwrap(),
+                r[2].parse::<u64>().unwrap()
+            ),
+            (i, tcp[i], udp[i])
+        );
+    }
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "histogram: {larger} TCP/UDP packets larger than --max-size 300"
+        )),
+        "{stderr}"
+    );
+}

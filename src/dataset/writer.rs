@@ -50,10 +50,22 @@ impl ParquetSink {
 
     /// Writes the footer and renames the file into place. Returns the rows written.
     pub fn finish(self) -> Result<u64> {
-        self.writer
+        let size = self
+            .writer
             .finish()
             .map_err(|e| Error::polars(self.tmp.dest(), e))?;
+        // The BufWriter flushes its last bytes when dropped and cannot report a failure
+        // there (disk full): check the file holds every byte before it gets its name.
         drop(self.writer);
+        let on_disk = std::fs::metadata(self.tmp.path())
+            .map_err(|e| Error::io(self.tmp.path(), e))?
+            .len();
+        if on_disk != size {
+            return Err(Error::Dataset {
+                path: self.tmp.dest().to_owned(),
+                message: format!("only {on_disk} of {size} bytes reached the disk (disk full?)"),
+            });
+        }
         self.tmp.commit()?;
         Ok(self.rows)
     }

@@ -35,6 +35,39 @@ fn fonts() -> Result<()> {
     }
 }
 
+/// Axes, grid and tick labels in the house style (a macro: the charts' coordinate types
+/// differ, linear and logarithmic).
+macro_rules! draw_mesh {
+    ($chart:expr, $canvas:expr, $dest:expr, $x_label:expr, $y_label:expr) => {
+        $chart
+            .configure_mesh()
+            .x_desc($x_label)
+            .y_desc($y_label)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text($canvas, 8.0))
+            .axis_desc_style(text($canvas, 9.0))
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(|e| plot_err($dest, e))
+    };
+}
+
+/// The legend box in the house style, upper right.
+macro_rules! draw_legend {
+    ($chart:expr, $canvas:expr, $dest:expr, $font_pt:expr) => {
+        $chart
+            .configure_series_labels()
+            .label_font(text($canvas, $font_pt))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| plot_err($dest, e))
+    };
+}
+
 /// Figure geometry: inches × dpi.
 #[derive(Clone, Copy, Debug)]
 pub struct Canvas {
@@ -166,18 +199,7 @@ fn line_panel(
         .y_label_area_size(canvas.pt(48.0))
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| plot_err(dest, e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .label_style(text(canvas, 8.0))
-        .axis_desc_style(text(canvas, 9.0))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(210, 210, 210))
-        .draw()
-        .map_err(|e| plot_err(dest, e))?;
+    draw_mesh!(chart, canvas, dest, x_label, y_label)?;
     let stroke = canvas.pt(0.8);
     let mut legend = false;
     for l in lines {
@@ -210,14 +232,7 @@ fn line_panel(
         legend = true;
     }
     if legend {
-        chart
-            .configure_series_labels()
-            .label_font(text(canvas, 8.0))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| plot_err(dest, e))?;
+        draw_legend!(chart, canvas, dest, 8.0)?;
     }
     Ok(())
 }
@@ -350,18 +365,7 @@ pub fn correlograms(
                 .y_label_area_size(canvas.pt(40.0))
                 .build_cartesian_2d(-0.5..max_lag + 0.5, lo..1.1)
                 .map_err(|e| plot_err(dest, e))?;
-            chart
-                .configure_mesh()
-                .x_desc("lag (intervals)")
-                .y_desc("correlation")
-                .x_label_formatter(&tick)
-                .y_label_formatter(&tick)
-                .label_style(text(canvas, 8.0))
-                .axis_desc_style(text(canvas, 9.0))
-                .light_line_style(RGBColor(240, 240, 240))
-                .bold_line_style(RGBColor(215, 215, 215))
-                .draw()
-                .map_err(|e| plot_err(dest, e))?;
+            draw_mesh!(chart, canvas, dest, "lag (intervals)", "correlation")?;
             let band: Vec<(usize, f64, f64)> =
                 p.lags.iter().filter(|l| l.0 >= 1).copied().collect();
             if !band.is_empty() {
@@ -425,18 +429,7 @@ pub fn size_histogram(
             .y_label_area_size(canvas.pt(48.0))
             .build_cartesian_2d(0.0..max_size, (0.8f64..max_count * 2.0).log_scale())
             .map_err(|e| plot_err(dest, e))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc("packets (log scale)")
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .label_style(text(canvas, 8.0))
-            .axis_desc_style(text(canvas, 9.0))
-            .light_line_style(RGBColor(240, 240, 240))
-            .bold_line_style(RGBColor(215, 215, 215))
-            .draw()
-            .map_err(|e| plot_err(dest, e))?;
+        draw_mesh!(chart, canvas, dest, x_label, "packets (log scale)")?;
         for (i, (name, counts)) in series.iter().enumerate() {
             let color = colors[i % colors.len()];
             chart
@@ -458,14 +451,7 @@ pub fn size_histogram(
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.55).filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .label_font(text(canvas, 9.0))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| plot_err(dest, e))?;
+        draw_legend!(chart, canvas, dest, 9.0)?;
         Ok(())
     })
 }
