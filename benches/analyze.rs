@@ -45,14 +45,20 @@ fn main() {
         walls.push(wall.as_secs_f64());
         rss = rss.max(peak);
     }
-    let rows = std::fs::read_to_string(out.join(format!(
+    // Series length and dataset rows (= the sum of the packets column) from analyze's CSV.
+    let bps = std::fs::read_to_string(out.join(format!(
         "{}.bps.csv",
         dataset.file_stem().unwrap().to_string_lossy()
     )))
-    .map(|t| t.lines().count() - 1)
-    .unwrap_or(0);
+    .unwrap_or_default();
+    let seconds = bps.lines().count().saturating_sub(1);
+    let rows: u64 = bps
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next()?.parse::<u64>().ok())
+        .sum();
     println!(
-        "ntp analyze: dataset {} ({:.0} MB), series of {rows} seconds; median {:.3} s over {runs} runs (min {:.3}), peak RSS {:.0} MB",
+        "ntp analyze: dataset {} ({:.0} MB, {rows} rows), series of {seconds} seconds; median {:.3} s over {runs} runs (min {:.3}), peak RSS {:.0} MB",
         dataset.display(),
         std::fs::metadata(&dataset).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
         median(walls.clone()),

@@ -10,10 +10,11 @@ use crate::analysis::acf::{self, Lag};
 use crate::analysis::bursts::{self, Burst};
 use crate::analysis::decompose::{self, Decomposition};
 use crate::analysis::describe::{self, Describe};
-use crate::analysis::lttb::lttb;
+use crate::analysis::lttb::{extremes, lttb};
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::report::{self, csv, latex, markdown, plot};
+use crate::report::csv::{self, Cell};
+use crate::report::{self, latex, markdown, plot};
 use crate::series::{self, Series, SeriesOptions};
 
 /// Options of `ntp analyze`.
@@ -200,49 +201,17 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analysis> {
     })
 }
 
-/// A window start as text: RFC 3339 UTC, with nanoseconds only when not whole seconds.
-/// Written digit by digit: it runs once per row of every CSV (millions on a long series).
-pub fn timestamp_text(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let frac = ns.rem_euclid(1_000_000_000);
-    let (y, mo, d) = crate::preprocess::civil_from_days(secs.div_euclid(86_400));
-    let tod = secs.rem_euclid(86_400);
-    let mut b = [0u8; 30];
-    let mut put = |at: usize, v: i64, width: usize| {
-        let mut v = v;
-        for i in (0..width).rev() {
-            b[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, y, 4);
-    put(5, mo as i64, 2);
-    put(8, d as i64, 2);
-    put(11, tod / 3600, 2);
-    put(14, tod / 60 % 60, 2);
-    put(17, tod % 60, 2);
-    put(20, frac, 9);
-    (b[4], b[7], b[10], b[13], b[16], b[19]) = (b'-', b'-', b'T', b':', b':', b'.');
-    let mut out = if frac == 0 {
-        String::from_utf8_lossy(&b[..19]).into_owned()
-    } else {
-        String::from_utf8_lossy(&b[..29]).into_owned()
-    };
-    out.push('Z');
-    out
-}
+pub use crate::report::csv::timestamp_text;
 
-fn lag_rows(lags: &[Lag]) -> Vec<Vec<String>> {
-    lags.iter()
-        .map(|l| {
-            vec![
-                l.lag.to_string(),
-                csv::float(l.value),
-                csv::float(l.ci_low),
-                csv::float(l.ci_high),
-            ]
-        })
-        .collect()
+fn lag_rows(lags: &[Lag]) -> impl Iterator<Item = [Cell<'_>; 4]> {
+    lags.iter().map(|l| {
+        [
+            Cell::Int(l.lag as u64),
+            Cell::Float(l.value),
+            Cell::Float(l.ci_low),
+            Cell::Float(l.ci_high),
+        ]
+    })
 }
 
 /// The describe table as Markdown (printed on stdout).
@@ -261,216 +230,247 @@ pub fn describe_markdown(d: &Describe, label: &str) -> String {
     markdown::table(&["statistic", label], "lr", &rows)
 }
 
-/// Writes every output; returns their paths.
+/// One output (or a group of related outputs): run in parallel with the others.
+type Task<'a> = Box<dyn FnOnce() -> Result<Vec<PathBuf>> + Send + 'a>;
+
+/// Writes every output, the figures and tables in parallel; returns their paths.
 pub fn write(a: &Analysis, opts: &AnalyzeOptions) -> Result<Vec<PathBuf>> {
+    use rayon::prelude::*;
     let dir = &opts.out_dir;
-    let out = |suffix: &str| dir.join(format!("{}.{suffix}", a.stem));
-    let mut written = Vec::new();
+    let out = move |suffix: &str| dir.join(format!("{}.{suffix}", a.stem));
     let s = &a.series;
     let every = &opts.series.every;
     let size_name = opts.series.size.name();
-
-    // Series.
-    let p = out("bps.csv");
-    csv::write_table(
-        &p,
-        &["timestamp", "bytes_per_second", "packets"],
-        (0..s.len()).map(|i| {
-            vec![
-                timestamp_text(s.start_ns[i]),
-                csv::float(a.values[i]),
-                s.packets[i].to_string(),
-            ]
-        }),
-    )?;
-    written.push(p);
-
-    // Statistics.
-    let p = out("describe.csv");
-    csv::write_table(
-        &p,
-        &["statistic", "bytes_per_second"],
-        a.describe
-            .rows()
-            .into_iter()
-            .map(|(k, v)| vec![k.to_string(), v.map(csv::float).unwrap_or_default()]),
-    )?;
-    written.push(p);
-    let p = out("describe.tex");
-    let rows: Vec<Vec<String>> = a
-        .describe
-        .rows()
-        .into_iter()
-        .map(|(k, v)| {
-            vec![
-                latex::escape(k),
-                v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "--".into()),
-            ]
-        })
-        .collect();
-    latex::write_table(
-        &p,
-        &format!(
-            "Descriptive statistics of bytes per second ({} size, {every} intervals), {}.",
-            size_name,
-            latex::escape(&a.stem)
-        ),
-        &format!("tab:{}-describe", a.stem),
-        "lr",
-        &["Statistic".into(), "Bytes per second".into()],
-        &rows,
-    )?;
-    written.push(p);
-
-    // Histogram.
-    let p = out("protocol_dist.csv");
-    let h = &a.histogram;
-    csv::write_table(
-        &p,
-        &["size", "TCP", "UDP"],
-        (0..h.tcp.len()).map(|i| vec![i.to_string(), h.tcp[i].to_string(), h.udp[i].to_string()]),
-    )?;
-    written.push(p);
     let canvas = plot::Canvas::new(8.0, 4.5, opts.dpi);
-    let p = out("protocol_dist.png");
-    plot::size_histogram(
-        &p,
-        canvas,
-        &format!("{}: packet sizes by transport", a.stem),
-        &format!("packet size, {size_name} (bytes)"),
-        &[("TCP", &h.tcp), ("UDP", &h.udp)],
-    )?;
-    written.push(p);
 
-    // Time series with bursts.
+    // Time axis shared by the figures.
     let t0 = s.start_ns[0];
     let span = (s.start_ns[s.len() - 1] - t0) as f64 / 1e9;
     let (tdiv, tunit) = plot::time_unit(span);
-    let x = |i: usize| (s.start_ns[i] - t0) as f64 / 1e9 / tdiv;
+    let x = move |i: usize| (s.start_ns[i] - t0) as f64 / 1e9 / tdiv;
     let x_label = format!(
         "time since {} ({tunit})",
         timestamp_text(t0).replace('T', " ").replace('Z', " UTC")
     );
-    let points: Vec<(f64, f64)> = (0..s.len()).map(|i| (x(i), a.values[i])).collect();
-    let drawn = lttb(&points, 2000);
-    let marks = |rule| {
-        a.bursts
-            .iter()
-            .filter(|b| b.rule == rule)
-            .map(|b| (x(b.index), b.value))
-            .collect::<Vec<_>>()
-    };
-    let p = out("time_series.png");
-    plot::time_series(
-        &p,
-        canvas,
-        &format!(
-            "{}: bytes per second ({size_name} size, {every} intervals)",
-            a.stem
-        ),
-        &x_label,
-        &drawn,
-        &marks(bursts::Rule::ZScore),
-        &marks(bursts::Rule::Robust),
-        opts.z,
-    )?;
-    written.push(p);
-    let p = out("bursts.csv");
-    csv::write_table(
-        &p,
-        &["timestamp", "rule", "bytes_per_second", "score"],
-        a.bursts.iter().map(|b| {
-            vec![
-                timestamp_text(s.start_ns[b.index]),
-                b.rule.name().into(),
-                csv::float(b.value),
-                csv::float(b.score),
-            ]
-        }),
-    )?;
-    written.push(p);
+    let x_label = &x_label;
 
-    // Decomposition.
-    if let Some(d) = &a.decomposition {
-        let p = out("decomposition.csv");
-        csv::write_table(
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+
+    // Series.
+    tasks.push(Box::new(move || {
+        let p = out("bps.csv");
+        csv::write_rows(
             &p,
-            &["timestamp", "observed", "trend", "seasonal", "resid"],
+            &["timestamp", "bytes_per_second", "packets"],
             (0..s.len()).map(|i| {
-                vec![
-                    timestamp_text(s.start_ns[i]),
-                    csv::float(a.values[i]),
-                    csv::float(d.trend[i]),
-                    csv::float(d.seasonal[i]),
-                    csv::float(d.resid[i]),
+                [
+                    Cell::Time(s.start_ns[i]),
+                    Cell::Float(a.values[i]),
+                    Cell::Int(s.packets[i]),
                 ]
             }),
         )?;
-        written.push(p);
-        let max = a.values.iter().copied().fold(0.0, f64::max);
-        let (div, unit) = report::rate_unit(max);
-        let comp = |v: &[f64]| {
-            lttb(
-                &(0..s.len())
-                    .map(|i| (x(i), v[i] / div))
-                    .filter(|p| p.1.is_finite())
-                    .collect::<Vec<_>>(),
-                3000,
-            )
-        };
-        let p = out("decomposition.png");
-        plot::stacked(
+        Ok(vec![p])
+    }));
+
+    // Statistics.
+    tasks.push(Box::new(move || {
+        let p = out("describe.csv");
+        csv::write_rows(
             &p,
-            plot::Canvas::new(8.0, 9.0, opts.dpi),
-            &format!(
-                "{}: additive decomposition, period {} intervals",
-                a.stem, d.period
-            ),
-            &x_label,
-            unit,
-            &[
-                ("observed", comp(&a.values)),
-                ("trend", comp(&d.trend)),
-                ("seasonal", comp(&d.seasonal)),
-                ("residual", comp(&d.resid)),
-            ],
+            &["statistic", "bytes_per_second"],
+            a.describe
+                .rows()
+                .into_iter()
+                .map(|(k, v)| [Cell::Text(k), Cell::Float(v.unwrap_or(f64::NAN))]),
         )?;
-        written.push(p);
+        let tex = out("describe.tex");
+        let rows: Vec<Vec<String>> = a
+            .describe
+            .rows()
+            .into_iter()
+            .map(|(k, v)| {
+                vec![
+                    latex::escape(k),
+                    v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "--".into()),
+                ]
+            })
+            .collect();
+        latex::write_table(
+            &tex,
+            &format!(
+                "Descriptive statistics of bytes per second ({} size, {every} intervals), {}.",
+                size_name,
+                latex::escape(&a.stem)
+            ),
+            &format!("tab:{}-describe", a.stem),
+            "lr",
+            &["Statistic".into(), "Bytes per second".into()],
+            &rows,
+        )?;
+        Ok(vec![p, tex])
+    }));
+
+    // Histogram.
+    tasks.push(Box::new(move || {
+        let h = &a.histogram;
+        let p = out("protocol_dist.csv");
+        csv::write_rows(
+            &p,
+            &["size", "TCP", "UDP"],
+            (0..h.tcp.len()).map(|i| {
+                [
+                    Cell::Int(i as u64),
+                    Cell::Int(h.tcp[i]),
+                    Cell::Int(h.udp[i]),
+                ]
+            }),
+        )?;
+        let png = out("protocol_dist.png");
+        plot::size_histogram(
+            &png,
+            canvas,
+            &format!("{}: packet sizes by transport", a.stem),
+            &format!("packet size, {size_name} (bytes)"),
+            &[("TCP", &h.tcp), ("UDP", &h.udp)],
+        )?;
+        Ok(vec![p, png])
+    }));
+
+    // Time series with bursts.
+    tasks.push(Box::new(move || {
+        let points: Vec<(f64, f64)> = (0..s.len()).map(|i| (x(i), a.values[i])).collect();
+        let drawn = lttb(&points, 2000);
+        let marks = |rule| {
+            let all: Vec<(f64, f64)> = a
+                .bursts
+                .iter()
+                .filter(|b| b.rule == rule)
+                .map(|b| (x(b.index), b.value))
+                .collect();
+            extremes(&all, 1000)
+        };
+        let p = out("time_series.png");
+        plot::time_series(
+            &p,
+            canvas,
+            &format!(
+                "{}: bytes per second ({size_name} size, {every} intervals)",
+                a.stem
+            ),
+            x_label,
+            &drawn,
+            &marks(bursts::Rule::ZScore),
+            &marks(bursts::Rule::Robust),
+            opts.z,
+        )?;
+        Ok(vec![p])
+    }));
+    tasks.push(Box::new(move || {
+        let p = out("bursts.csv");
+        csv::write_rows(
+            &p,
+            &["timestamp", "rule", "bytes_per_second", "score"],
+            a.bursts.iter().map(|b| {
+                [
+                    Cell::Time(s.start_ns[b.index]),
+                    Cell::Text(b.rule.name()),
+                    Cell::Float(b.value),
+                    Cell::Float(b.score),
+                ]
+            }),
+        )?;
+        Ok(vec![p])
+    }));
+
+    // Decomposition.
+    if let Some(d) = &a.decomposition {
+        tasks.push(Box::new(move || {
+            let p = out("decomposition.csv");
+            csv::write_rows(
+                &p,
+                &["timestamp", "observed", "trend", "seasonal", "resid"],
+                (0..s.len()).map(|i| {
+                    [
+                        Cell::Time(s.start_ns[i]),
+                        Cell::Float(a.values[i]),
+                        Cell::Float(d.trend[i]),
+                        Cell::Float(d.seasonal[i]),
+                        Cell::Float(d.resid[i]),
+                    ]
+                }),
+            )?;
+            Ok(vec![p])
+        }));
+        tasks.push(Box::new(move || {
+            let max = a.values.iter().copied().fold(0.0, f64::max);
+            let (div, unit) = report::rate_unit(max);
+            let comp = |v: &[f64]| {
+                lttb(
+                    &(0..s.len())
+                        .map(|i| (x(i), v[i] / div))
+                        .filter(|p| p.1.is_finite())
+                        .collect::<Vec<_>>(),
+                    3000,
+                )
+            };
+            let p = out("decomposition.png");
+            plot::stacked(
+                &p,
+                plot::Canvas::new(8.0, 9.0, opts.dpi),
+                &format!(
+                    "{}: additive decomposition, period {} intervals",
+                    a.stem, d.period
+                ),
+                x_label,
+                unit,
+                &[
+                    ("observed", comp(&a.values)),
+                    ("trend", comp(&d.trend)),
+                    ("seasonal", comp(&d.seasonal)),
+                    ("residual", comp(&d.resid)),
+                ],
+            )?;
+            Ok(vec![p])
+        }));
     }
 
     // ACF / PACF.
-    let p = out("acf.csv");
-    csv::write_table(&p, &["lag", "value", "ci_low", "ci_high"], lag_rows(&a.acf))?;
-    written.push(p);
-    let p = out("pacf.csv");
-    csv::write_table(
-        &p,
-        &["lag", "value", "ci_low", "ci_high"],
-        lag_rows(&a.pacf),
-    )?;
-    written.push(p);
-    let band = |lags: &[Lag]| {
-        lags.iter()
-            .map(|l| (l.lag, l.value, l.ci_high - l.value))
-            .collect::<Vec<_>>()
-    };
-    let p = out("autocorrelation.png");
-    plot::correlograms(
-        &p,
-        plot::Canvas::new(8.0, 6.0, opts.dpi),
-        &format!("{}: autocorrelation of bytes per second", a.stem),
-        &[
-            plot::Correlogram {
-                title: "ACF (95 % Bartlett band)",
-                lags: band(&a.acf),
-            },
-            plot::Correlogram {
-                title: "PACF, Yule-Walker (95 % band ±1.96/√n)",
-                lags: band(&a.pacf),
-            },
-        ],
-    )?;
-    written.push(p);
+    tasks.push(Box::new(move || {
+        let header = &["lag", "value", "ci_low", "ci_high"];
+        let (acf_csv, pacf_csv) = (out("acf.csv"), out("pacf.csv"));
+        csv::write_rows(&acf_csv, header, lag_rows(&a.acf))?;
+        csv::write_rows(&pacf_csv, header, lag_rows(&a.pacf))?;
+        let band = |lags: &[Lag]| {
+            lags.iter()
+                .map(|l| (l.lag, l.value, l.ci_high - l.value))
+                .collect::<Vec<_>>()
+        };
+        let p = out("autocorrelation.png");
+        plot::correlograms(
+            &p,
+            plot::Canvas::new(8.0, 6.0, opts.dpi),
+            &format!("{}: autocorrelation of bytes per second", a.stem),
+            &[
+                plot::Correlogram {
+                    title: "ACF (95 % Bartlett band)",
+                    lags: band(&a.acf),
+                },
+                plot::Correlogram {
+                    title: "PACF, Yule-Walker (95 % band ±1.96/√n)",
+                    lags: band(&a.pacf),
+                },
+            ],
+        )?;
+        Ok(vec![acf_csv, pacf_csv, p])
+    }));
+
+    // Every task runs even if another failed; the first error (in output order) is returned.
+    let results: Vec<Result<Vec<PathBuf>>> = tasks.into_par_iter().map(|t| t()).collect();
+    let mut written = Vec::new();
+    for r in results {
+        written.extend(r?);
+    }
     Ok(written)
 }
 
@@ -479,24 +479,4 @@ pub fn run(inputs: &[PathBuf], opts: &AnalyzeOptions) -> Result<(Analysis, Vec<P
     let a = compute(inputs, opts)?;
     let written = write(&a, opts)?;
     Ok((a, written))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamp_text_forms() {
-        assert_eq!(
-            super::timestamp_text(1_506_883_716_000_000_000),
-            "2017-10-01T18:48:36Z"
-        );
-        assert_eq!(
-            super::timestamp_text(1_506_883_716_800_000_000),
-            "2017-10-01T18:48:36.800000000Z"
-        );
-        assert_eq!(super::timestamp_text(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            super::timestamp_text(951_782_400_000_000_001),
-            "2000-02-29T00:00:00.000000001Z"
-        );
-    }
 }

@@ -1,5 +1,5 @@
-//! Largest-Triangle-Three-Buckets downsampling (Steinarsson 2013), for drawing long series
-//! only: CSV outputs always keep every point.
+//! Downsampling for drawing long series only (CSV outputs always keep every point):
+//! Largest-Triangle-Three-Buckets (Steinarsson 2013) for lines, and [`extremes`] for marks.
 
 /// Keeps at most `threshold` points of `(x, y)`, first and last included.
 pub fn lttb(points: &[(f64, f64)], threshold: usize) -> Vec<(f64, f64)> {
@@ -46,6 +46,41 @@ pub fn lttb(points: &[(f64, f64)], threshold: usize) -> Vec<(f64, f64)> {
     out
 }
 
+/// Marks thinned for drawing: of the points whose x falls in each of `buckets` equal
+/// slices of the x range, only the lowest and the highest are kept (a figure cannot show
+/// more than one mark per pixel column; tens of thousands of overlapping circles only cost
+/// time). Order by x is kept.
+pub fn extremes(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 2 * buckets || buckets == 0 {
+        return points.to_vec();
+    }
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.0), hi.max(p.0))
+        });
+    let width = (hi - lo).max(f64::MIN_POSITIVE);
+    let mut keep: Vec<Option<(usize, usize)>> = vec![None; buckets];
+    for (i, p) in points.iter().enumerate() {
+        let b = (((p.0 - lo) / width * buckets as f64) as usize).min(buckets - 1);
+        keep[b] = Some(match keep[b] {
+            None => (i, i),
+            Some((min, max)) => (
+                if p.1 < points[min].1 { i } else { min },
+                if p.1 > points[max].1 { i } else { max },
+            ),
+        });
+    }
+    let mut idx: Vec<usize> = keep
+        .into_iter()
+        .flatten()
+        .flat_map(|(a, b)| [a, b])
+        .collect();
+    idx.sort_unstable();
+    idx.dedup();
+    idx.into_iter().map(|i| points[i]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +94,25 @@ mod tests {
         assert_eq!(d[0], pts[0]);
         assert_eq!(*d.last().unwrap(), pts[9999]);
         assert!(d.iter().any(|p| p.1 == 100.0), "the spike survives");
+    }
+
+    #[test]
+    fn extremes_keep_min_and_max_per_bucket() {
+        let pts: Vec<(f64, f64)> = (0..100)
+            .map(|i| (i as f64, ((i * 37) % 11) as f64))
+            .collect();
+        let kept = super::extremes(&pts, 10);
+        assert!(kept.len() <= 20);
+        for b in 0..10 {
+            let slice = &pts[b * 10..b * 10 + 10];
+            let max = slice.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+            let min = slice.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            let here: Vec<_> = kept
+                .iter()
+                .filter(|p| p.0 >= b as f64 * 10.0 && p.0 < b as f64 * 10.0 + 10.0)
+                .collect();
+            assert!(here.iter().any(|p| p.1 == max) && here.iter().any(|p| p.1 == min));
+        }
+        assert!(kept.windows(2).all(|w| w[0].0 < w[1].0));
     }
 }

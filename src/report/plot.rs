@@ -204,11 +204,20 @@ fn line_panel(
     let mut legend = false;
     for l in lines {
         let color = l.color;
+        // Segment by segment: plotters joins a thick polyline with unlimited miters, which
+        // on a jagged series shoot spikes far outside the plot area.
+        let finite: Vec<(f64, f64)> = l
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect();
         let s = chart
-            .draw_series(LineSeries::new(
-                l.points.iter().copied().filter(|p| p.1.is_finite()),
-                color.stroke_width(stroke),
-            ))
+            .draw_series(
+                finite
+                    .windows(2)
+                    .map(|w| PathElement::new(vec![w[0], w[1]], color.stroke_width(stroke))),
+            )
             .map_err(|e| plot_err(dest, e))?;
         if !l.label.is_empty() {
             legend = true;
