@@ -650,6 +650,7 @@ fn write_outputs(
         "best_look_back": r.look_back,
         "wall_seconds_per_look_back": results.iter().map(|r| (r.look_back.to_string(), r.seconds)).collect::<BTreeMap<_, _>>(),
         "wall_seconds_total": started.elapsed().as_secs_f64(),
+        "epoch_seconds_per_look_back": results.iter().map(|r| (r.look_back.to_string(), &r.history.seconds)).collect::<BTreeMap<_, _>>(),
     });
     let p = out("run.json");
     write_atomically(&p, |w| {

@@ -1,8 +1,8 @@
 //! LSTM(hidden) × layers + Linear(1) on candle, trained with Adam on MSE.
 //!
-//! The forward pass is written on candle tensors (candle computes the backward pass): the
-//! input projection of all time steps is one broadcast product (the input has one feature),
-//! so each step only multiplies the hidden state. Weights are created from ntp's own seeded
+//! The input projection of all time steps is one candle product (the input has one feature);
+//! the recurrence of each layer is one custom op with a hand-written backward pass
+//! ([`LstmLayer`]); the head and the loss are candle ops, so candle's autograd joins them. Weights are created from ntp's own seeded
 //! generator (candle's CPU RNG cannot be seeded) with Keras' defaults — Glorot-uniform
 //! input kernel, orthogonal recurrent kernel, zero biases with the forget gate's set to 1 —
 //! since the study used Keras. Parameter names follow PyTorch (`weight_ih_l0`, gate order
@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
+use crate::forecast::lstm_op::LstmLayer;
 
 fn model_err(e: candle_core::Error) -> Error {
     Error::Model(e.to_string())
@@ -196,46 +197,19 @@ impl Lstm {
     /// Predictions [B, 1] for inputs [B, L] (scaled values).
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, l) = x.dims2()?;
-        let h = self.hidden;
-        // Input projections of every step at once: [B, L, 4H].
-        let [w_ih, _, b_ih, b_hh] = &self.layers[0];
-        let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
-        let mut proj = x
-            .unsqueeze(2)?
-            .broadcast_mul(&w_ih.as_tensor().t()?.unsqueeze(0)?)?
-            .broadcast_add(&bias)?;
+        let ones = Tensor::ones((b, l, 1), DType::F32, x.device())?;
+        let mut input = x.unsqueeze(2)?;
         let mut last = None;
         for (k, [w_ih, w_hh, b_ih, b_hh]) in self.layers.iter().enumerate() {
             if k > 0 {
-                let prev: Tensor = last.take().expect("previous layer's outputs");
-                let bias = (b_ih.as_tensor() + b_hh.as_tensor())?;
-                proj = prev
-                    .reshape((b * l, h))?
-                    .matmul(&w_ih.as_tensor().t()?)?
-                    .reshape((b, l, 4 * h))?
-                    .broadcast_add(&bias)?;
+                input = last.take().expect("previous layer's outputs");
             }
-            let w_hh_t = w_hh.as_tensor().t()?;
-            let mut hs = Vec::with_capacity(l);
-            let mut ht = Tensor::zeros((b, h), DType::F32, x.device())?;
-            let mut ct = ht.clone();
-            for t in 0..l {
-                let gates = (proj.narrow(1, t, 1)?.squeeze(1)? + ht.matmul(&w_hh_t)?)?;
-                let i = candle_nn::ops::sigmoid(&gates.narrow(1, 0, h)?)?;
-                let f = candle_nn::ops::sigmoid(&gates.narrow(1, h, h)?)?;
-                let g = gates.narrow(1, 2 * h, h)?.tanh()?;
-                let o = candle_nn::ops::sigmoid(&gates.narrow(1, 3 * h, h)?)?;
-                ct = ((f * &ct)? + (i * g)?)?;
-                ht = (o * ct.tanh()?)?;
-                if k + 1 < self.layers.len() {
-                    hs.push(ht.clone());
-                }
-            }
-            last = Some(if k + 1 < self.layers.len() {
-                Tensor::stack(&hs, 1)?
-            } else {
-                ht
-            });
+            // [W_ih | b_ih + b_hh | W_hh], applied to [x | 1] and h by the fused layer.
+            let bias = (b_ih.as_tensor() + b_hh.as_tensor())?.unsqueeze(1)?;
+            let w = Tensor::cat(&[w_ih.as_tensor(), &bias, w_hh.as_tensor()], 1)?;
+            let x_aug = Tensor::cat(&[&input, &ones], 2)?;
+            let last_only = k + 1 == self.layers.len();
+            last = Some(LstmLayer::apply(&x_aug, &w, last_only)?);
         }
         let h_last = last.expect("at least one layer");
         h_last
@@ -269,6 +243,9 @@ fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
 pub struct History {
     pub train: Vec<f64>,
     pub validation: Vec<f64>,
+    /// Wall seconds of each epoch's training pass (shuffle, batches, forward, backward,
+    /// optimiser step; not the validation pass).
+    pub seconds: Vec<f64>,
 }
 
 /// Trains on (inputs, targets) with shuffled mini-batches; reports the mean training loss
@@ -296,6 +273,7 @@ pub fn train(
     let mut order: Vec<usize> = (0..x.len()).collect();
     let mut history = History::default();
     for epoch in 0..hp.epochs {
+        let started = std::time::Instant::now();
         // Keras shuffles the training windows every epoch.
         for i in (1..order.len()).rev() {
             order.swap(i, rng.random_range(0..=i));
@@ -319,6 +297,7 @@ pub fn train(
             total += loss.to_scalar::<f32>().map_err(model_err)? as f64 * batch.len() as f64;
         }
         let train_loss = total / x.len().max(1) as f64;
+        history.seconds.push(started.elapsed().as_secs_f64());
         let val_loss = if val.0.is_empty() {
             f64::NAN
         } else {

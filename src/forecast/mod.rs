@@ -1,8 +1,9 @@
 //! Forecasting: sliding windows over a series, a chronological train/test split, MinMax
-//! scaling, the LSTM ([`lstm`]), honest baselines ([`baselines`]) and metrics ([`metrics`]).
+//! scaling, the LSTM ([`lstm`], its recurrence as one candle op in [`lstm_op`]), honest baselines ([`baselines`]) and metrics ([`metrics`]).
 
 pub mod baselines;
 pub mod lstm;
+pub mod lstm_op;
 pub mod metrics;
 
 /// Windows of `look_back` values predicting the value `horizon` steps after each window.
