@@ -175,3 +175,39 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
     assert!(stderr.contains("too short for every look-back"), "{stderr}");
     assert!(listing(&out2).is_empty());
 }
+
+/// The study's settings: the persistence MSE equals, bit for bit, the one the Keras re-run
+/// of the study's code computed on the same input (tests/data/reference/keras/).
+#[test]
+fn study_mode_persistence_equals_the_keras_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
+    let out = dir.path().join("out");
+    ntp()
+        .arg("train")
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .args(["--size", "captured", "--drop-empty", "--scale-on-all"])
+        .args(["--batch-size", "64", "--look-back", "10,20,30,60"])
+        .args(["--epochs", "1", "--dpi", "50", "-q"])
+        .assert()
+        .success();
+    let ours = read_csv(&out.join("lan-broadcast-28min-ns.mse_results.e1.b64.csv"));
+    let keras = read_csv(&fixture("reference/keras/lan-broadcast-28min-ns.keras.csv"));
+    let mut checked = 0;
+    for k in keras.iter().filter(|r| r[1] == "persistence") {
+        let row = ours
+            .iter()
+            .find(|r| r[0] == k[0] && r[1] == "persistence")
+            .unwrap_or_else(|| panic!("no persistence row for look-back {}", k[0]));
+        assert_eq!(
+            row[2].parse::<f64>().unwrap(),
+            k[3].parse::<f64>().unwrap(),
+            "look-back {}",
+            k[0]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}

@@ -9,7 +9,7 @@ Keras LSTM(50) + Dense(1), Adam (lr 1e-3), MSE, shuffled each epoch; MSE on the
 inverse-scaled float32 predictions. Persistence (next = last) on the same test windows is
 computed too: ntp's must match it exactly.
 
-Usage: study_lstm.py DATASET.parquet OUT.csv [--seeds 5] [--look-backs 10,20,30,60]
+Usage: study_lstm.py DATASET.parquet OUT.csv [--seeds 5] [--first-seed 0] [--look-backs 10,20,30,60]
        [--epochs 50] [--batch-size 64]
 Needs: polars, numpy, scikit-learn, tensorflow-cpu (Keras 3) from PyPI.
 """
@@ -43,6 +43,7 @@ def main():
     ap.add_argument("dataset")
     ap.add_argument("out")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--look-backs", default="10,20,30,60")
     ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--batch-size", type=int, default=64)
@@ -64,7 +65,7 @@ def main():
         persistence = raw_x[train:, -1]
         p_mse = float(np.mean((raw_y[train:] - persistence) ** 2))
         rows.append((lb, "persistence", -1, p_mse))
-        for seed in range(a.seeds):
+        for seed in range(a.first_seed, a.first_seed + a.seeds):
             keras.utils.set_random_seed(seed)
             model = keras.Sequential([keras.Input((lb, 1)), keras.layers.LSTM(50), keras.layers.Dense(1)])
             model.compile(optimizer="adam", loss="mean_squared_error")
