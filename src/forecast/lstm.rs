@@ -1,18 +1,19 @@
 //! LSTM(hidden) × layers + Linear(1) on candle, trained with Adam on MSE.
 //!
-//! The input projection of all time steps is one candle product (the input has one feature);
-//! the recurrence of each layer is one custom op with a hand-written backward pass
-//! ([`LstmLayer`]); the head and the loss are candle ops, so candle's autograd joins them. Weights are created from ntp's own seeded
-//! generator (candle's CPU RNG cannot be seeded) with Keras' defaults — Glorot-uniform
-//! input kernel, orthogonal recurrent kernel, zero biases with the forget gate's set to 1 —
-//! since the study used Keras. Parameter names follow PyTorch (`weight_ih_l0`, gate order
-//! i, f, g, o), so a saved model loads in PyTorch too.
+//! Each layer is one custom op with a hand-written backward pass ([`LstmLayer`]) over one
+//! trainable matrix `[W_ih | b | W_hh]`; the head and the loss are candle ops, so candle's
+//! autograd joins them. The model is Keras' (the study's): one bias per gate — PyTorch's
+//! two (`bias_ih` + `bias_hh`) would each get the same gradient, and under Adam their sum
+//! would move twice as fast. Weights are created from ntp's own seeded generator (candle's
+//! CPU RNG cannot be seeded) with Keras' defaults — Glorot-uniform input kernel, orthogonal
+//! recurrent kernel, zero bias with the forget gate's set to 1. Saved models use PyTorch's
+//! names (`weight_ih_l0`, gate order i, f, g, o; the bias as `bias_ih_l0`, `bias_hh_l0`
+//! zero), so they load in PyTorch too.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -37,8 +38,8 @@ pub struct Hyper {
 /// The network's parameters.
 pub struct Lstm {
     pub hidden: usize,
-    /// Per layer: weight_ih [4H, in], weight_hh [4H, H], bias_ih [4H], bias_hh [4H].
-    layers: Vec<[Var; 4]>,
+    /// Per layer: `[W_ih | b | W_hh]`, `[4H, in + 1 + H]`.
+    layers: Vec<Var>,
     /// Linear: weight [1, H], bias [1].
     head: [Var; 2],
 }
@@ -106,18 +107,18 @@ impl Lstm {
                     w_hh[c * h + r] = rec[r * 4 * h + c] as f32;
                 }
             }
-            let mut b_ih = vec![0f32; 4 * h];
-            b_ih[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
-            let b_hh = vec![0f32; 4 * h];
-            let t = |v: Vec<f32>, shape: &[usize]| {
-                Tensor::from_vec(v, shape, &dev).and_then(|t| Var::from_tensor(&t))
-            };
-            params.push([
-                t(w_ih, &[4 * h, input]).map_err(model_err)?,
-                t(w_hh, &[4 * h, h]).map_err(model_err)?,
-                t(b_ih, &[4 * h]).map_err(model_err)?,
-                t(b_hh, &[4 * h]).map_err(model_err)?,
-            ]);
+            let mut bias = vec![0f32; 4 * h];
+            bias[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
+            let cols = input + 1 + h;
+            let mut w = vec![0f32; 4 * h * cols];
+            for r in 0..4 * h {
+                let row = &mut w[r * cols..(r + 1) * cols];
+                row[..input].copy_from_slice(&w_ih[r * input..(r + 1) * input]);
+                row[input] = bias[r];
+                row[input + 1..].copy_from_slice(&w_hh[r * h..(r + 1) * h]);
+            }
+            let w = Tensor::from_vec(w, (4 * h, cols), &dev).and_then(|t| Var::from_tensor(&t));
+            params.push(w.map_err(model_err)?);
         }
         let limit = (6.0 / (h + 1) as f64).sqrt();
         let w = Var::from_tensor(
@@ -134,32 +135,40 @@ impl Lstm {
     }
 
     pub fn vars(&self) -> Vec<Var> {
-        let mut v: Vec<Var> = self.layers.iter().flat_map(|l| l.iter().cloned()).collect();
+        let mut v = self.layers.clone();
         v.extend(self.head.iter().cloned());
         v
     }
 
     /// Named tensors, PyTorch's names.
-    pub fn named(&self) -> Vec<(String, Tensor)> {
+    pub fn named(&self) -> candle_core::Result<Vec<(String, Tensor)>> {
+        let h = self.hidden;
         let mut out = Vec::new();
-        for (l, p) in self.layers.iter().enumerate() {
-            for (name, var) in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
-                .iter()
-                .zip(p)
-            {
-                out.push((format!("lstm.{name}_l{l}"), var.as_tensor().clone()));
-            }
+        for (l, w) in self.layers.iter().enumerate() {
+            let w = w.as_tensor();
+            let input = w.dim(1)? - 1 - h;
+            let bias = w.narrow(1, input, 1)?.squeeze(1)?;
+            out.push((
+                format!("lstm.weight_ih_l{l}"),
+                w.narrow(1, 0, input)?.contiguous()?,
+            ));
+            out.push((
+                format!("lstm.weight_hh_l{l}"),
+                w.narrow(1, input + 1, h)?.contiguous()?,
+            ));
+            out.push((format!("lstm.bias_hh_l{l}"), bias.zeros_like()?));
+            out.push((format!("lstm.bias_ih_l{l}"), bias.contiguous()?));
         }
         out.push(("linear.weight".into(), self.head[0].as_tensor().clone()));
         out.push(("linear.bias".into(), self.head[1].as_tensor().clone()));
-        out
+        Ok(out)
     }
 
     /// Writes the weights as safetensors (atomically).
     pub fn save(&self, dest: &Path) -> Result<()> {
         let (tmp, file) = crate::output::TempFile::create(dest)?;
         drop(file);
-        let map: HashMap<String, Tensor> = self.named().into_iter().collect();
+        let map: HashMap<String, Tensor> = self.named().map_err(model_err)?.into_iter().collect();
         candle_core::safetensors::save(&map, tmp.path()).map_err(model_err)?;
         tmp.commit()
     }
@@ -171,26 +180,32 @@ impl Lstm {
                 path: path.to_owned(),
                 message: format!("not a model file: {e}"),
             })?;
-        let get = |name: &str| -> Result<Var> {
-            let t = map.get(name).ok_or_else(|| Error::Dataset {
+        let get = |name: &str| -> Result<&Tensor> {
+            map.get(name).ok_or_else(|| Error::Dataset {
                 path: path.to_owned(),
                 message: format!("model file has no tensor `{name}`"),
-            })?;
-            Var::from_tensor(t).map_err(model_err)
+            })
         };
+        let var = |t: &Tensor| Var::from_tensor(t).map_err(model_err);
         let mut params = Vec::new();
         for l in 0..layers {
-            params.push([
-                get(&format!("lstm.weight_ih_l{l}"))?,
-                get(&format!("lstm.weight_hh_l{l}"))?,
-                get(&format!("lstm.bias_ih_l{l}"))?,
-                get(&format!("lstm.bias_hh_l{l}"))?,
-            ]);
+            let w_ih = get(&format!("lstm.weight_ih_l{l}"))?;
+            let w_hh = get(&format!("lstm.weight_hh_l{l}"))?;
+            let b_ih = get(&format!("lstm.bias_ih_l{l}"))?;
+            let b_hh = get(&format!("lstm.bias_hh_l{l}"))?;
+            let w = (b_ih + b_hh)
+                .and_then(|b| b.unsqueeze(1))
+                .and_then(|b| Tensor::cat(&[w_ih, &b, w_hh], 1))
+                .map_err(|e| Error::Dataset {
+                    path: path.to_owned(),
+                    message: format!("layer {l} has inconsistent shapes: {e}"),
+                })?;
+            params.push(var(&w)?);
         }
         Ok(Lstm {
             hidden,
             layers: params,
-            head: [get("linear.weight")?, get("linear.bias")?],
+            head: [var(get("linear.weight")?)?, var(get("linear.bias")?)?],
         })
     }
 
@@ -200,16 +215,13 @@ impl Lstm {
         let ones = Tensor::ones((b, l, 1), DType::F32, x.device())?;
         let mut input = x.unsqueeze(2)?;
         let mut last = None;
-        for (k, [w_ih, w_hh, b_ih, b_hh]) in self.layers.iter().enumerate() {
+        for (k, w) in self.layers.iter().enumerate() {
             if k > 0 {
                 input = last.take().expect("previous layer's outputs");
             }
-            // [W_ih | b_ih + b_hh | W_hh], applied to [x | 1] and h by the fused layer.
-            let bias = (b_ih.as_tensor() + b_hh.as_tensor())?.unsqueeze(1)?;
-            let w = Tensor::cat(&[w_ih.as_tensor(), &bias, w_hh.as_tensor()], 1)?;
             let x_aug = Tensor::cat(&[&input, &ones], 2)?;
             let last_only = k + 1 == self.layers.len();
-            last = Some(LstmLayer::apply(&x_aug, &w, last_only)?);
+            last = Some(LstmLayer::apply(&x_aug, w.as_tensor(), last_only)?);
         }
         let h_last = last.expect("at least one layer");
         h_last
@@ -238,6 +250,47 @@ fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
     Tensor::from_vec(flat, (rows.len(), l), &Device::Cpu)
 }
 
+/// Adam as Keras implements it (the study's optimiser): β₁ 0.9, β₂ 0.999, ε 1e-7 added to
+/// √v before the bias correction folded into the step size —
+/// `w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)`. (candle's and PyTorch's add ε after the
+/// correction, which weighs ε differently in the first steps.)
+struct Adam {
+    vars: Vec<(Var, Tensor, Tensor)>,
+    lr: f64,
+    step: i32,
+}
+
+impl Adam {
+    const BETA1: f64 = 0.9;
+    const BETA2: f64 = 0.999;
+    const EPS: f64 = 1e-7;
+
+    fn new(vars: Vec<Var>, lr: f64) -> candle_core::Result<Adam> {
+        let vars = vars
+            .into_iter()
+            .map(|v| {
+                let z = v.as_tensor().zeros_like()?;
+                Ok((v, z.clone(), z))
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok(Adam { vars, lr, step: 0 })
+    }
+
+    fn step(&mut self, grads: &candle_core::backprop::GradStore) -> candle_core::Result<()> {
+        self.step += 1;
+        let alpha = self.lr * (1.0 - Self::BETA2.powi(self.step)).sqrt()
+            / (1.0 - Self::BETA1.powi(self.step));
+        for (var, m, v) in &mut self.vars {
+            let Some(g) = grads.get(var) else { continue };
+            *m = ((&*m * Self::BETA1)? + (g * (1.0 - Self::BETA1))?)?;
+            *v = ((&*v * Self::BETA2)? + (g.sqr()? * (1.0 - Self::BETA2))?)?;
+            let update = (&*m * alpha)?.div(&(v.sqrt()? + Self::EPS)?)?;
+            var.set(&var.as_tensor().sub(&update)?)?;
+        }
+        Ok(())
+    }
+}
+
 /// Loss after each epoch.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct History {
@@ -258,17 +311,7 @@ pub fn train(
     hp: &Hyper,
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<History> {
-    let mut opt = AdamW::new(
-        model.vars(),
-        ParamsAdamW {
-            lr: hp.lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-            weight_decay: 0.0,
-        },
-    )
-    .map_err(model_err)?;
+    let mut opt = Adam::new(model.vars(), hp.lr).map_err(model_err)?;
     let mut rng = StdRng::seed_from_u64(hp.seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut order: Vec<usize> = (0..x.len()).collect();
     let mut history = History::default();
@@ -293,7 +336,8 @@ pub fn train(
                 .and_then(|d| d.sqr())
                 .and_then(|d| d.mean_all())
                 .map_err(model_err)?;
-            opt.backward_step(&loss).map_err(model_err)?;
+            opt.step(&loss.backward().map_err(model_err)?)
+                .map_err(model_err)?;
             total += loss.to_scalar::<f32>().map_err(model_err)? as f64 * batch.len() as f64;
         }
         let train_loss = total / x.len().max(1) as f64;
@@ -313,4 +357,29 @@ pub fn train(
         on_epoch(epoch + 1, train_loss, val_loss);
     }
     Ok(history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_model_loads_with_the_same_predictions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.safetensors");
+        for layers in [1, 2] {
+            let m = Lstm::new(6, layers, 3).unwrap();
+            m.save(&p).unwrap();
+            let names = candle_core::safetensors::load(&p, &Device::Cpu).unwrap();
+            assert!(names.contains_key("lstm.bias_hh_l0") && names.contains_key("linear.weight"));
+            let back = Lstm::load(&p, 6, layers).unwrap();
+            let windows: Vec<Vec<f32>> = (0..5)
+                .map(|i| (0..4).map(|j| ((i * 4 + j) as f32 * 0.37).sin()).collect())
+                .collect();
+            assert_eq!(
+                m.predict(&windows, 2).unwrap(),
+                back.predict(&windows, 2).unwrap()
+            );
+        }
+    }
 }
