@@ -12,7 +12,10 @@ time.perf_counter. PyTorch runs with torch.set_num_threads(2) (the machine's cor
 
 Usage (after `cargo build --release`; needs `pip install torch polars`):
   benches/lstm_vs_pytorch.py [CAPTURE_OR_PARQUET] [--every 100ms] [--look-back 20]
-                             [--batch-size 64,32] [--epochs 5] [--hidden 50] [--ntp PATH]
+                             [--batch-size 64,32] [--epochs 5] [--rounds 3] [--hidden 50]
+                             [--ntp PATH]
+Each round runs PyTorch then ntp, so that machine noise hits both alike; the figures are
+medians over all epochs of all rounds, and the median of the per-round ratios.
 """
 import argparse
 import json
@@ -102,6 +105,7 @@ def main():
     ap.add_argument("--look-back", type=int, default=20)
     ap.add_argument("--batch-size", default="64,32")
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--hidden", type=int, default=50)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     ap.add_argument("--ntp", default=os.path.join(target, "release/ntp"))
@@ -116,12 +120,17 @@ def main():
               f"{os.path.basename(args.input)}), LSTM({args.hidden}) + Linear, {args.epochs} epochs; "
               f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         for batch in [int(b) for b in args.batch_size.split(",")]:
-            # Alternate the two so that machine noise hits both alike.
-            theirs = torch_epochs(x, y, args.hidden, batch, args.epochs)
-            ours = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs, args.hidden)
+            theirs, ours, ratios = [], [], []
+            for _ in range(args.rounds):
+                t = torch_epochs(x, y, args.hidden, batch, args.epochs)
+                o = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs, args.hidden)
+                theirs += t
+                ours += o
+                ratios.append(statistics.median(o) / statistics.median(t))
             t, o = statistics.median(theirs), statistics.median(ours)
-            print(f"batch {batch:3}: ntp {o:.3f} s/epoch (epochs {', '.join(f'{s:.3f}' for s in ours)}); "
-                  f"PyTorch {t:.3f} s/epoch ({', '.join(f'{s:.3f}' for s in theirs)}); ratio ntp/PyTorch {o / t:.2f}")
+            print(f"batch {batch:3}: ntp {o:.3f} s/epoch (min {min(ours):.3f}), PyTorch {t:.3f} s/epoch "
+                  f"(min {min(theirs):.3f}), medians over {len(ours)} epochs; ratio ntp/PyTorch {o / t:.2f} "
+                  f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
     sys.stdout.flush()
 
 
