@@ -183,8 +183,8 @@ fn size_kind(name: &str) -> SizeKind {
 }
 
 /// Candle's matrix products look the thread count up on every call and lose to thread
-/// hand-offs on these tiny matrices (crate-notes.md): one thread is faster. Set before any
-/// candle work; rayon's own pool (polars, preprocess) is built by then.
+/// hand-offs on these tiny matrices (crate-notes.md): one thread is faster. Rayon's global
+/// pool is built first, with every core: the fused LSTM layer splits its batch over it.
 fn single_threaded_gemm() {
     let _ = rayon::current_num_threads();
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
