@@ -125,8 +125,20 @@ fn histogram(files: &[PathBuf], opts: &AnalyzeOptions) -> Result<Histogram> {
     Ok(h)
 }
 
+impl AnalyzeOptions {
+    /// Rejects settings no analysis can use, naming the option.
+    pub fn validate(&self) -> Result<()> {
+        plot::check_dpi(self.dpi)?;
+        if !(self.z.is_finite() && self.z > 0.0) {
+            return Err(Error::Invalid("--z must be a positive number".into()));
+        }
+        Ok(())
+    }
+}
+
 /// Computes the whole analysis.
 pub fn compute(inputs: &[PathBuf], opts: &AnalyzeOptions) -> Result<Analysis> {
+    opts.validate()?;
     let files = reader::resolve(inputs)?;
     let series = series::build(&files, &opts.series)?;
     let what = files[0].clone();

@@ -110,6 +110,11 @@ pub fn run(
     opts: &PipelineOptions,
     progress: &Progress,
 ) -> Result<Vec<CaptureResult>> {
+    // Bad options fail before any work is done.
+    opts.analyze.validate()?;
+    if let Some(t) = &opts.train {
+        t.validate()?;
+    }
     let dir = &opts.out_dir;
     let datasets = preprocess::dir_outputs(captures, dir);
     let mut results = Vec::new();

@@ -301,26 +301,53 @@ fn sci(v: f64) -> String {
     format!("${:.3}\\times10^{{{e}}}$", v / 10f64.powi(e))
 }
 
+impl TrainOptions {
+    /// Rejects settings no model can be trained with, naming the option.
+    pub fn validate(&self) -> Result<()> {
+        let hp = &self.hyper;
+        let checks = [
+            (
+                self.look_backs.is_empty(),
+                "--look-back needs at least one value",
+            ),
+            (
+                self.look_backs.contains(&0),
+                "--look-back values must be ≥ 1",
+            ),
+            (self.horizon == 0, "--horizon must be ≥ 1"),
+            (
+                !(self.test_fraction > 0.0 && self.test_fraction < 1.0),
+                "--test-fraction must be between 0 and 1 (exclusive)",
+            ),
+            (hp.hidden == 0, "--hidden must be ≥ 1"),
+            (hp.layers == 0, "--layers must be ≥ 1"),
+            (hp.batch_size == 0, "--batch-size must be ≥ 1"),
+            (hp.epochs == 0, "--epochs must be ≥ 1"),
+            (
+                !(hp.lr.is_finite() && hp.lr > 0.0),
+                "--lr must be a positive number",
+            ),
+        ];
+        match checks.iter().find(|c| c.0) {
+            Some((_, message)) => Err(Error::Invalid((*message).into())),
+            None => crate::report::plot::check_dpi(self.dpi),
+        }
+    }
+}
+
 /// Runs the sweep and writes every output.
 pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Result<TrainReport> {
     let started = Instant::now();
+    opts.validate()?;
     let files = crate::dataset::reader::resolve(inputs)?;
     let series = series::build(&files, &opts.series)?;
     let factor = series.rate_factor();
     let x: Vec<f64> = series.bytes.iter().map(|&b| b as f64 * factor).collect();
     let stem = crate::analyze::stem_of(inputs);
-    if opts.look_backs.is_empty() {
-        return Err(Error::Invalid(
-            "--look-back needs at least one value".into(),
-        ));
-    }
     single_threaded_gemm();
     let period = opts.period.or_else(|| auto_period(x.len()));
     let mut results = Vec::new();
     for &l in &opts.look_backs {
-        if l == 0 {
-            return Err(Error::Invalid("--look-back values must be ≥ 1".into()));
-        }
         results.push(one_look_back(
             &x,
             &series.start_ns,

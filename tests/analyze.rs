@@ -356,6 +356,34 @@ fn bad_inputs_are_one_clear_error_and_no_outputs() {
         &out,
         "directory holds no .parquet file",
     );
+
+    // Options no analysis can use.
+    let good = dir.path().join("good.parquet");
+    write_dataset(
+        &good,
+        &[(1_000_000_000, 60, "TCP"), (2_000_000_000, 80, "UDP")],
+    );
+    for z in ["0", "NaN", "inf"] {
+        assert_fails_cleanly(
+            &[good.as_os_str(), "--z".as_ref(), z.as_ref()],
+            &out,
+            "--z must be a positive number",
+        );
+    }
+    let a = ntp()
+        .arg("analyze")
+        .arg(&good)
+        .arg("-o")
+        .arg(&out)
+        .args(["--dpi", "100000"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        stderr.trim() == "error: --dpi must be between 30 and 1200 (got 100000)",
+        "{stderr}"
+    );
+    assert!(listing(&out).is_empty());
 }
 
 #[test]

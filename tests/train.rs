@@ -211,3 +211,35 @@ fn study_mode_persistence_equals_the_keras_script() {
     }
     assert_eq!(checked, 4);
 }
+
+/// Settings no model can be trained with: one line naming the option, exit 1, no output.
+#[test]
+fn impossible_settings_are_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
+    for (arg, value, option) in [
+        ("--hidden", "0", "--hidden"),
+        ("--layers", "0", "--layers"),
+        ("--batch-size", "0", "--batch-size"),
+        ("--epochs", "0", "--epochs"),
+        ("--horizon", "0", "--horizon"),
+        ("--lr", "0", "--lr"),
+        ("--lr", "NaN", "--lr"),
+        ("--test-fraction", "1.5", "--test-fraction"),
+        ("--look-back", "0,10", "--look-back"),
+    ] {
+        let out = dir.path().join("out");
+        let assert = ntp()
+            .arg("train")
+            .arg(&ds)
+            .arg("-o")
+            .arg(&out)
+            .args(["--look-back", "10", "-q", arg, value])
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert_eq!(stderr.lines().count(), 1, "{arg} {value}: {stderr}");
+        assert!(stderr.contains(option), "{arg} {value}: {stderr}");
+        assert!(!out.exists(), "{arg} {value}: output written");
+    }
+}

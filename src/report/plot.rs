@@ -76,12 +76,29 @@ pub struct Canvas {
     pub dpi: u32,
 }
 
+/// The `--dpi` values figures can be drawn at.
+pub const DPI: std::ops::RangeInclusive<u32> = 30..=1200;
+
+/// Checks a `--dpi` value.
+pub fn check_dpi(dpi: u32) -> Result<()> {
+    if DPI.contains(&dpi) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "--dpi must be between {} and {} (got {dpi})",
+            DPI.start(),
+            DPI.end()
+        )))
+    }
+}
+
 impl Canvas {
+    /// A figure of the given size in inches; `dpi` is kept within [`DPI`].
     pub fn new(width_in: f64, height_in: f64, dpi: u32) -> Canvas {
         Canvas {
             width_in,
             height_in,
-            dpi: dpi.clamp(30, 1200),
+            dpi: dpi.clamp(*DPI.start(), *DPI.end()),
         }
     }
 
