@@ -193,6 +193,24 @@ impl Lstm {
             let w_hh = get(&format!("lstm.weight_hh_l{l}"))?;
             let b_ih = get(&format!("lstm.bias_ih_l{l}"))?;
             let b_hh = get(&format!("lstm.bias_hh_l{l}"))?;
+            let input = if l == 0 { 1 } else { hidden };
+            let expected = [
+                (w_ih, vec![4 * hidden, input], "weight_ih"),
+                (w_hh, vec![4 * hidden, hidden], "weight_hh"),
+                (b_ih, vec![4 * hidden], "bias_ih"),
+                (b_hh, vec![4 * hidden], "bias_hh"),
+            ];
+            for (t, dims, name) in expected {
+                if t.dims() != dims.as_slice() {
+                    return Err(Error::Dataset {
+                        path: path.to_owned(),
+                        message: format!(
+                            "lstm.{name}_l{l} has shape {:?}, expected {dims:?} for hidden size {hidden} (model card and weights disagree)",
+                            t.dims()
+                        ),
+                    });
+                }
+            }
             let w = (b_ih + b_hh)
                 .and_then(|b| b.unsqueeze(1))
                 .and_then(|b| Tensor::cat(&[w_ih, &b, w_hh], 1))
@@ -202,10 +220,20 @@ impl Lstm {
                 })?;
             params.push(var(&w)?);
         }
+        let head = get("linear.weight")?;
+        if head.dims() != [1, hidden] {
+            return Err(Error::Dataset {
+                path: path.to_owned(),
+                message: format!(
+                    "linear.weight has shape {:?}, expected [1, {hidden}] (model card and weights disagree)",
+                    head.dims()
+                ),
+            });
+        }
         Ok(Lstm {
             hidden,
             layers: params,
-            head: [var(get("linear.weight")?)?, var(get("linear.bias")?)?],
+            head: [var(head)?, var(get("linear.bias")?)?],
         })
     }
 
