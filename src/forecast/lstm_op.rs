@@ -28,6 +28,8 @@ use rayon::prelude::*;
 struct Chunk {
     /// Batch rows in this chunk.
     rows: usize,
+    /// The inputs `[L][rows, I+1]` (the input weights' gradient needs them).
+    xt: Vec<f32>,
     /// Gate activations per step: `[L][rows, 4H]` (i, f, g, o after σ / tanh).
     gates: Vec<f32>,
     /// Cell states `[L][rows, H]`.
@@ -130,6 +132,7 @@ fn buffer(len: usize) -> Vec<f32> {
 impl Drop for Chunk {
     fn drop(&mut self) {
         for v in [
+            std::mem::take(&mut self.xt),
             std::mem::take(&mut self.gates),
             std::mem::take(&mut self.c),
             std::mem::take(&mut self.tanh_c),
@@ -140,50 +143,47 @@ impl Drop for Chunk {
     }
 }
 
-/// `x` `[n, L, c]` batch-major → `[L, n, c]` time-major (or back, with `n` and `l` swapped).
-fn transpose_steps(x: &[f32], n: usize, l: usize, c: usize) -> Vec<f32> {
-    let mut out = buffer(n * l * c);
-    for row in 0..n {
-        for t in 0..l {
-            out[(t * n + row) * c..(t * n + row + 1) * c]
-                .copy_from_slice(&x[(row * l + t) * c..(row * l + t + 1) * c]);
+/// `src` `[a, b, c]` → `dst` `[b, a, c]`: batch-major `[n, L, c]` to time-major `[L, n, c]`,
+/// or back.
+fn transpose_steps(src: &[f32], a: usize, b: usize, c: usize, dst: &mut [f32]) {
+    for i in 0..a {
+        for j in 0..b {
+            dst[(j * a + i) * c..(j * a + i + 1) * c]
+                .copy_from_slice(&src[(i * b + j) * c..(i * b + j + 1) * c]);
         }
     }
-    out
 }
 
-/// Runs `$body` compiled for AVX2 + FMA when the CPU has them (the element-wise loops then
-/// vectorise 8 wide), else for the baseline target. Same arithmetic either way: no fused
-/// multiply-adds are introduced, so results do not depend on the path.
-macro_rules! dispatch {
-    ($name:ident, $generic:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $name($($arg: $ty),*) -> $ret {
+/// Defines `$name` to run `$generic` compiled for AVX2 + FMA when the CPU has them (the
+/// element-wise loops then vectorise 8 wide), else for the baseline target. Same arithmetic
+/// either way: no fused multiply-adds are introduced, so results do not depend on the path.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* fn $name:ident => $generic:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) -> $ret {
+                    $generic($($arg),*)
+                }
+                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports the features `avx2` is compiled for.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
             $generic($($arg),*)
         }
     };
 }
 
-/// Forward pass of `n` sequences: `x` `[n, L, I+1]` in; every hidden state `[n, L, H]` or
-/// the last `[n, H]` written to `out`.
-fn forward_chunk(
-    x: &[f32],
-    n: usize,
-    d: Dims,
-    w: &ArrayView2<'_, f32>,
-    out: &mut [f32],
-    last_only: bool,
-) -> candle_core::Result<Chunk> {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { forward_chunk_avx2(x, n, d, w, out, last_only) };
-    }
-    forward_chunk_generic(x, n, d, w, out, last_only)
-}
-
-dispatch!(forward_chunk_avx2, forward_chunk_generic(x: &[f32], n: usize, d: Dims, w: &ArrayView2<'_, f32>, out: &mut [f32], last_only: bool) -> candle_core::Result<Chunk>);
+dispatched!(
+    /// Forward pass of `n` sequences: `x` `[n, L, I+1]` in; every hidden state `[n, L, H]` or
+    /// the last `[n, H]` written to `out`.
+    fn forward_chunk => forward_chunk_generic(
+        x: &[f32], n: usize, d: Dims, w: &ArrayView2<'_, f32>, out: &mut [f32], last_only: bool
+    ) -> candle_core::Result<Chunk>
+);
 
 #[inline(always)]
 fn forward_chunk_generic(
@@ -199,13 +199,13 @@ fn forward_chunk_generic(
     let w_x_t = w.slice(s![.., ..i1]).reversed_axes(); // [I+1, 4H]
     let w_hh_t = w.slice(s![.., i1..]).reversed_axes(); // [H, 4H]
                                                         // Input projection of every step at once, time-major: gates [L·n, 4H].
+    let mut xt = buffer(l * n * i1);
+    transpose_steps(x, n, l, i1, &mut xt);
     let mut gates = buffer(l * n * g4);
     {
-        let xt = transpose_steps(x, n, l, i1);
         let xs = ArrayView2::from_shape((l * n, i1), &xt[..]).map_err(wrap)?;
         let mut p = ArrayViewMut2::from_shape((l * n, g4), &mut gates[..]).map_err(wrap)?;
         general_mat_mul(1.0, &xs, &w_x_t, 0.0, &mut p);
-        recycle(xt);
     }
     let mut c = buffer(l * n * h);
     let mut tanh_c = buffer(l * n * h);
@@ -259,15 +259,11 @@ fn forward_chunk_generic(
     if last_only {
         out.copy_from_slice(&hs[(l - 1) * n * h..]);
     } else {
-        for t in 0..l {
-            for row in 0..n {
-                out[(row * l + t) * h..(row * l + t + 1) * h]
-                    .copy_from_slice(&hs[(t * n + row) * h..(t * n + row + 1) * h]);
-            }
-        }
+        transpose_steps(&hs, l, n, h, out);
     }
     Ok(Chunk {
         rows: n,
+        xt,
         gates,
         c,
         tanh_c,
@@ -275,33 +271,20 @@ fn forward_chunk_generic(
     })
 }
 
-/// Backward pass of one chunk: `grad` (of its outputs, `[n, H]` or `[n, L, H]`) in; returns
-/// its share of the weights' gradient `[4H, I+1+H]`, and writes the gradient of its inputs
-/// `[n, L, I+1]` to `d_x` when asked.
-fn backward_chunk(
-    k: &Chunk,
-    d: Dims,
-    x: &[f32],
-    grad: &[f32],
-    w: &ArrayView2<'_, f32>,
-    last_only: bool,
-    d_x: Option<&mut [f32]>,
-) -> candle_core::Result<Array2<f32>> {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { backward_chunk_avx2(k, d, x, grad, w, last_only, d_x) };
-    }
-    backward_chunk_generic(k, d, x, grad, w, last_only, d_x)
-}
-
-dispatch!(backward_chunk_avx2, backward_chunk_generic(k: &Chunk, d: Dims, x: &[f32], grad: &[f32], w: &ArrayView2<'_, f32>, last_only: bool, d_x: Option<&mut [f32]>) -> candle_core::Result<Array2<f32>>);
+dispatched!(
+    /// Backward pass of one chunk: `grad` (of its outputs, `[n, H]` or `[n, L, H]`) in;
+    /// returns its share of the weights' gradient `[4H, I+1+H]`, and writes the gradient of
+    /// its inputs `[n, L, I+1]` to `d_x` when asked.
+    fn backward_chunk => backward_chunk_generic(
+        k: &Chunk, d: Dims, grad: &[f32], w: &ArrayView2<'_, f32>, last_only: bool,
+        d_x: Option<&mut [f32]>
+    ) -> candle_core::Result<Array2<f32>>
+);
 
 #[inline(always)]
 fn backward_chunk_generic(
     k: &Chunk,
     d: Dims,
-    x: &[f32],
     grad: &[f32],
     w: &ArrayView2<'_, f32>,
     last_only: bool,
@@ -375,24 +358,16 @@ fn backward_chunk_generic(
     }
     // Input weights and bias: dW_x = dGᵀ · X over all steps; inputs: dX = dG · W_x.
     let dgs = ArrayView2::from_shape((l * n, g4), &d_gates[..]).map_err(wrap)?;
-    let xt = transpose_steps(x, n, l, i1);
-    let xs = ArrayView2::from_shape((l * n, i1), &xt[..]).map_err(wrap)?;
+    let xs = ArrayView2::from_shape((l * n, i1), &k.xt[..]).map_err(wrap)?;
     let mut d_w_x = d_w.slice_mut(s![.., ..i1]);
     general_mat_mul(1.0, &dgs.t(), &xs, 0.0, &mut d_w_x);
-    recycle(xt);
     if let Some(d_x) = d_x {
         let mut dxt = buffer(l * n * i1);
         {
             let mut dx = ArrayViewMut2::from_shape((l * n, i1), &mut dxt[..]).map_err(wrap)?;
             general_mat_mul(1.0, &dgs, &w.slice(s![.., ..i1]), 0.0, &mut dx);
         }
-        // Back to batch-major.
-        for row in 0..n {
-            for t in 0..l {
-                d_x[(row * l + t) * i1..(row * l + t + 1) * i1]
-                    .copy_from_slice(&dxt[(t * n + row) * i1..(t * n + row + 1) * i1]);
-            }
-        }
+        transpose_steps(&dxt, l, n, i1, d_x);
         recycle(dxt);
     }
     recycle(d_gates);
@@ -485,7 +460,6 @@ impl CustomOp2 for LstmLayer {
         let Dims { l, i1, h } = d;
         let b: usize = cache.chunks.iter().map(|c| c.rows).sum();
         let grad = grad_res.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let xs = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let w = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let w = ArrayView2::from_shape((4 * h, i1 + h), &w[..]).map_err(wrap)?;
         let out_row = if self.last_only { h } else { l * h };
@@ -502,9 +476,8 @@ impl CustomOp2 for LstmLayer {
             .enumerate()
             .map(|(k, (chunk, d_x))| {
                 let n = chunk.rows;
-                let xs = &xs[k * per * l * i1..][..n * l * i1];
                 let grad = &grad[k * per * out_row..][..n * out_row];
-                backward_chunk(chunk, d, xs, grad, &w, self.last_only, d_x.take())
+                backward_chunk(chunk, d, grad, &w, self.last_only, d_x.take())
             })
             .collect::<candle_core::Result<Vec<Array2<f32>>>>()?;
         let mut d_w = Array2::<f32>::zeros((4 * h, i1 + h));
@@ -628,9 +601,9 @@ mod tests {
             }
             .unwrap();
             let d_w = if generic {
-                backward_chunk_generic(&chunk, d, &x, &grad, &w, false, Some(&mut d_x))
+                backward_chunk_generic(&chunk, d, &grad, &w, false, Some(&mut d_x))
             } else {
-                backward_chunk(&chunk, d, &x, &grad, &w, false, Some(&mut d_x))
+                backward_chunk(&chunk, d, &grad, &w, false, Some(&mut d_x))
             }
             .unwrap();
             (out, d_x, d_w.into_raw_vec_and_offset().0)
