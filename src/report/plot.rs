@@ -140,6 +140,23 @@ fn render(
     tmp.commit()
 }
 
+/// [`render`] with a figure title over `rows` panels stacked one above the other.
+fn render_rows(
+    dest: &Path,
+    canvas: Canvas,
+    title: &str,
+    rows: usize,
+    draw: impl FnOnce(&[DrawingArea<BitMapBackend<'_>, Shift>]) -> Result<()>,
+) -> Result<()> {
+    render(dest, canvas, |root| {
+        let root = root
+            .margin(canvas.pt(6.0), 0, 0, 0)
+            .titled(title, title_style(canvas))
+            .map_err(|e| plot_err(dest, e))?;
+        draw(&root.split_evenly((rows, 1)))
+    })
+}
+
 fn text(canvas: Canvas, pt: f64) -> TextStyle<'static> {
     (FONT, canvas.pt(pt) as f64).into_font().color(&BLACK)
 }
@@ -367,12 +384,7 @@ pub fn stacked(
     y_unit: &str,
     panels: &[(&str, Vec<(f64, f64)>)],
 ) -> Result<()> {
-    render(dest, canvas, |root| {
-        let root = root
-            .margin(canvas.pt(6.0), 0, 0, 0)
-            .titled(title, title_style(canvas))
-            .map_err(|e| plot_err(dest, e))?;
-        let areas = root.split_evenly((panels.len(), 1));
+    render_rows(dest, canvas, title, panels.len(), |areas| {
         for (area, (name, pts)) in areas.iter().zip(panels) {
             line_panel(
                 dest,
@@ -406,12 +418,7 @@ pub fn correlograms(
     title: &str,
     panels: &[Correlogram<'_>],
 ) -> Result<()> {
-    render(dest, canvas, |root| {
-        let root = root
-            .margin(canvas.pt(6.0), 0, 0, 0)
-            .titled(title, title_style(canvas))
-            .map_err(|e| plot_err(dest, e))?;
-        let areas = root.split_evenly((panels.len(), 1));
+    render_rows(dest, canvas, title, panels.len(), |areas| {
         for (area, p) in areas.iter().zip(panels) {
             let max_lag = p.lags.last().map(|l| l.0).unwrap_or(1) as f64;
             let lo = p
@@ -541,12 +548,7 @@ pub fn panels(
     x_label: &str,
     panels: &[Panel],
 ) -> Result<()> {
-    render(dest, canvas, |root| {
-        let root = root
-            .margin(canvas.pt(6.0), 0, 0, 0)
-            .titled(title, title_style(canvas))
-            .map_err(|e| plot_err(dest, e))?;
-        let areas = root.split_evenly((panels.len(), 1));
+    render_rows(dest, canvas, title, panels.len(), |areas| {
         for (area, p) in areas.iter().zip(panels) {
             let lines: Vec<Line<'_>> = p
                 .lines
