@@ -7,16 +7,19 @@ use common::*;
 
 const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
 
+/// `ntp train DATASET -o OUT`, to which each test adds its options.
+fn train(dataset: &std::path::Path, out: &std::path::Path) -> assert_cmd::Command {
+    let mut c = ntp();
+    c.arg("train").arg(dataset).arg("-o").arg(out);
+    c
+}
+
 #[test]
 fn sweep_writes_every_output_and_baselines_are_right() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
     let out = dir.path().join("out");
-    ntp()
-        .arg("train")
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out)
+    train(&ds, &out)
         .args(["--look-back", "5,20"])
         .args(QUICK)
         .assert()
@@ -123,11 +126,7 @@ fn same_seed_gives_identical_tables() {
     let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
     let run = |name: &str| {
         let out = dir.path().join(name);
-        ntp()
-            .arg("train")
-            .arg(&ds)
-            .arg("-o")
-            .arg(&out)
+        train(&ds, &out)
             .args(["--look-back", "10"])
             .args(QUICK)
             .assert()
@@ -142,11 +141,7 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
     let out = dir.path().join("out");
-    let a = ntp()
-        .arg("train")
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out)
+    let a = train(&ds, &out)
         .args(["--look-back", "10,5000", "--epochs", "1", "--dpi", "50"])
         .assert()
         .success();
@@ -162,11 +157,7 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
     assert!(rows.iter().any(|r| r[0] == "10" && r[1] == "lstm"));
 
     let out2 = dir.path().join("none");
-    let a = ntp()
-        .arg("train")
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out2)
+    let a = train(&ds, &out2)
         .args(["--look-back", "5000", "--epochs", "1"])
         .assert()
         .failure();
@@ -183,11 +174,7 @@ fn study_mode_persistence_equals_the_keras_script() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
     let out = dir.path().join("out");
-    ntp()
-        .arg("train")
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out)
+    train(&ds, &out)
         .args(["--size", "captured", "--drop-empty", "--scale-on-all"])
         .args(["--batch-size", "64", "--look-back", "10,20,30,60"])
         .args(["--epochs", "1", "--dpi", "50", "-q"])
@@ -229,11 +216,7 @@ fn impossible_settings_are_one_clear_error() {
         ("--look-back", "0,10", "--look-back"),
     ] {
         let out = dir.path().join("out");
-        let assert = ntp()
-            .arg("train")
-            .arg(&ds)
-            .arg("-o")
-            .arg(&out)
+        let assert = train(&ds, &out)
             .args(["--look-back", "10", "-q", arg, value])
             .assert()
             .code(1);
