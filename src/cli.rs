@@ -1,8 +1,16 @@
-//! Command-line interface: argument definitions only; the work is in the library.
+//! Command-line interface: argument definitions, and their conversion into the library's
+//! option types (beside each argument struct). The work is in the library.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ntp::analysis::AnalysisOptions;
+use ntp::download::targets::Sources;
+use ntp::download::DownloadOptions;
+use ntp::forecast::lstm::Hyper;
+use ntp::forecast::sweep::TrainOptions;
+use ntp::series::{SeriesOptions, SizeKind};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,6 +40,19 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// Whether messages on stderr are coloured (`auto`: a terminal and no `NO_COLOR`).
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -106,6 +127,16 @@ pub enum SizeArg {
     Captured,
 }
 
+impl From<SizeArg> for SizeKind {
+    fn from(a: SizeArg) -> SizeKind {
+        match a {
+            SizeArg::Ip => SizeKind::Ip,
+            SizeArg::Wire => SizeKind::Wire,
+            SizeArg::Captured => SizeKind::Captured,
+        }
+    }
+}
+
 /// How the series is built from the per-packet dataset (shared by analyze and train).
 #[derive(Args, Debug, Clone)]
 pub struct SeriesArgs {
@@ -123,8 +154,19 @@ pub struct SeriesArgs {
     pub drop_empty: bool,
 }
 
+impl From<&SeriesArgs> for SeriesOptions {
+    fn from(a: &SeriesArgs) -> SeriesOptions {
+        SeriesOptions {
+            every: a.every.clone(),
+            size: a.size.into(),
+            drop_empty: a.drop_empty,
+        }
+    }
+}
+
+/// A dataset in, a directory out (analyze, train, predict).
 #[derive(Args, Debug)]
-pub struct AnalyzeArgs {
+pub struct DatasetIo {
     /// Parquet files from `ntp preprocess` (parts of one capture, read in time order) or a
     /// directory of them.
     #[arg(required = true, value_name = "PARQUET")]
@@ -133,6 +175,12 @@ pub struct AnalyzeArgs {
     /// Output directory.
     #[arg(short, long, default_value = "results", value_name = "DIR")]
     pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub io: DatasetIo,
 
     #[command(flatten)]
     pub series: SeriesArgs,
@@ -163,6 +211,21 @@ pub struct AnalysisArgs {
     /// Resolution of the PNG figures.
     #[arg(long, default_value_t = 300, value_name = "DPI")]
     pub dpi: u32,
+}
+
+impl AnalysisArgs {
+    /// The analysis stage's options, writing to `out`.
+    pub fn options(&self, series: &SeriesArgs, out: &Path) -> AnalysisOptions {
+        AnalysisOptions {
+            series: series.into(),
+            out_dir: out.to_owned(),
+            max_size: self.max_size,
+            period: self.period,
+            lags: self.lags,
+            z: self.z,
+            dpi: self.dpi,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +312,42 @@ pub struct DownloadArgs {
     pub list: bool,
 }
 
+impl From<Shell> for clap_complete::Shell {
+    fn from(s: Shell) -> clap_complete::Shell {
+        match s {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
+        }
+    }
+}
+
+impl DownloadArgs {
+    /// Where the targets are listed.
+    pub fn sources(&self) -> Sources {
+        Sources {
+            paths: self.sources.clone(),
+            recursive: self.recursive,
+            mawi: self.mawi.clone(),
+            samplepoint: self.samplepoint.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
+
+    /// How they are fetched.
+    pub fn options(&self) -> DownloadOptions {
+        DownloadOptions {
+            dir: self.output.clone(),
+            jobs: self.jobs,
+            retries: self.retries,
+            extract: self.extract,
+            ..Default::default()
+        }
+    }
+}
+
 /// Options of the training stage (shared by train and pipeline).
 #[derive(Args, Debug, Clone)]
 pub struct TrainingArgs {
@@ -296,15 +395,40 @@ pub struct TrainingArgs {
     pub seed: u64,
 }
 
+impl TrainingArgs {
+    /// The training stage's options, writing to `out`.
+    pub fn options(
+        &self,
+        series: &SeriesArgs,
+        out: &Path,
+        period: Option<usize>,
+        dpi: u32,
+    ) -> TrainOptions {
+        TrainOptions {
+            series: series.into(),
+            out_dir: out.to_owned(),
+            look_backs: self.look_back.clone(),
+            horizon: self.horizon,
+            test_fraction: self.test_fraction,
+            scale_on_all: self.scale_on_all,
+            hyper: Hyper {
+                hidden: self.hidden,
+                layers: self.layers,
+                lr: self.lr,
+                batch_size: self.batch_size,
+                epochs: self.epochs,
+                seed: self.seed,
+            },
+            period,
+            dpi,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Parquet files from `ntp preprocess` (one capture) or a directory of them.
-    #[arg(required = true, value_name = "PARQUET")]
-    pub inputs: Vec<PathBuf>,
-
-    /// Output directory.
-    #[arg(short, long, default_value = "results", value_name = "DIR")]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub io: DatasetIo,
 
     #[command(flatten)]
     pub series: SeriesArgs,
@@ -327,11 +451,7 @@ pub struct PredictArgs {
     #[arg(value_name = "MODEL")]
     pub model: PathBuf,
 
-    /// The other capture's dataset (Parquet files or a directory).
-    #[arg(required = true, value_name = "PARQUET")]
-    pub inputs: Vec<PathBuf>,
-
-    /// Output directory.
-    #[arg(short, long, default_value = "results", value_name = "DIR")]
-    pub output: PathBuf,
+    /// The other capture's dataset.
+    #[command(flatten)]
+    pub io: DatasetIo,
 }

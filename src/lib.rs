@@ -1,38 +1,31 @@
 //! ntp — network traffic predictor.
 //!
-//! The library is the pipeline, one module per stage:
+//! The library is the pipeline, one module per stage; none of it knows the command line
+//! (the `ntp` binary's `commands/` orchestrate these stages, one file per subcommand):
 //!
 //! | stage | module |
 //! |---|---|
-//! | `ntp download`: MAWI dumps listed in markdown | [`download`] |
+//! | MAWI dumps listed in markdown → local files | [`download`] |
 //! | capture reading (pcap, pcapng, gzip, zstd) | [`capture`] |
 //! | packet decoding (link layers, IPv4/IPv6, ports) | [`decode`] |
-//! | per-packet dataset (Parquet) | [`dataset`] |
-//! | `ntp preprocess`: captures → dataset | [`preprocess`] |
-//! | series: bytes per interval (polars `group_by_dynamic`) | [`series`] |
-//! | analysis: describe, ACF/PACF, decomposition, bursts | [`analysis`] |
-//! | `ntp analyze`: series → tables and figures | [`analyze`] |
-//! | forecasting: windows, scaler, LSTM, baselines, metrics | [`forecast`] |
-//! | `ntp train` / `ntp predict`: look-back sweep, saved model | [`train`] |
-//! | report outputs: CSV, LaTeX, Markdown, PNG | [`report`] |
-//! | `ntp pipeline`: capture → report in one command | [`pipeline`] |
+//! | per-packet dataset (Parquet): captures → dataset, reader, writer | [`dataset`] |
+//! | series: bytes (and packets) per interval | [`series`] |
+//! | analysis: describe, ACF/PACF, decomposition, bursts, size histogram | [`analysis`] |
+//! | forecasting: windows, scaler, LSTM, baselines, models, sweep, predict | [`forecast`] |
+//! | report: every output file's name and writer; CSV, LaTeX, Markdown, PNG | [`report`] |
 //!
-//! [`output`] makes every written file atomic; [`progress`] draws the bars.
+//! [`error`] holds the typed errors; [`util`] atomic output files, progress bars, time and
+//! unit formatting.
 
 pub mod analysis;
-pub mod analyze;
 pub mod capture;
 pub mod dataset;
 pub mod decode;
 pub mod download;
 pub mod error;
 pub mod forecast;
-pub mod output;
-pub mod pipeline;
-pub mod preprocess;
-pub mod progress;
 pub mod report;
 pub mod series;
-pub mod train;
+pub mod util;
 
 pub use error::{Error, Result};

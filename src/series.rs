@@ -39,6 +39,15 @@ impl SizeKind {
             SizeKind::Captured => "captured",
         }
     }
+
+    /// The kind of a [`SizeKind::name`] (an unknown name is the IP length).
+    pub fn from_name(name: &str) -> SizeKind {
+        match name {
+            "wire" => SizeKind::Wire,
+            "captured" => SizeKind::Captured,
+            _ => SizeKind::Ip,
+        }
+    }
 }
 
 /// How to build a series.
@@ -98,12 +107,13 @@ impl Series {
         self.start_ns.is_empty()
     }
 
-    /// Bytes per second (bytes per interval scaled to one second) as f64.
-    pub fn values(&self) -> Vec<f64> {
-        self.bytes.iter().map(|&b| b as f64).collect()
+    /// Bytes per second: each interval's bytes divided by the interval in seconds.
+    pub fn rates(&self) -> Vec<f64> {
+        let factor = self.rate_factor();
+        self.bytes.iter().map(|&b| b as f64 * factor).collect()
     }
 
-    /// Bytes per interval divided by the interval in seconds.
+    /// Factor from bytes per interval to bytes per second.
     pub fn rate_factor(&self) -> f64 {
         1e9 / self.every_ns as f64
     }

@@ -33,6 +33,58 @@ impl Describe {
             ("max", Some(self.max)),
         ]
     }
+
+    /// The statistics back from their `(name, value)` rows (the describe CSV); `None` if a
+    /// statistic is missing.
+    pub fn from_rows<'a>(
+        rows: impl IntoIterator<Item = (&'a str, Option<f64>)>,
+    ) -> Option<Describe> {
+        let mut d = Describe {
+            count: 0,
+            null_count: 0,
+            mean: f64::NAN,
+            std: None,
+            min: f64::NAN,
+            q25: f64::NAN,
+            q50: f64::NAN,
+            q75: f64::NAN,
+            max: f64::NAN,
+        };
+        let mut seen = 0;
+        for (name, v) in rows {
+            let value = v.unwrap_or(f64::NAN);
+            match name {
+                "count" => d.count = value as usize,
+                "null_count" => d.null_count = value as usize,
+                "mean" => d.mean = value,
+                "std" => d.std = v,
+                "min" => d.min = value,
+                "25%" => d.q25 = value,
+                "50%" => d.q50 = value,
+                "75%" => d.q75 = value,
+                "max" => d.max = value,
+                _ => continue,
+            }
+            seen += 1;
+        }
+        (seen == 9).then_some(d)
+    }
+
+    /// The statistics as a Markdown table (terminal and `report.md`), one decimal.
+    pub fn markdown(&self, label: &str) -> String {
+        let rows: Vec<Vec<String>> = self
+            .rows()
+            .into_iter()
+            .map(|(name, v)| {
+                vec![
+                    name.to_string(),
+                    v.map(|v| format!("{v:.1}"))
+                        .unwrap_or_else(|| "null".into()),
+                ]
+            })
+            .collect();
+        crate::report::markdown::table(&["statistic", label], "lr", &rows)
+    }
 }
 
 /// polars' 'nearest' quantile: `sorted[floor(q·(n−1) + 0.5)]` (round half up, unlike

@@ -1,9 +1,163 @@
 //! Exploratory analysis of a series, each method exactly as the library the study used:
-//! [`describe`] (polars), [`acf`] and [`decompose`] (statsmodels), plus [`bursts`] and
-//! [`lttb`] downsampling for figures.
+//! [`describe`] (polars), [`acf`] and [`decompose`] (statsmodels), plus [`bursts`] and the
+//! packet-size [`histogram`]. [`compute`] runs them all on a dataset's series.
 
 pub mod acf;
 pub mod bursts;
 pub mod decompose;
 pub mod describe;
-pub mod lttb;
+pub mod histogram;
+
+use std::path::PathBuf;
+
+use crate::dataset::{self, reader};
+use crate::error::{Error, Result};
+use crate::report::plot;
+use crate::series::{self, Series, SeriesOptions};
+use acf::Lag;
+use bursts::Burst;
+use decompose::Decomposition;
+use describe::Describe;
+use histogram::Histogram;
+
+/// Options of the analysis stage.
+#[derive(Clone, Debug)]
+pub struct AnalysisOptions {
+    pub series: SeriesOptions,
+    pub out_dir: PathBuf,
+    /// Largest packet size in the histogram.
+    pub max_size: u32,
+    /// Seasonal period in intervals; `None` picks it from the series length.
+    pub period: Option<usize>,
+    pub lags: usize,
+    pub z: f64,
+    pub dpi: u32,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            series: SeriesOptions::default(),
+            out_dir: PathBuf::from("results"),
+            max_size: 100,
+            period: None,
+            lags: 40,
+            z: 3.0,
+            dpi: 300,
+        }
+    }
+}
+
+impl AnalysisOptions {
+    /// Rejects settings no analysis can use, naming the option.
+    pub fn validate(&self) -> Result<()> {
+        plot::check_dpi(self.dpi)?;
+        if !(self.z.is_finite() && self.z > 0.0) {
+            return Err(Error::Invalid("--z must be a positive number".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Everything the analysis computes, before anything is written.
+pub struct Analysis {
+    pub stem: String,
+    pub series: Series,
+    /// The analysed values: bytes per second.
+    pub values: Vec<f64>,
+    pub describe: Describe,
+    pub acf: Vec<Lag>,
+    pub pacf: Vec<Lag>,
+    pub decomposition: Option<Decomposition>,
+    pub bursts: Vec<Burst>,
+    pub histogram: Histogram,
+    pub notices: Vec<String>,
+}
+
+/// Checks that the series can be analysed at all.
+fn check_length(series: &Series, what: PathBuf, every: &str) -> Result<()> {
+    let packets: u64 = series.packets.iter().sum();
+    if series.is_empty() {
+        return Err(Error::Dataset {
+            path: what,
+            message: "no packets: nothing to analyze".into(),
+        });
+    }
+    if series.len() < 2 {
+        return Err(Error::Dataset {
+            path: what,
+            message: format!(
+                "{packets} packet(s) in a single {every} interval: a series needs at least 2 intervals"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The seasonal decomposition at `period` (or the automatic one), with a notice when skipped.
+fn decomposition(
+    values: &[f64],
+    period: Option<usize>,
+    notices: &mut Vec<String>,
+) -> Option<Decomposition> {
+    let n = values.len();
+    match period.or_else(|| decompose::auto_period(n)) {
+        Some(p) => {
+            let d = decompose::seasonal_decompose(values, p);
+            if d.is_none() {
+                notices.push(format!("decomposition skipped: period {p} needs at least {} points, the series has {n}", 2 * p));
+            }
+            d
+        }
+        None => {
+            notices.push(format!(
+                "decomposition skipped: {n} points are too few (automatic period needs ≥ 120)"
+            ));
+            None
+        }
+    }
+}
+
+/// Computes the whole analysis of a dataset (files or a directory of parts of one capture).
+pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
+    opts.validate()?;
+    let files = reader::resolve(inputs)?;
+    let series = series::build(&files, &opts.series)?;
+    check_length(&series, files[0].clone(), &opts.series.every)?;
+    let values = series.rates();
+    let describe = describe::describe(&values);
+    let mut notices = Vec::new();
+
+    let n = values.len();
+    let acf_lags = opts.lags.min(n - 1);
+    let pacf_lags = opts.lags.min(acf::max_pacf_lags(n));
+    if pacf_lags < opts.lags {
+        notices.push(format!(
+            "PACF limited to {pacf_lags} lags (statsmodels needs lags < n/2 = {})",
+            n / 2
+        ));
+    }
+    let acf = acf::acf(&values, acf_lags);
+    let pacf = acf::pacf(&values, pacf_lags);
+    let decomposition = decomposition(&values, opts.period, &mut notices);
+    let bursts = bursts::bursts(&values, describe.mean, describe.std, opts.z);
+    let histogram = histogram::from_dataset(&files, opts.series.size, opts.max_size)?;
+    if histogram.larger > 0 {
+        notices.push(format!(
+            "histogram: {} TCP/UDP packets larger than --max-size {} are not shown",
+            histogram.larger, opts.max_size
+        ));
+    }
+    Ok(Analysis {
+        stem: dataset::stem_of(inputs),
+        series,
+        values,
+        describe,
+        acf,
+        pacf,
+        decomposition,
+        bursts,
+        histogram,
+        notices,
+    })
+}

@@ -1,9 +1,11 @@
 //! The per-packet dataset: one row per IP packet, in capture order, as Parquet.
 //!
 //! Column names follow the reference study so its notebooks still work; see the README for
-//! what each column means. [`writer`] streams row groups to disk as they fill, [`reader`]
-//! opens the files for the later stages.
+//! what each column means. [`convert`] turns captures into it (what `ntp preprocess` runs),
+//! [`writer`] streams row groups to disk as they fill, [`reader`] opens the files for the
+//! later stages.
 
+pub mod convert;
 pub mod reader;
 pub mod writer;
 
@@ -22,6 +24,18 @@ pub const CAPTURED_SIZE: &str = "Captured Size (bytes)";
 pub const SOURCE_PORT: &str = "Source Port";
 pub const DESTINATION_PORT: &str = "Destination Port";
 pub const TYPE: &str = "Type";
+
+/// Name for outputs: the dataset file's stem, or the directory's name.
+pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {
+    let first = &inputs[0];
+    let name = if first.is_dir() {
+        first.file_name()
+    } else {
+        first.file_stem()
+    };
+    name.map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "series".into())
+}
 
 /// The dataset's schema, in column order.
 pub fn schema() -> Schema {

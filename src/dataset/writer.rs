@@ -8,7 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::output::TempFile;
+use crate::util::atomic::TempFile;
 
 /// A Parquet file being written under a temporary name.
 pub struct ParquetSink {

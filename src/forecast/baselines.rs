@@ -4,30 +4,13 @@
 
 use super::Windows;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A baseline forecaster (its name and place in tables: [`super::models::Model`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Baseline {
     Persistence,
     SeasonalNaive,
     WindowMean,
     LinearAr,
-}
-
-impl Baseline {
-    pub const ALL: [Baseline; 4] = [
-        Baseline::Persistence,
-        Baseline::SeasonalNaive,
-        Baseline::WindowMean,
-        Baseline::LinearAr,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Baseline::Persistence => "persistence",
-            Baseline::SeasonalNaive => "seasonal_naive",
-            Baseline::WindowMean => "window_mean",
-            Baseline::LinearAr => "linear_ar",
-        }
-    }
 }
 
 /// Forecasts of a baseline for windows `range` (NaN where it has none, e.g. seasonal naive

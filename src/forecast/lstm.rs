@@ -24,6 +24,17 @@ fn model_err(e: candle_core::Error) -> Error {
     Error::Model(e.to_string())
 }
 
+/// Candle's matrix products look the thread count up on every call and lose to thread
+/// hand-offs on these tiny matrices: one thread is faster (the epoch timings of
+/// `benches/lstm_vs_pytorch.py` show it). Rayon's global
+/// pool is built first, with every core: the fused LSTM layer splits its batch over it.
+pub fn prefer_single_threaded_gemm() {
+    let _ = rayon::current_num_threads();
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
+}
+
 /// Hyperparameters of the network and its training.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hyper {
@@ -166,7 +177,7 @@ impl Lstm {
 
     /// Writes the weights as safetensors (atomically).
     pub fn save(&self, dest: &Path) -> Result<()> {
-        let (tmp, file) = crate::output::TempFile::create(dest)?;
+        let (tmp, file) = crate::util::atomic::TempFile::create(dest)?;
         drop(file);
         let map: HashMap<String, Tensor> = self.named().map_err(model_err)?.into_iter().collect();
         candle_core::safetensors::save(&map, tmp.path()).map_err(model_err)?;

@@ -1,10 +1,16 @@
 //! Forecasting: sliding windows over a series, a chronological train/test split, MinMax
-//! scaling, the LSTM ([`lstm`], its recurrence as one candle op in [`lstm_op`]), honest baselines ([`baselines`]) and metrics ([`metrics`]).
+//! scaling (here); the LSTM ([`lstm`], its recurrence as one candle op in [`lstm_op`]),
+//! honest baselines ([`baselines`]), the one list of [`models`], [`metrics`]; the look-back
+//! [`sweep`] of `ntp train`, the saved model's [`card`] and [`predict`] on another series.
 
 pub mod baselines;
+pub mod card;
 pub mod lstm;
 pub mod lstm_op;
 pub mod metrics;
+pub mod models;
+pub mod predict;
+pub mod sweep;
 
 /// Windows of `look_back` values predicting the value `horizon` steps after each window.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +92,26 @@ pub fn training_span(windows: &Windows, train: usize) -> usize {
     } else {
         windows.target(train - 1) + 1
     }
+}
+
+/// Windows `range` of `x` scaled for the network: (inputs, targets) as f32.
+pub fn scaled_windows(
+    x: &[f64],
+    w: &Windows,
+    range: std::ops::Range<usize>,
+    s: &Scaler,
+) -> (Vec<Vec<f32>>, Vec<f32>) {
+    let xs = range
+        .clone()
+        .map(|i| {
+            x[w.starts[i]..w.starts[i] + w.look_back]
+                .iter()
+                .map(|&v| s.scale(v) as f32)
+                .collect()
+        })
+        .collect();
+    let ys = range.map(|i| s.scale(x[w.target(i)]) as f32).collect();
+    (xs, ys)
 }
 
 #[cfg(test)]

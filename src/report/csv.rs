@@ -1,13 +1,15 @@
 //! CSV tables, streamed row by row (a series CSV has millions of rows: no per-field
 //! allocation). Floats are written in their shortest round-trip form (no precision lost),
 //! integral values without a fraction; NaN (statsmodels' undefined ends) is an empty field,
-//! as pandas writes it. Timestamps are RFC 3339 UTC.
+//! as pandas writes it. Timestamps are RFC 3339 UTC. Text is quoted only where RFC 4180
+//! needs it (a comma, quote or line break inside). [`read_table`] reads ntp's own tables
+//! back for the report.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::Result;
-use crate::output::write_atomically;
+use crate::error::{Error, Result};
+use crate::util::atomic::write_atomically;
 
 /// One CSV field.
 #[derive(Clone, Copy, Debug)]
@@ -40,8 +42,13 @@ impl Formatter {
             Cell::Float(v) => w.write_all(self.ryu.format(v).as_bytes()),
             Cell::Int(v) => w.write_all(self.itoa.format(v).as_bytes()),
             Cell::Time(ns) => {
-                let n = timestamp_bytes(ns, &mut self.time);
+                let n = crate::util::time::timestamp_bytes(ns, &mut self.time);
                 w.write_all(&self.time[..n])
+            }
+            Cell::Text(s) if s.contains([',', '"', '\n', '\r']) => {
+                w.write_all(b"\"")?;
+                w.write_all(s.replace('"', "\"\"").as_bytes())?;
+                w.write_all(b"\"")
             }
             Cell::Text(s) => w.write_all(s.as_bytes()),
         }
@@ -79,75 +86,59 @@ pub fn write_rows<'a, const N: usize>(
     })
 }
 
-/// Writes a header line and rows of already-formatted fields (small tables).
-pub fn write_table(
-    dest: &Path,
-    header: &[&str],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> Result<()> {
-    write_atomically(dest, |w| {
-        writeln!(w, "{}", header.join(","))?;
-        for row in rows {
-            writeln!(w, "{}", row.join(","))?;
-        }
-        Ok(())
-    })
+/// A small CSV table read back: its header and rows of fields (quotes removed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
-/// Writes `ns` as `YYYY-MM-DDTHH:MM:SS[.nnnnnnnnn]Z` into `b`, nanoseconds only when not
-/// whole seconds; returns the length.
-pub fn timestamp_bytes(ns: i64, b: &mut [u8; 30]) -> usize {
-    let secs = ns.div_euclid(1_000_000_000);
-    let frac = ns.rem_euclid(1_000_000_000);
-    let (y, mo, d) = crate::preprocess::civil_from_days(secs.div_euclid(86_400));
-    let tod = secs.rem_euclid(86_400);
-    let mut put = |at: usize, v: i64, width: usize| {
-        let mut v = v;
-        for i in (0..width).rev() {
-            b[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
+/// Splits one CSV line into fields (RFC 4180 quoting; no line breaks inside fields).
+fn split_line(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("one field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().expect("one field").push(c),
         }
-    };
-    put(0, y, 4);
-    put(5, mo as i64, 2);
-    put(8, d as i64, 2);
-    put(11, tod / 3600, 2);
-    put(14, tod / 60 % 60, 2);
-    put(17, tod % 60, 2);
-    put(20, frac, 9);
-    (b[4], b[7], b[10], b[13], b[16], b[19]) = (b'-', b'-', b'T', b':', b':', b'.');
-    let end = if frac == 0 { 19 } else { 29 };
-    b[end] = b'Z';
-    end + 1
+    }
+    fields
 }
 
-/// A window start as text (see [`timestamp_bytes`]).
-pub fn timestamp_text(ns: i64) -> String {
-    let mut b = [0u8; 30];
-    let n = timestamp_bytes(ns, &mut b);
-    String::from_utf8_lossy(&b[..n]).into_owned()
+/// Reads a table ntp wrote; every row must have as many fields as the header.
+pub fn read_table(p: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+    let mut lines = text.lines();
+    let header = split_line(lines.next().unwrap_or_default());
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let row = split_line(line);
+        if row.len() != header.len() {
+            return Err(Error::Report {
+                path: p.to_owned(),
+                message: format!(
+                    "row {} has {} fields, the header {}",
+                    i + 2,
+                    row.len(),
+                    header.len()
+                ),
+            });
+        }
+        rows.push(row);
+    }
+    Ok(Table { header, rows })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamp_text_forms() {
-        assert_eq!(
-            timestamp_text(1_506_883_716_000_000_000),
-            "2017-10-01T18:48:36Z"
-        );
-        assert_eq!(
-            timestamp_text(1_506_883_716_800_000_000),
-            "2017-10-01T18:48:36.800000000Z"
-        );
-        assert_eq!(timestamp_text(0), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            timestamp_text(951_782_400_000_000_001),
-            "2000-02-29T00:00:00.000000001Z"
-        );
-    }
 
     #[test]
     fn floats_round_trip() {
@@ -189,5 +180,20 @@ mod tests {
             std::fs::read_to_string(&p).unwrap(),
             "t,v,n,s\n1970-01-01T00:00:01Z,0.5,7,x\n"
         );
+    }
+
+    #[test]
+    fn quoted_text_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        let awkward = "a, \"quoted\" b";
+        write_rows(&p, &["k", "v"], [[Cell::Text(awkward), Cell::Int(1)]]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "k,v\n\"a, \"\"quoted\"\" b\",1\n"
+        );
+        let t = read_table(&p).unwrap();
+        assert_eq!(t.header, ["k", "v"]);
+        assert_eq!(t.rows, [[awkward.to_string(), "1".to_string()]]);
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::output::write_atomically;
+use crate::util::atomic::write_atomically;
 
 /// Escapes LaTeX's special characters in text.
 pub fn escape(s: &str) -> String {
@@ -21,6 +21,19 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// A number for a table cell: plain with three decimals in [0.01, 10⁴), else
+/// `$m\times10^{e}$`; `--` when not finite.
+pub fn sci(v: f64) -> String {
+    if !v.is_finite() {
+        return "--".into();
+    }
+    let e = v.abs().log10().floor() as i32;
+    if (-2..4).contains(&e) {
+        return format!("{v:.3}");
+    }
+    format!("${:.3}\\times10^{{{e}}}$", v / 10f64.powi(e))
 }
 
 /// A booktabs table: `columns` like `lr`, header cells, body rows (cells already LaTeX).

@@ -8,9 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
-use super::rate_unit;
 use crate::error::{Error, Result};
-use crate::output::TempFile;
+use crate::util::atomic::TempFile;
+use crate::util::units::rate_unit;
 
 const FONT: &str = "sans-serif";
 pub const BLUE: RGBColor = RGBColor(31, 119, 180);
@@ -325,6 +325,34 @@ pub fn time_unit(span_s: f64) -> (f64, &'static str) {
         (60.0, "min")
     } else {
         (1.0, "s")
+    }
+}
+
+/// A time axis in a readable unit, starting at the first timestamp of a span.
+#[derive(Clone, Debug)]
+pub struct TimeAxis {
+    t0: i64,
+    div: f64,
+    /// "time since 2017-10-01 18:48:36 UTC (min)".
+    pub label: String,
+}
+
+impl TimeAxis {
+    /// The axis of `starts` (ns since the epoch, ascending, not empty).
+    pub fn new(starts: &[i64]) -> TimeAxis {
+        let t0 = starts[0];
+        let span = (starts[starts.len() - 1] - t0) as f64 / 1e9;
+        let (div, unit) = time_unit(span);
+        TimeAxis {
+            t0,
+            div,
+            label: format!("time since {} ({unit})", crate::util::time::axis_origin(t0)),
+        }
+    }
+
+    /// Position of a timestamp on the axis.
+    pub fn x(&self, ns: i64) -> f64 {
+        (ns - self.t0) as f64 / 1e9 / self.div
     }
 }
 

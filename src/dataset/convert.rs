@@ -1,4 +1,4 @@
-//! `ntp preprocess`: captures → per-packet Parquet.
+//! Captures → the per-packet dataset (what `ntp preprocess` runs).
 //!
 //! Pipeline per output file: a reader thread cuts each capture into chunks of whole records
 //! ([`crate::capture`]); batches of chunks are decoded in parallel with rayon
@@ -21,7 +21,9 @@ use crate::dataset::writer::ParquetSink;
 use crate::dataset::Columns;
 use crate::decode::{self, Skip};
 use crate::error::{Error, Result};
-use crate::progress::Progress;
+use crate::util::progress::Progress;
+use crate::util::time::iso_millis;
+use crate::util::units::human_bytes;
 
 /// Where `ntp preprocess` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +154,51 @@ pub struct FileReport {
     pub damage: Option<Damage>,
 }
 
+impl FileReport {
+    /// Summary lines, for stderr.
+    pub fn summary(&self) -> String {
+        let c = &self.counts;
+        let compression = if self.compression == Compression::None {
+            String::new()
+        } else {
+            format!(" + {}", self.compression.name())
+        };
+        let mut s = format!(
+            "{} ({}{}, {}) → {}\n  packets {} · IP kept {} · {}",
+            self.input.display(),
+            self.container.name(),
+            compression,
+            human_bytes(self.file_bytes),
+            self.output.display(),
+            c.packets,
+            c.kept,
+            c.skipped_line()
+        );
+        if let (Some(a), Some(b)) = (c.first_ns, c.last_ns) {
+            s.push_str(&format!(
+                "\n  span {} → {} ({:.3} s)",
+                iso_millis(a),
+                iso_millis(b),
+                (b - a) as f64 / 1e9
+            ));
+        }
+        s
+    }
+
+    /// A warning line for damage found in the capture, if any.
+    pub fn damage_warning(&self) -> Option<String> {
+        self.damage.as_ref().map(|d| {
+            format!(
+                "{}: {} at byte offset {}; the {} complete packets before it are kept",
+                self.input.display(),
+                d.what,
+                d.offset,
+                self.counts.packets
+            )
+        })
+    }
+}
+
 /// Decodes one chunk into rows.
 pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
     let mut cols = Columns::with_capacity(chunk.packets);
@@ -252,7 +299,7 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
     let label = if inputs.len() == 1 {
-        crate::preprocess::stem(&inputs[0])
+        stem(&inputs[0])
     } else {
         format!("{} captures", inputs.len())
     };
@@ -380,94 +427,6 @@ fn write_batches(
     Ok(())
 }
 
-/// Summary lines for one report, for stderr.
-pub fn summary(r: &FileReport) -> String {
-    let c = &r.counts;
-    let compression = if r.compression == Compression::None {
-        String::new()
-    } else {
-        format!(" + {}", r.compression.name())
-    };
-    let mut s = format!(
-        "{} ({}{}, {}) → {}\n  packets {} · IP kept {} · {}",
-        r.input.display(),
-        r.container.name(),
-        compression,
-        human_bytes(r.file_bytes),
-        r.output.display(),
-        c.packets,
-        c.kept,
-        c.skipped_line()
-    );
-    if let (Some(a), Some(b)) = (c.first_ns, c.last_ns) {
-        s.push_str(&format!(
-            "\n  span {} → {} ({:.3} s)",
-            iso(a),
-            iso(b),
-            (b - a) as f64 / 1e9
-        ));
-    }
-    s
-}
-
-/// A warning line for damage found in a capture, if any.
-pub fn damage_warning(r: &FileReport) -> Option<String> {
-    r.damage.as_ref().map(|d| {
-        format!(
-            "{}: {} at byte offset {}; the {} complete packets before it are kept",
-            r.input.display(),
-            d.what,
-            d.offset,
-            r.counts.packets
-        )
-    })
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// RFC 3339 UTC text of a nanosecond timestamp.
-pub fn iso(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        tod / 3600,
-        tod / 60 % 60,
-        tod % 60,
-        nanos / 1_000_000
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// Runs `ntp preprocess`: per-input files for [`Output::Dir`] (in parallel across files),
 /// or one combined file. Returns each output's result; the caller decides the exit code.
 pub fn run(
@@ -488,6 +447,11 @@ pub fn run(
     }
 }
 
+/// The dataset file of a capture stem: `{stem}.parquet`.
+pub fn file_name(stem: &str) -> String {
+    format!("{stem}.parquet")
+}
+
 /// `{dir}/{stem}.parquet` for each input; inputs sharing a stem get `-2`, `-3`, … suffixes.
 pub fn dir_outputs(inputs: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -497,12 +461,8 @@ pub fn dir_outputs(inputs: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
             let s = stem(p);
             let n = seen.entry(s.clone()).or_default();
             *n += 1;
-            let name = if *n == 1 {
-                format!("{s}.parquet")
-            } else {
-                format!("{s}-{n}.parquet")
-            };
-            dir.join(name)
+            let name = if *n == 1 { s } else { format!("{s}-{n}") };
+            dir.join(file_name(&name))
         })
         .collect()
 }
@@ -517,12 +477,5 @@ mod tests {
         assert_eq!(stem(Path::new("a.pcap.zst")), "a");
         assert_eq!(stem(Path::new("b.pcapng")), "b");
         assert_eq!(stem(Path::new("c")), "c");
-    }
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso(1_506_883_716_995_391_962), "2017-10-01T18:48:36.995Z");
-        assert_eq!(iso(951_782_400_000_000_000), "2000-02-29T00:00:00.000Z");
     }
 }

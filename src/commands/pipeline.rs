@@ -1,0 +1,183 @@
+//! `ntp pipeline`: capture → dataset → analysis → training → `report.md`, one command. Each
+//! stage is skipped when its outputs are newer than its inputs (`--force` reruns
+//! everything), so a second run is a no-op.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Result;
+use ntp::analysis::{self, AnalysisOptions};
+use ntp::dataset::convert::{self, FileReport};
+use ntp::forecast::sweep::{self, TrainOptions};
+use ntp::report;
+use ntp::report::document::{self, Section};
+use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
+
+use super::Ui;
+use crate::cli::PipelineArgs;
+
+/// The real capture bundled with ntp (MIT OR Apache-2.0; see tests/data/PROVENANCE.md).
+const SAMPLE: &str = "tests/data/lan-broadcast-28min-ns.pcapng";
+
+/// Where the bundled sample is: relative to the working directory, else to the source tree
+/// ntp was built from.
+fn sample_path() -> PathBuf {
+    let local = PathBuf::from(SAMPLE);
+    if local.exists() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE)
+    }
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// True when every output exists and is at least as new as every input.
+fn up_to_date(inputs: &[PathBuf], outputs: &[PathBuf]) -> bool {
+    let newest_in = inputs.iter().filter_map(|p| mtime(p)).max();
+    let oldest_out = outputs
+        .iter()
+        .map(|p| mtime(p))
+        .collect::<Option<Vec<_>>>()
+        .and_then(|v| v.into_iter().min());
+    matches!((newest_in, oldest_out), (Some(i), Some(o)) if o >= i)
+}
+
+/// What the stages did for one capture.
+struct CaptureRun {
+    capture: PathBuf,
+    stem: String,
+    /// For each stage run: (stage, ran now?).
+    stages: Vec<(&'static str, bool)>,
+    reports: Vec<FileReport>,
+    notices: Vec<String>,
+}
+
+impl CaptureRun {
+    fn ran(&self) -> bool {
+        self.stages.iter().any(|s| s.1)
+    }
+
+    /// `stem: preprocess done, analyze up to date, train done`.
+    fn summary(&self) -> String {
+        let stages: Vec<String> = self
+            .stages
+            .iter()
+            .map(|(name, ran)| format!("{name} {}", if *ran { "done" } else { "up to date" }))
+            .collect();
+        format!("{}: {}", self.stem, stages.join(", "))
+    }
+}
+
+struct Options {
+    dir: PathBuf,
+    force: bool,
+    analysis: AnalysisOptions,
+    train: Option<TrainOptions>,
+}
+
+/// Runs the stages of one capture that are not up to date.
+fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<CaptureRun> {
+    let stem = dataset
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut r = CaptureRun {
+        capture: capture.to_owned(),
+        stem: stem.clone(),
+        stages: Vec::new(),
+        reports: Vec::new(),
+        notices: Vec::new(),
+    };
+    let dataset_in = [dataset.to_owned()];
+    let fresh = o.force || !up_to_date(&[capture.to_owned()], &dataset_in);
+    if fresh {
+        r.reports = convert::convert(&[capture.to_owned()], dataset, &ui.progress)?;
+    }
+    r.stages.push(("preprocess", fresh));
+
+    let outputs = AnalysisOutputs::new(&o.dir, &stem);
+    let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.always());
+    if stale {
+        let spinner = ui.progress.spinner(format!("analyzing {stem}"));
+        let outcome = analysis::compute(&dataset_in, &o.analysis)
+            .and_then(|a| report::analysis::write(&a, &o.analysis).map(|_| a));
+        spinner.finish_and_clear();
+        r.notices = outcome?.notices;
+    }
+    r.stages.push(("analyze", stale));
+
+    if let Some(t) = &o.train {
+        let outputs = TrainOutputs::new(&o.dir, &stem, t.hyper.epochs, t.hyper.batch_size);
+        let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.all());
+        if stale {
+            let sweep = sweep::run(&dataset_in, t, &ui.progress)?;
+            report::training::write(&sweep, t)?;
+            for lb in &sweep.results {
+                if let Err(reason) = &lb.status {
+                    r.notices
+                        .push(format!("look-back {}: {reason}", lb.look_back));
+                }
+            }
+        }
+        r.stages.push(("train", stale));
+    }
+    Ok(r)
+}
+
+pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
+    let mut captures = args.captures.clone();
+    if captures.is_empty() {
+        let sample = sample_path();
+        ui.info(format!(
+            "no capture given: using the bundled sample {}",
+            sample.display()
+        ));
+        captures.push(sample);
+    }
+    let dir = args.output.clone();
+    let o = Options {
+        analysis: args.analysis.options(&args.series, &dir),
+        train: (!args.no_train).then(|| {
+            let (period, dpi) = (args.analysis.period, args.analysis.dpi);
+            args.training.options(&args.series, &dir, period, dpi)
+        }),
+        force: args.force,
+        dir,
+    };
+    // Bad options fail before any work is done.
+    o.analysis.validate()?;
+    if let Some(t) = &o.train {
+        t.validate()?;
+    }
+    let datasets = convert::dir_outputs(&captures, &o.dir);
+    let mut runs = Vec::new();
+    for (capture, dataset) in captures.iter().zip(&datasets) {
+        let r = one_capture(capture, dataset, &o, ui)?;
+        for rep in &r.reports {
+            if let Some(w) = rep.damage_warning() {
+                ui.warning(&w);
+            }
+        }
+        ui.info(r.summary());
+        ui.notes(&r.notices);
+        runs.push(r);
+    }
+    let report_md = report_path(&o.dir);
+    if runs.iter().any(CaptureRun::ran) || !report_md.exists() || o.force {
+        let sections: Vec<Section<'_>> = runs
+            .iter()
+            .map(|r| Section {
+                capture: &r.capture,
+                stem: &r.stem,
+                notices: &r.notices,
+            })
+            .collect();
+        document::write(&report_md, &sections, &o.analysis, o.train.as_ref())?;
+    }
+    ui.info(format!("report: {}", report_md.display()));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,41 @@
+//! `ntp preprocess`: captures → per-packet Parquet, one file or one per capture.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ntp::dataset::convert::{self, Output};
+
+use super::Ui;
+use crate::cli::PreprocessArgs;
+
+pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let output = Output::from_arg(&args.output);
+    let mut failed = false;
+    // Every output is tried; each failure is reported, and any failure fails the run.
+    for result in convert::run(&args.inputs, &output, &ui.progress) {
+        match result {
+            Ok(reports) => {
+                for r in &reports {
+                    if let Some(w) = r.damage_warning() {
+                        ui.warning(&w);
+                    }
+                    ui.info(r.summary());
+                }
+            }
+            Err(e) => {
+                failed = true;
+                ui.error(&ntp::error::chain(&e));
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

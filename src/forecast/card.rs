@@ -1,0 +1,56 @@
+//! The model card saved beside a model's weights: everything needed to apply it to another
+//! series, checked when it is read back.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::lstm::Hyper;
+use super::Scaler;
+use crate::error::{Error, Result};
+use crate::series::{SeriesOptions, SizeKind};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub ntp_version: String,
+    pub look_back: usize,
+    pub horizon: usize,
+    pub scaler: Scaler,
+    pub hyper: Hyper,
+    pub every: String,
+    pub size: String,
+    pub drop_empty: bool,
+    pub scale_on_all: bool,
+    pub trained_on: String,
+    pub test_mse: f64,
+}
+
+impl ModelCard {
+    /// The card that belongs to saved weights: the same name with `.json`.
+    pub fn path_of(model: &Path) -> std::path::PathBuf {
+        model.with_extension("json")
+    }
+
+    /// Reads a card written by `ntp train`.
+    pub fn read(path: &Path) -> Result<ModelCard> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Dataset {
+            path: path.to_owned(),
+            message: format!("not an ntp model card: {e}"),
+        })
+    }
+
+    /// The card as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model card serialises")
+    }
+
+    /// The series options the model was trained with.
+    pub fn series(&self) -> SeriesOptions {
+        SeriesOptions {
+            every: self.every.clone(),
+            size: SizeKind::from_name(&self.size),
+            drop_empty: self.drop_empty,
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `ntp predict`: a model saved by the sweep applied to another capture's series, beside
+//! persistence on the same windows.
+
+use std::path::{Path, PathBuf};
+
+use super::baselines::{self, Baseline};
+use super::card::ModelCard;
+use super::lstm::{self, Lstm};
+use super::metrics::{self, Metrics};
+use super::models::Model;
+use super::{scaled_windows, Windows};
+use crate::dataset::{self, reader};
+use crate::error::{Error, Result};
+use crate::report::markdown;
+use crate::series;
+
+/// The forecasts of a saved model on a series, before anything is written.
+pub struct Prediction {
+    pub stem: String,
+    /// Start of each target interval (ns since the epoch).
+    pub target_ns: Vec<i64>,
+    pub actual: Vec<f64>,
+    pub lstm: Vec<f64>,
+    pub persistence: Vec<f64>,
+    /// Metrics per model over every window.
+    pub metrics: Vec<(Model, Metrics)>,
+}
+
+impl Prediction {
+    /// The metrics as a Markdown table (printed on stdout).
+    pub fn markdown(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .metrics
+            .iter()
+            .map(|(model, m)| {
+                vec![
+                    model.name().to_string(),
+                    format!("{:.4e}", m.mse),
+                    format!("{:.4e}", m.mae),
+                    format!("{:.3}", m.r2),
+                    format!("{:.3}", m.mase),
+                ]
+            })
+            .collect();
+        markdown::table(&["model", "MSE", "MAE", "R²", "MASE"], "lrrrr", &rows)
+    }
+}
+
+/// Applies the model at `model_path` (its card beside it) to the series of `inputs`.
+pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
+    let card = ModelCard::read(&ModelCard::path_of(model_path))?;
+    let model = Lstm::load(model_path, card.hyper.hidden, card.hyper.layers)?;
+    let files = reader::resolve(inputs)?;
+    let series = series::build(&files, &card.series())?;
+    let x = series.rates();
+    let w = Windows::new(x.len(), card.look_back, card.horizon);
+    if w.len() < 2 {
+        return Err(Error::Dataset {
+            path: files[0].clone(),
+            message: format!(
+                "series of {} intervals is too short for look-back {}",
+                x.len(),
+                card.look_back
+            ),
+        });
+    }
+    lstm::prefer_single_threaded_gemm();
+    let (vx, _) = scaled_windows(&x, &w, 0..w.len(), &card.scaler);
+    let pred: Vec<f64> = model
+        .predict(&vx, 256)?
+        .into_iter()
+        .map(|p| card.scaler.unscale(p as f64))
+        .collect();
+    let actual: Vec<f64> = (0..w.len()).map(|i| x[w.target(i)]).collect();
+    let persistence = baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None, None);
+    let scale = metrics::naive_scale(&x);
+    let metrics = vec![
+        (Model::Lstm, metrics::compute(&actual, &pred, scale)),
+        (
+            Model::Baseline(Baseline::Persistence),
+            metrics::compute(&actual, &persistence, scale),
+        ),
+    ];
+    Ok(Prediction {
+        stem: dataset::stem_of(inputs),
+        target_ns: (0..w.len()).map(|i| series.start_ns[w.target(i)]).collect(),
+        actual,
+        lstm: pred,
+        persistence,
+        metrics,
+    })
+}

@@ -1,0 +1,142 @@
+//! `report.md`: every figure and table of a pipeline run, each with a sentence on how to
+//! read it. Earlier results are read back through the typed readers of their writers, so
+//! the report is right whether a stage ran now or was up to date.
+
+use std::path::Path;
+
+use crate::analysis::AnalysisOptions;
+use crate::dataset::convert::file_name as dataset_name;
+use crate::error::Result;
+use crate::forecast::sweep::TrainOptions;
+use crate::report::analysis::read_describe;
+use crate::report::outputs::{AnalysisFile as A, AnalysisOutputs, TrainFile as T, TrainOutputs};
+use crate::report::training::{mse_markdown, read_metrics};
+use crate::util::atomic::write_atomically;
+
+/// One capture's part of the report.
+pub struct Section<'a> {
+    pub capture: &'a Path,
+    pub stem: &'a str,
+    pub notices: &'a [String],
+}
+
+/// Writes `dest` (`report.md` in the directory of every other output).
+pub fn write(
+    dest: &Path,
+    sections: &[Section<'_>],
+    a: &AnalysisOptions,
+    t: Option<&TrainOptions>,
+) -> Result<()> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let mut body = String::new();
+    body.push_str("# ntp report\n\n");
+    body.push_str(&format!(
+        "Series: bytes per {} interval summed from the `{}` length of each IP packet{}. Made by ntp {}.\n\n",
+        a.series.every,
+        a.series.size.name(),
+        if a.series.drop_empty { ", empty intervals dropped (as the study did)" } else { ", empty intervals counted as zero" },
+        env!("CARGO_PKG_VERSION")
+    ));
+    for s in sections {
+        let o = AnalysisOutputs::new(dir, s.stem);
+        body.push_str(&format!(
+            "## {}\n\nCapture: `{}`; dataset: [`{d}`]({d}).\n\n",
+            s.stem,
+            s.capture.display(),
+            d = dataset_name(s.stem)
+        ));
+        analysis_sections(&mut body, &o, a)?;
+        if let Some(t) = t {
+            let to = TrainOutputs::new(dir, s.stem, t.hyper.epochs, t.hyper.batch_size);
+            if to.path(T::MetricsCsv).exists() {
+                training_section(&mut body, &to, t)?;
+            }
+        }
+        for n in s.notices {
+            body.push_str(&format!("> Note: {n}\n\n"));
+        }
+    }
+    write_atomically(dest, |w| w.write_all(body.as_bytes()))
+}
+
+/// `[`name`](name)`: a link to an output beside the report.
+fn link(name: &str) -> String {
+    format!("[`{name}`]({name})")
+}
+
+fn analysis_sections(body: &mut String, o: &AnalysisOutputs, a: &AnalysisOptions) -> Result<()> {
+    let n = |f| o.name(f);
+    body.push_str("### Descriptive statistics\n\n");
+    body.push_str(&read_describe(&o.path(A::DescribeCsv))?.markdown("bytes per second"));
+    body.push_str(&format!(
+        "\nRead it as polars' `describe()` of the series: the mean and spread of the throughput, and its quartiles \
+         (nearest-rank). LaTeX: {}; CSV: {}.\n\n",
+        link(&n(A::DescribeTex)),
+        link(&n(A::DescribeCsv))
+    ));
+    body.push_str(&format!(
+        "### Throughput over time\n\n![time series]({})\n\n\
+         Each point is one interval's bytes per second; circles mark bursts beyond {} standard deviations from the \
+         mean (red) or {} robust deviations from the median (orange), listed in {}. \
+         The full series is in {}.\n\n",
+        n(A::TimeSeriesPng),
+        a.z,
+        a.z,
+        link(&n(A::BurstsCsv)),
+        link(&n(A::SeriesCsv))
+    ));
+    body.push_str(&format!(
+        "### Packet sizes\n\n![packet-size histogram]({})\n\n\
+         How many TCP and UDP packets have each size up to {} bytes (log scale): peaks are the protocol's typical \
+         packets (pure ACKs, polling requests). Counts: {}.\n\n",
+        n(A::HistogramPng),
+        a.max_size,
+        link(&n(A::HistogramCsv))
+    ));
+    if o.path(A::DecompositionPng).exists() {
+        body.push_str(&format!(
+            "### Seasonal decomposition\n\n![decomposition]({})\n\n\
+             The series split as observed = trend + seasonal + residual (statsmodels' classical additive method): \
+             the trend is a centred moving average over one period, the seasonal panel the average shape of one period, \
+             and large residuals are what neither explains. Values: {}.\n\n",
+            n(A::DecompositionPng),
+            link(&n(A::DecompositionCsv))
+        ));
+    }
+    body.push_str(&format!(
+        "### Autocorrelation\n\n![ACF and PACF]({})\n\n\
+         Bars outside the shaded 95 % band are correlations unlikely under no correlation: a slowly decaying ACF \
+         means a persistent level (good news for a persistence forecast), PACF spikes suggest how many past intervals \
+         a linear model needs. Values: {}, {}.\n\n",
+        n(A::AutocorrelationPng),
+        link(&n(A::AcfCsv)),
+        link(&n(A::PacfCsv))
+    ));
+    Ok(())
+}
+
+fn training_section(body: &mut String, o: &TrainOutputs, t: &TrainOptions) -> Result<()> {
+    let n = |f| o.name(f);
+    let (e, b) = (t.hyper.epochs, t.hyper.batch_size);
+    body.push_str("### Forecasting: LSTM beside baselines\n\n");
+    body.push_str(&mse_markdown(&read_metrics(&o.path(T::MetricsCsv))?, None));
+    body.push_str(&format!(
+        "\nTest MSE in (bytes/s)² for each look-back (LSTM({}) trained {e} epochs, batch {b}; scaler fitted on {}). A model is only worth its cost where it beats persistence (next = last) and the linear \
+         autoregression on the same windows. All metrics: {}; \
+         LaTeX: [`.tex`]({}).\n\n\
+         ![prediction]({})\n\n\
+         The test span with the best look-back: the observed series, the LSTM's one-step forecasts and the best \
+         baseline's. Forecasts that trail the observed spikes by one interval are what persistence does too.\n\n\
+         ![loss]({})\n\n\
+         Training and test loss per epoch (MSE of scaled values): a test loss that rises while the training loss \
+         falls is over-fitting. The best model is saved as {}.\n\n",
+        t.hyper.hidden,
+        if t.scale_on_all { "the whole series, as the study did" } else { "the training span only" },
+        link(&n(T::MetricsCsv)),
+        n(T::MseTex),
+        n(T::PredictionPng),
+        n(T::LossPng),
+        link(&n(T::Model)),
+    ));
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! What each stage writes, as typed lists: the writers, `pipeline`'s up-to-date check and
+//! `report.md` all name a file through these, so each output's name is spelled once.
+
+use std::path::{Path, PathBuf};
+
+/// A file the analysis writes for one series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnalysisFile {
+    /// The series: bytes per second and packets per interval.
+    SeriesCsv,
+    DescribeCsv,
+    DescribeTex,
+    HistogramCsv,
+    HistogramPng,
+    TimeSeriesPng,
+    BurstsCsv,
+    DecompositionCsv,
+    DecompositionPng,
+    AcfCsv,
+    PacfCsv,
+    AutocorrelationPng,
+}
+
+impl AnalysisFile {
+    /// Every file, in the order they are listed and written.
+    pub const ALL: [AnalysisFile; 12] = [
+        AnalysisFile::SeriesCsv,
+        AnalysisFile::DescribeCsv,
+        AnalysisFile::DescribeTex,
+        AnalysisFile::HistogramCsv,
+        AnalysisFile::HistogramPng,
+        AnalysisFile::TimeSeriesPng,
+        AnalysisFile::BurstsCsv,
+        AnalysisFile::DecompositionCsv,
+        AnalysisFile::DecompositionPng,
+        AnalysisFile::AcfCsv,
+        AnalysisFile::PacfCsv,
+        AnalysisFile::AutocorrelationPng,
+    ];
+
+    /// What follows `{stem}.` in the file name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            AnalysisFile::SeriesCsv => "bps.csv",
+            AnalysisFile::DescribeCsv => "describe.csv",
+            AnalysisFile::DescribeTex => "describe.tex",
+            AnalysisFile::HistogramCsv => "protocol_dist.csv",
+            AnalysisFile::HistogramPng => "protocol_dist.png",
+            AnalysisFile::TimeSeriesPng => "time_series.png",
+            AnalysisFile::BurstsCsv => "bursts.csv",
+            AnalysisFile::DecompositionCsv => "decomposition.csv",
+            AnalysisFile::DecompositionPng => "decomposition.png",
+            AnalysisFile::AcfCsv => "acf.csv",
+            AnalysisFile::PacfCsv => "pacf.csv",
+            AnalysisFile::AutocorrelationPng => "autocorrelation.png",
+        }
+    }
+
+    /// Written for every series; the decomposition only when the series holds two periods.
+    pub fn always(self) -> bool {
+        !matches!(
+            self,
+            AnalysisFile::DecompositionCsv | AnalysisFile::DecompositionPng
+        )
+    }
+}
+
+/// The analysis outputs of one series: `{dir}/{stem}.{suffix}`.
+#[derive(Clone, Debug)]
+pub struct AnalysisOutputs {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+impl AnalysisOutputs {
+    pub fn new(dir: &Path, stem: &str) -> AnalysisOutputs {
+        AnalysisOutputs {
+            dir: dir.to_owned(),
+            stem: stem.to_owned(),
+        }
+    }
+
+    /// The file's name (for links in `report.md`).
+    pub fn name(&self, f: AnalysisFile) -> String {
+        format!("{}.{}", self.stem, f.suffix())
+    }
+
+    pub fn path(&self, f: AnalysisFile) -> PathBuf {
+        self.dir.join(self.name(f))
+    }
+
+    /// The files every analysis writes (what "up to date" requires).
+    pub fn always(&self) -> Vec<PathBuf> {
+        AnalysisFile::ALL
+            .into_iter()
+            .filter(|f| f.always())
+            .map(|f| self.path(f))
+            .collect()
+    }
+}
+
+/// A file the training sweep writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainFile {
+    /// Every model and metric per look-back.
+    MetricsCsv,
+    MseTex,
+    PredictionPng,
+    LossPng,
+    /// The best LSTM's weights (safetensors).
+    Model,
+    /// The model card beside the weights.
+    ModelCard,
+    /// The run record: inputs, settings, timings.
+    RunJson,
+}
+
+impl TrainFile {
+    pub const ALL: [TrainFile; 7] = [
+        TrainFile::MetricsCsv,
+        TrainFile::MseTex,
+        TrainFile::PredictionPng,
+        TrainFile::LossPng,
+        TrainFile::Model,
+        TrainFile::ModelCard,
+        TrainFile::RunJson,
+    ];
+}
+
+/// The training outputs of one series; names carry the epochs and batch size
+/// (`{stem}.mse_results.e20.b32.csv`) so sweeps with other settings sit side by side.
+#[derive(Clone, Debug)]
+pub struct TrainOutputs {
+    pub dir: PathBuf,
+    pub stem: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+}
+
+impl TrainOutputs {
+    pub fn new(dir: &Path, stem: &str, epochs: usize, batch_size: usize) -> TrainOutputs {
+        TrainOutputs {
+            dir: dir.to_owned(),
+            stem: stem.to_owned(),
+            epochs,
+            batch_size,
+        }
+    }
+
+    pub fn name(&self, f: TrainFile) -> String {
+        let (s, e, b) = (&self.stem, self.epochs, self.batch_size);
+        match f {
+            TrainFile::MetricsCsv => format!("{s}.mse_results.e{e}.b{b}.csv"),
+            TrainFile::MseTex => format!("{s}.mse_results.e{e}.b{b}.tex"),
+            TrainFile::PredictionPng => format!("{s}.prediction.e{e}.b{b}.png"),
+            TrainFile::LossPng => format!("{s}.loss.e{e}.b{b}.png"),
+            TrainFile::Model => format!("{s}.best_model.e{e}.b{b}.safetensors"),
+            TrainFile::ModelCard => format!("{s}.best_model.e{e}.b{b}.json"),
+            TrainFile::RunJson => format!("{s}.run.json"),
+        }
+    }
+
+    pub fn path(&self, f: TrainFile) -> PathBuf {
+        self.dir.join(self.name(f))
+    }
+
+    pub fn all(&self) -> Vec<PathBuf> {
+        TrainFile::ALL.into_iter().map(|f| self.path(f)).collect()
+    }
+}
+
+/// A file `ntp predict` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PredictFile {
+    /// Per window: time, actual, LSTM and persistence forecasts.
+    PredictionsCsv,
+    MetricsCsv,
+}
+
+/// The outputs of applying a model to one series.
+#[derive(Clone, Debug)]
+pub struct PredictOutputs {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+impl PredictOutputs {
+    pub fn new(dir: &Path, stem: &str) -> PredictOutputs {
+        PredictOutputs {
+            dir: dir.to_owned(),
+            stem: stem.to_owned(),
+        }
+    }
+
+    pub fn path(&self, f: PredictFile) -> PathBuf {
+        let suffix = match f {
+            PredictFile::PredictionsCsv => "predictions.csv",
+            PredictFile::MetricsCsv => "predict_metrics.csv",
+        };
+        self.dir.join(format!("{}.{suffix}", self.stem))
+    }
+}
+
+/// The report of `ntp pipeline`.
+pub fn report_path(dir: &Path) -> PathBuf {
+    dir.join("report.md")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::card::ModelCard;
+
+    #[test]
+    fn model_card_sits_where_predict_looks_for_it() {
+        let o = TrainOutputs::new(Path::new("out"), "x", 20, 32);
+        assert_eq!(
+            o.path(TrainFile::ModelCard),
+            ModelCard::path_of(&o.path(TrainFile::Model))
+        );
+        assert_eq!(o.name(TrainFile::MetricsCsv), "x.mse_results.e20.b32.csv");
+    }
+
+    #[test]
+    fn decomposition_is_the_only_optional_analysis_output() {
+        let o = AnalysisOutputs::new(Path::new("d"), "s");
+        assert_eq!(o.always().len(), AnalysisFile::ALL.len() - 2);
+        assert_eq!(o.path(AnalysisFile::SeriesCsv), Path::new("d/s.bps.csv"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Calendar arithmetic and RFC 3339 UTC text of nanosecond timestamps (written by hand:
+//! the one formatting loop of a million-row CSV must not allocate, and the dates are all
+//! the calendar ntp needs).
+
+/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// RFC 3339 UTC text of a nanosecond timestamp, to the millisecond (summaries).
+pub fn iso_millis(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60,
+        nanos / 1_000_000
+    )
+}
+
+/// Writes `ns` as `YYYY-MM-DDTHH:MM:SS[.nnnnnnnnn]Z` into `b`, nanoseconds only when not
+/// whole seconds; returns the length.
+pub fn timestamp_bytes(ns: i64, b: &mut [u8; 30]) -> usize {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let tod = secs.rem_euclid(86_400);
+    let mut put = |at: usize, v: i64, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    put(5, mo as i64, 2);
+    put(8, d as i64, 2);
+    put(11, tod / 3600, 2);
+    put(14, tod / 60 % 60, 2);
+    put(17, tod % 60, 2);
+    put(20, frac, 9);
+    (b[4], b[7], b[10], b[13], b[16], b[19]) = (b'-', b'-', b'T', b':', b':', b'.');
+    let end = if frac == 0 { 19 } else { 29 };
+    b[end] = b'Z';
+    end + 1
+}
+
+/// A timestamp as text (see [`timestamp_bytes`]).
+pub fn timestamp_text(ns: i64) -> String {
+    let mut b = [0u8; 30];
+    let n = timestamp_bytes(ns, &mut b);
+    String::from_utf8_lossy(&b[..n]).into_owned()
+}
+
+/// "time since 2017-10-01 18:48:36 UTC": the label of a time axis starting at `ns`.
+pub fn axis_origin(ns: i64) -> String {
+    timestamp_text(ns).replace('T', " ").replace('Z', " UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso_millis(1_506_883_716_995_391_962),
+            "2017-10-01T18:48:36.995Z"
+        );
+        assert_eq!(
+            iso_millis(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn timestamp_text_forms() {
+        assert_eq!(
+            timestamp_text(1_506_883_716_000_000_000),
+            "2017-10-01T18:48:36Z"
+        );
+        assert_eq!(
+            timestamp_text(1_506_883_716_800_000_000),
+            "2017-10-01T18:48:36.800000000Z"
+        );
+        assert_eq!(timestamp_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            timestamp_text(951_782_400_000_000_001),
+            "2000-02-29T00:00:00.000000001Z"
+        );
+    }
+}
