@@ -2,11 +2,9 @@
 //! statsmodels (ACF, PACF, seasonal_decompose), computed by
 //! `tests/data/reference/analyze_reference.py` on the same datasets.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::util::*;
 use polars::prelude::*;
 
 const REL: f64 = 1e-9;

@@ -2,16 +2,14 @@
 //! real gzip capture from tests/data: full download, resume after a dropped connection,
 //! a server that ignores Range, 404, --extract, checksums, skipping complete files.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::*;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -145,6 +143,13 @@ fn markdown_with(dir: &Path, text: &str) -> std::path::PathBuf {
     md
 }
 
+/// `ntp download SOURCE -o OUT`.
+fn download(source: impl AsRef<std::ffi::OsStr>, out: &Path) -> assert_cmd::Command {
+    let mut c = ntp();
+    c.arg("download").arg(source).arg("-o").arg(out);
+    c
+}
+
 #[test]
 fn full_download_from_markdown_then_skip_on_rerun() {
     let server = serve(source(), Mode::Normal);
@@ -154,27 +159,14 @@ fn full_download_from_markdown_then_skip_on_rerun() {
         &format!("# traces\n\n- [trace]({}) 15 minutes\n", url(&server)),
     );
     let out = dir.path().join("data");
-    ntp()
-        .arg("download")
-        .arg(&md)
-        .arg("-o")
-        .arg(&out)
-        .arg("-q")
-        .assert()
-        .success();
+    download(&md, &out).arg("-q").assert().success();
     assert_eq!(
         std::fs::read(out.join("200701251400.dump.gz")).unwrap(),
         source()
     );
     assert_eq!(listing(&out), vec!["200701251400.dump.gz"]);
     let before = server.requests.lock().unwrap().len();
-    let a = ntp()
-        .arg("download")
-        .arg(&md)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    let a = download(&md, &out).assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("already complete"));
     assert_eq!(
         server.requests.lock().unwrap().len(),
@@ -185,22 +177,7 @@ fn full_download_from_markdown_then_skip_on_rerun() {
 
 #[test]
 fn dropped_connection_is_resumed_with_range() {
-    let server = serve(source(), Mode::DropThenRange);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("data");
-    ntp()
-        .arg("download")
-        .arg(url(&server))
-        .arg("-o")
-        .arg(&out)
-        .args(["-q", "--retries", "2"])
-        .assert()
-        .success();
-    assert_eq!(
-        std::fs::read(out.join("200701251400.dump.gz")).unwrap(),
-        source(),
-        "resumed file is byte-identical"
-    );
+    let (server, _dir, out) = fetch_after_a_dropped_connection(Mode::DropThenRange);
     let reqs = server.requests.lock().unwrap().clone();
     assert_eq!(reqs.len(), 2, "{reqs:?}");
     assert_eq!(
@@ -212,21 +189,25 @@ fn dropped_connection_is_resumed_with_range() {
 
 #[test]
 fn server_ignoring_range_restarts_cleanly() {
-    let server = serve(source(), Mode::DropThenIgnoreRange);
+    fetch_after_a_dropped_connection(Mode::DropThenIgnoreRange);
+}
+
+/// Downloads from a server that drops the first connection halfway, then answers as
+/// `mode` says; checks the file is the source, byte for byte.
+fn fetch_after_a_dropped_connection(mode: Mode) -> (Server, tempfile::TempDir, PathBuf) {
+    let server = serve(source(), mode);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
-    ntp()
-        .arg("download")
-        .arg(url(&server))
-        .arg("-o")
-        .arg(&out)
+    download(url(&server), &out)
         .args(["-q", "--retries", "2"])
         .assert()
         .success();
     assert_eq!(
         std::fs::read(out.join("200701251400.dump.gz")).unwrap(),
-        source()
+        source(),
+        "downloaded file is byte-identical"
     );
+    (server, dir, out)
 }
 
 #[test]
@@ -264,11 +245,7 @@ fn extract_gives_the_original_capture() {
     let server = serve(source(), Mode::Normal);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("data");
-    ntp()
-        .arg("download")
-        .arg(url(&server))
-        .arg("-o")
-        .arg(&out)
+    download(url(&server), &out)
         .args(["-q", "--extract"])
         .assert()
         .success();
@@ -296,13 +273,7 @@ fn checksum_mismatch_is_rejected() {
             url(&server)
         ),
     );
-    let a = ntp()
-        .arg("download")
-        .arg(&md)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .failure();
+    let a = download(&md, &out).assert().failure();
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("SHA-256 mismatch"));
     assert!(listing(&out).is_empty(), "{:?}", listing(&out));
 

@@ -1,24 +1,26 @@
 //! `ntp pipeline` on the bundled sample: every figure and table, report.md, a second run
 //! that does nothing; help and completions.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 const FAST: &[&str] = &["--look-back", "5,10", "--epochs", "1", "--dpi", "50"];
+
+/// `ntp pipeline -o OUT` with the fast settings, from the source tree (the bundled sample).
+fn pipeline(out: &std::path::Path) -> assert_cmd::Command {
+    let mut c = ntp();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("pipeline")
+        .arg("-o")
+        .arg(out)
+        .args(FAST);
+    c
+}
 
 #[test]
 fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let a = ntp()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("pipeline")
-        .arg("-o")
-        .arg(&out)
-        .args(FAST)
-        .assert()
-        .success();
+    let a = pipeline(&out).assert().success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(stderr.contains("using the bundled sample"), "{stderr}");
     let s = "lan-broadcast-28min-ns";
@@ -55,14 +57,7 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
         .iter()
         .map(|f| std::fs::metadata(out.join(f)).unwrap().modified().unwrap())
         .collect();
-    let a = ntp()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("pipeline")
-        .arg("-o")
-        .arg(&out)
-        .args(FAST)
-        .assert()
-        .success();
+    let a = pipeline(&out).assert().success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(
         stderr.contains("preprocess up to date, analyze up to date, train up to date"),
@@ -75,15 +70,7 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     assert_eq!(before, after, "a second run rewrote files");
     assert_eq!(listing(&out), files);
 
-    let a = ntp()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("pipeline")
-        .arg("-o")
-        .arg(&out)
-        .args(FAST)
-        .arg("--force")
-        .assert()
-        .success();
+    let a = pipeline(&out).arg("--force").assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stderr)
         .contains("preprocess done, analyze done, train done"));
 }
@@ -92,25 +79,18 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
 fn help_and_completions() {
     let a = ntp().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&a.get_output().stdout).to_string();
-    for cmd in [
+    const COMMANDS: [&str; 6] = [
         "download",
         "preprocess",
         "analyze",
         "train",
         "predict",
         "pipeline",
-        "completions",
-    ] {
+    ];
+    for cmd in COMMANDS.iter().chain(&["completions"]) {
         assert!(help.contains(cmd), "--help lacks {cmd}");
     }
-    for cmd in [
-        "download",
-        "preprocess",
-        "analyze",
-        "train",
-        "predict",
-        "pipeline",
-    ] {
+    for cmd in COMMANDS {
         let a = ntp().args([cmd, "--help"]).assert().success();
         assert!(
             String::from_utf8_lossy(&a.get_output().stdout).contains("Example"),

@@ -1,12 +1,10 @@
 //! `ntp preprocess` end to end: exact per-second sums against tshark, the same packets in
 //! every container, and every kind of bad input.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::util::*;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{

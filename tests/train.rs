@@ -1,9 +1,7 @@
 //! `ntp train` / `ntp predict` end to end on the bundled sample: every output, baselines
 //! checked against an independent computation, repeatability, too-short series.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
 

@@ -1,0 +1,9 @@
+//! ntp's integration tests: one test binary (so polars and candle are linked once), one
+//! module per command, the shared helpers in `util`.
+
+mod analyze;
+mod download;
+mod pipeline;
+mod preprocess;
+mod train;
+mod util;
