@@ -9,6 +9,7 @@
 pub mod compression;
 pub mod pcap;
 pub mod pcapng;
+pub mod stream;
 
 use std::fs::File;
 use std::io::Read;
@@ -21,6 +22,23 @@ use compression::CountingReader;
 pub use pcap::PcapFormat;
 
 use crate::error::{Error, Result};
+
+/// Name of a capture without its capture and compression extensions
+/// (`200701251400.dump.gz` → `200701251400`).
+pub fn stem(path: &Path) -> String {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "capture".into());
+    for ext in [
+        ".gz", ".zst", ".zstd", ".pcapng", ".pcap", ".dump", ".cap", ".ntar",
+    ] {
+        if name.len() > ext.len() && name.to_ascii_lowercase().ends_with(ext) {
+            name.truncate(name.len() - ext.len());
+        }
+    }
+    name
+}
 
 /// Target size of one chunk of records.
 /// (Measured: 1 MiB chunks are slower, 16 MiB ones push peak RSS past 256 MB.)
@@ -354,5 +372,18 @@ impl CaptureReader {
             packets,
             layout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems() {
+        assert_eq!(stem(Path::new("/x/200701251400.dump.gz")), "200701251400");
+        assert_eq!(stem(Path::new("a.pcap.zst")), "a");
+        assert_eq!(stem(Path::new("b.pcapng")), "b");
+        assert_eq!(stem(Path::new("c")), "c");
     }
 }

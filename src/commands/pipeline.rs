@@ -8,7 +8,8 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 use ntp::analysis::{self, AnalysisOptions};
-use ntp::dataset::convert::{self, FileReport};
+use ntp::dataset::convert;
+use ntp::decode::report::FileReport;
 use ntp::forecast::sweep::{self, TrainOptions};
 use ntp::report;
 use ntp::report::document::{self, Section};

@@ -4,6 +4,7 @@
 //! packets such as MAWI's 96-byte header-only records.
 
 pub mod link;
+pub mod report;
 
 use etherparse::{err, IpNumber, Ipv6ExtensionSlice, LaxIpSlice};
 

@@ -1,0 +1,184 @@
+//! What reading and decoding one capture gave: packet counts by outcome, its format, the
+//! damage that ended it early; shared by `preprocess` and `aggregate`, whose summaries read
+//! the same.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::Skip;
+use crate::capture::{Compression, Container, Damage};
+use crate::error::Error;
+use crate::util::time::iso_millis;
+use crate::util::units::human_bytes;
+
+/// Counts of what happened to the packets of one capture.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Packet records read.
+    pub packets: u64,
+    /// IP packets written as rows.
+    pub kept: u64,
+    pub non_ip: u64,
+    /// Packets per unsupported link type.
+    pub unsupported_link: BTreeMap<u32, u64>,
+    pub malformed: u64,
+    pub truncated: u64,
+    /// pcapng packets with no timestamp or an undeclared interface.
+    pub unplaceable: u64,
+    /// First and last timestamp of the kept rows (ns since the epoch).
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
+}
+
+impl Counts {
+    /// Counts a packet that did not become a row.
+    pub fn skip(&mut self, why: Skip, linktype: u32) {
+        match why {
+            Skip::NonIp => self.non_ip += 1,
+            Skip::UnsupportedLink => *self.unsupported_link.entry(linktype).or_default() += 1,
+            Skip::Malformed => self.malformed += 1,
+            Skip::Truncated => self.truncated += 1,
+        }
+    }
+
+    pub fn merge(&mut self, o: &Counts) {
+        self.packets += o.packets;
+        self.kept += o.kept;
+        self.non_ip += o.non_ip;
+        for (k, v) in &o.unsupported_link {
+            *self.unsupported_link.entry(*k).or_default() += v;
+        }
+        self.malformed += o.malformed;
+        self.truncated += o.truncated;
+        self.unplaceable += o.unplaceable;
+        self.first_ns = min_opt(self.first_ns, o.first_ns);
+        self.last_ns = max_opt(self.last_ns, o.last_ns);
+    }
+
+    /// One line on what was skipped and why.
+    pub fn skipped_line(&self) -> String {
+        let unsupported: u64 = self.unsupported_link.values().sum();
+        let mut s = format!(
+            "skipped: non-IP {}, unsupported link type {}, malformed {}, truncated {}",
+            self.non_ip, unsupported, self.malformed, self.truncated
+        );
+        if !self.unsupported_link.is_empty() {
+            let types: Vec<String> = self
+                .unsupported_link
+                .iter()
+                .map(|(t, n)| format!("{t}: {n}"))
+                .collect();
+            s.push_str(&format!(" (link types {})", types.join(", ")));
+        }
+        if self.unplaceable > 0 {
+            s.push_str(&format!(", no timestamp/interface {}", self.unplaceable));
+        }
+        s
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// What preprocessing one capture gave.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub container: Container,
+    pub compression: Compression,
+    pub file_bytes: u64,
+    pub counts: Counts,
+    /// Damage that ended the reading early (truncated or corrupt record).
+    pub damage: Option<Damage>,
+}
+
+impl FileReport {
+    /// Empty reports for `inputs`, all written to `output`.
+    pub fn for_inputs(inputs: &[PathBuf], output: &Path) -> Vec<FileReport> {
+        inputs
+            .iter()
+            .map(|p| FileReport {
+                input: p.clone(),
+                output: output.to_owned(),
+                container: Container::PcapNg,
+                compression: Compression::None,
+                file_bytes: std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+                counts: Counts::default(),
+                damage: None,
+            })
+            .collect()
+    }
+
+    /// Summary lines, for stderr.
+    pub fn summary(&self) -> String {
+        let c = &self.counts;
+        let compression = if self.compression == Compression::None {
+            String::new()
+        } else {
+            format!(" + {}", self.compression.name())
+        };
+        let mut s = format!(
+            "{} ({}{}, {}) → {}\n  packets {} · IP kept {} · {}",
+            self.input.display(),
+            self.container.name(),
+            compression,
+            human_bytes(self.file_bytes),
+            self.output.display(),
+            c.packets,
+            c.kept,
+            c.skipped_line()
+        );
+        if let (Some(a), Some(b)) = (c.first_ns, c.last_ns) {
+            s.push_str(&format!(
+                "\n  span {} → {} ({:.3} s)",
+                iso_millis(a),
+                iso_millis(b),
+                (b - a) as f64 / 1e9
+            ));
+        }
+        s
+    }
+
+    /// A warning line for damage found in the capture, if any.
+    pub fn damage_warning(&self) -> Option<String> {
+        self.damage.as_ref().map(|d| {
+            format!(
+                "{}: {} at byte offset {}; the {} complete packets before it are kept",
+                self.input.display(),
+                d.what,
+                d.offset,
+                self.counts.packets
+            )
+        })
+    }
+}
+
+/// The error for inputs that held no IP packet at all: what was read and why it was skipped.
+pub fn nothing_usable(inputs: &[PathBuf], output: &Path, reports: &[FileReport]) -> Error {
+    let details = reports
+        .iter()
+        .map(|r| r.counts.skipped_line())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let packets: u64 = reports.iter().map(|r| r.counts.packets).sum();
+    Error::NothingUsable {
+        path: if inputs.len() == 1 {
+            inputs[0].clone()
+        } else {
+            output.to_owned()
+        },
+        details: format!("{packets} packets read, 0 IP packets; {details}"),
+    }
+}
