@@ -65,6 +65,13 @@ pub enum Command {
         ntp download http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz\n\n\
         A re-run skips complete files and resumes NAME.part files with HTTP Range requests.")]
     Download(DownloadArgs),
+    /// Captures → a series table in one pass: bytes, packets, protocol splits and distinct
+    /// sources, destinations and flows per interval.
+    #[command(after_help = "Examples:\n  \
+        ntp aggregate capture.pcap.gz -o results/           (results/capture.series.parquet)\n  \
+        ntp aggregate day/*.dump.gz -o day.parquet --every 1m   (one continuous series)\n  \
+        ntp aggregate *.pcap -o series/ -j 2                 (one series per capture, in parallel)")]
+    Aggregate(AggregateArgs),
     /// Parse captures into a per-packet Parquet table.
     #[command(after_help = "Examples:\n  \
         ntp preprocess tests/data/lan-broadcast-28min-ns.pcapng -o results/\n  \
@@ -115,6 +122,32 @@ pub struct PreprocessArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct AggregateArgs {
+    /// Capture files: pcap or pcapng, optionally gzip- or zstd-compressed (as preprocess).
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output: a `.parquet` file (all inputs joined into one continuous series: overlapping
+    /// intervals summed, gaps zero-filled) or a directory (one `{stem}.series.parquet` per
+    /// input, skipped when newer than its capture). A `.sizes.parquet` histogram goes beside
+    /// each series.
+    #[arg(short, long, default_value = "results/", value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Interval of the series (1s, 100ms, 1m, …), aligned to the epoch.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub every: String,
+
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Rebuild series that are already newer than their captures.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

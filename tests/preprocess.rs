@@ -15,7 +15,7 @@ use pcap_file::{DataLink, Endianness, TsResolution};
 use polars::prelude::*;
 
 /// Fixtures that tshark decodes as IP, with their reference files.
-const WITH_REFERENCE: &[&str] = &[
+pub const WITH_REFERENCE: &[&str] = &[
     "lan-broadcast-28min-ns.pcapng",
     "s7comm-clean-15min.pcap",
     "arkime-bigendian.pcap",
@@ -30,7 +30,7 @@ const WITH_REFERENCE: &[&str] = &[
     "zeek-echo-connections.pcap.gz",
 ];
 
-fn preprocess(input: &Path, out: &Path) -> assert_cmd::assert::Assert {
+pub fn preprocess(input: &Path, out: &Path) -> assert_cmd::assert::Assert {
     ntp()
         .arg("preprocess")
         .arg(input)

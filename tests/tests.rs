@@ -1,6 +1,7 @@
 //! ntp's integration tests: one test binary (so polars and candle are linked once), one
 //! module per command, the shared helpers in `util`.
 
+mod aggregate;
 mod analyze;
 mod download;
 mod pipeline;

@@ -60,13 +60,22 @@ pub fn per_second(df: &DataFrame) -> BTreeMap<i64, [u64; 4]> {
 
 /// The committed tshark reference for a fixture.
 pub fn tshark_reference(name: &str) -> BTreeMap<i64, [u64; 4]> {
+    tshark_reference_split(name)
+        .into_iter()
+        .map(|(k, v)| (k, [v[0], v[1], v[2], v[3]]))
+        .collect()
+}
+
+/// The whole tshark reference: per second (packets, size, wire, captured, tcp_packets,
+/// tcp_bytes, udp_packets, udp_bytes).
+pub fn tshark_reference_split(name: &str) -> BTreeMap<i64, [u64; 8]> {
     let path = fixture(&format!("reference/{name}.tshark.csv"));
     let text = std::fs::read_to_string(&path).unwrap();
     text.lines()
         .skip(1)
         .map(|l| {
-            let v: Vec<i64> = l.split(',').map(|x| x.parse().unwrap()).collect();
-            (v[0], [v[1] as u64, v[2] as u64, v[3] as u64, v[4] as u64])
+            let v: Vec<u64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            (v[0] as i64, std::array::from_fn(|i| v[i + 1]))
         })
         .collect()
 }

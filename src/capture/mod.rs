@@ -40,6 +40,21 @@ pub fn stem(path: &Path) -> String {
     name
 }
 
+/// `{dir}/{stem}{suffix}` for each capture; captures sharing a stem get `-2`, `-3`, …
+pub fn per_capture(inputs: &[PathBuf], dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
+    inputs
+        .iter()
+        .map(|p| {
+            let s = stem(p);
+            let n = seen.entry(s.clone()).or_default();
+            *n += 1;
+            let name = if *n == 1 { s } else { format!("{s}-{n}") };
+            dir.join(format!("{name}{suffix}"))
+        })
+        .collect()
+}
+
 /// Target size of one chunk of records.
 /// (Measured: 1 MiB chunks are slower, 16 MiB ones push peak RSS past 256 MB.)
 pub const CHUNK_BYTES: usize = 4 << 20;

@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns parsed arguments into calls of the library's
 //! stages and renders what they return. Messages go to stderr through [`Ui`].
 
+mod aggregate;
 mod analyze;
 mod download;
 mod pipeline;
@@ -65,11 +66,22 @@ impl Ui {
     }
 }
 
+/// Sizes rayon's global pool (`-j N`), once, before any work.
+fn use_threads(n: Option<usize>) -> Result<()> {
+    if let Some(n) = n {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    Ok(())
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
     match command {
         Command::Download(args) => download::run(&args, ui),
         Command::Preprocess(args) => preprocess::run(&args, ui),
+        Command::Aggregate(args) => aggregate::run(&args, ui),
         Command::Analyze(args) => analyze::run(&args, ui),
         Command::Train(args) => train::run(&args, ui),
         Command::Predict(args) => predict::run(&args, ui),

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use anyhow::Result;
 use ntp::analysis::{self, AnalysisOptions};
@@ -14,6 +13,7 @@ use ntp::forecast::sweep::{self, TrainOptions};
 use ntp::report;
 use ntp::report::document::{self, Section};
 use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
+use ntp::util::fresh::up_to_date;
 
 use super::Ui;
 use crate::cli::PipelineArgs;
@@ -30,21 +30,6 @@ fn sample_path() -> PathBuf {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE)
     }
-}
-
-fn mtime(p: &Path) -> Option<SystemTime> {
-    std::fs::metadata(p).and_then(|m| m.modified()).ok()
-}
-
-/// True when every output exists and is at least as new as every input.
-fn up_to_date(inputs: &[PathBuf], outputs: &[PathBuf]) -> bool {
-    let newest_in = inputs.iter().filter_map(|p| mtime(p)).max();
-    let oldest_out = outputs
-        .iter()
-        .map(|p| mtime(p))
-        .collect::<Option<Vec<_>>>()
-        .and_then(|v| v.into_iter().min());
-    matches!((newest_in, oldest_out), (Some(i), Some(o)) if o >= i)
 }
 
 /// What the stages did for one capture.

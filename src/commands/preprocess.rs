@@ -9,11 +9,7 @@ use super::Ui;
 use crate::cli::PreprocessArgs;
 
 pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global()?;
-    }
+    super::use_threads(args.threads)?;
     let output = Output::from_arg(&args.output);
     let mut failed = false;
     // Every output is tried; each failure is reported, and any failure fails the run.

@@ -7,7 +7,6 @@
 //! depends only on the bytes of the input, so the output is identical whatever the thread
 //! count.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
@@ -164,15 +163,5 @@ pub fn file_name(stem: &str) -> String {
 
 /// `{dir}/{stem}.parquet` for each input; inputs sharing a stem get `-2`, `-3`, … suffixes.
 pub fn dir_outputs(inputs: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    inputs
-        .iter()
-        .map(|p| {
-            let s = stem(p);
-            let n = seen.entry(s.clone()).or_default();
-            *n += 1;
-            let name = if *n == 1 { s } else { format!("{s}-{n}") };
-            dir.join(file_name(&name))
-        })
-        .collect()
+    crate::capture::per_capture(inputs, dir, &file_name(""))
 }

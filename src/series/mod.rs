@@ -4,6 +4,10 @@
 //! silently mis-binned unsorted input). Empty intervals are zeros unless `drop_empty`
 //! (the study's behaviour, which shifts every later position).
 
+pub mod aggregate;
+pub mod sizes;
+pub mod table;
+
 use std::path::PathBuf;
 
 use polars::prelude::*;

@@ -1,0 +1,418 @@
+//! Captures → series table in one pass: every packet goes straight into its interval's
+//! sums and distinct sets; no per-packet table is written. Chunks are counted in parallel
+//! ([`crate::capture::stream`]), each into its own small per-interval tallies, which are
+//! merged in capture order. An interval's distinct sets are dropped once the stream is
+//! [`LATE_WINDOW`] past it; a packet arriving later still adds to every sum of its interval,
+//! but its addresses and flow can no longer be told apart from those seen: such packets are
+//! counted and reported (captures are sorted to within milliseconds, so this happens only
+//! with overlapping inputs).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use foldhash::fast::FixedState;
+
+use super::sizes::{type_index, Sizes};
+use super::table::{Column, SeriesTable, COLUMNS, SUMS};
+use crate::capture::stream::{self, Event};
+use crate::capture::Chunk;
+use crate::decode::report::{nothing_usable, Counts, FileReport};
+use crate::decode::{self, Addrs};
+use crate::error::{Error, Result};
+use crate::util::progress::Progress;
+use crate::util::time::iso_millis;
+
+type Set<T> = HashSet<T, FixedState>;
+
+/// How many intervals, and at least how many seconds, the stream may run ahead of an
+/// interval before its distinct sets are dropped.
+pub const LATE_WINDOW: (i64, i64) = (4, 10);
+
+/// The longest series a pass will build (rows), whatever the timestamps claim.
+pub const MAX_ROWS: i64 = 50_000_000;
+
+/// An IPv6 5-tuple: addresses, then ports, protocol and whether ports are known.
+type Flow6 = (u128, u128, u64);
+
+/// One interval being counted: sums and the exact distinct sets.
+#[derive(Default)]
+struct Tally {
+    sums: [u64; SUMS],
+    src4: Set<u32>,
+    dst4: Set<u32>,
+    src6: Set<u128>,
+    dst6: Set<u128>,
+    flows4: Set<u128>,
+    flows6: Set<Flow6>,
+}
+
+impl Tally {
+    #[inline]
+    fn add(&mut self, ip: &decode::IpPacket, wire: u32, captured: u32) {
+        let size = ip.size as u64;
+        let s = &mut self.sums;
+        s[Column::IpBytes.index()] += size;
+        s[Column::WireBytes.index()] += wire as u64;
+        s[Column::CapturedBytes.index()] += captured as u64;
+        s[Column::Packets.index()] += 1;
+        let (b, p) = match ip.protocol {
+            6 => (Column::TcpBytes, Column::TcpPackets),
+            17 => (Column::UdpBytes, Column::UdpPackets),
+            _ => (Column::OtherBytes, Column::OtherPackets),
+        };
+        s[b.index()] += size;
+        s[p.index()] += 1;
+        let ports = match ip.ports {
+            Some((a, b)) => (1u64 << 40) | ((a as u64) << 24) | ((b as u64) << 8),
+            None => 0,
+        } | ip.protocol as u64;
+        match ip.addrs {
+            Addrs::V4(a, b) => {
+                let (a, b) = (u32::from_be_bytes(a), u32::from_be_bytes(b));
+                self.src4.insert(a);
+                self.dst4.insert(b);
+                self.flows4
+                    .insert(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
+            }
+            Addrs::V6(a, b) => {
+                s[Column::Ipv6Bytes.index()] += size;
+                s[Column::Ipv6Packets.index()] += 1;
+                let (a, b) = (u128::from_be_bytes(a), u128::from_be_bytes(b));
+                self.src6.insert(a);
+                self.dst6.insert(b);
+                self.flows6.insert((a, b, ports));
+            }
+        }
+    }
+
+    fn merge(&mut self, o: Tally) {
+        for (a, b) in self.sums.iter_mut().zip(o.sums) {
+            *a += b;
+        }
+        fn union<T: std::hash::Hash + Eq>(a: &mut Set<T>, b: Set<T>) {
+            if a.len() < b.len() {
+                let small = std::mem::replace(a, b);
+                a.extend(small);
+            } else {
+                a.extend(b);
+            }
+        }
+        union(&mut self.src4, o.src4);
+        union(&mut self.dst4, o.dst4);
+        union(&mut self.src6, o.src6);
+        union(&mut self.dst6, o.dst6);
+        union(&mut self.flows4, o.flows4);
+        union(&mut self.flows6, o.flows6);
+    }
+
+    fn row(&self) -> [u64; COLUMNS] {
+        let mut r = [0u64; COLUMNS];
+        r[..SUMS].copy_from_slice(&self.sums);
+        r[Column::Sources.index()] = (self.src4.len() + self.src6.len()) as u64;
+        r[Column::Destinations.index()] = (self.dst4.len() + self.dst6.len()) as u64;
+        r[Column::Flows.index()] = (self.flows4.len() + self.flows6.len()) as u64;
+        r
+    }
+}
+
+/// What one chunk counted.
+pub struct ChunkTally {
+    counts: Counts,
+    /// (interval index, tally), in order of first appearance.
+    intervals: Vec<(i64, Tally)>,
+    /// Non-IP frames per interval.
+    non_ip: Vec<(i64, u64)>,
+    sizes: Sizes,
+}
+
+/// Counts one chunk into per-interval tallies.
+pub fn tally_chunk(chunk: &Chunk, every_ns: i64) -> ChunkTally {
+    let mut t = ChunkTally {
+        counts: Counts::default(),
+        intervals: Vec::new(),
+        non_ip: Vec::new(),
+        sizes: Sizes::default(),
+    };
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut current: Option<usize> = None;
+    let malformed_blocks = chunk.for_each(|p| {
+        t.counts.packets += 1;
+        let Some(p) = p else {
+            t.counts.unplaceable += 1;
+            return;
+        };
+        let k = p.ts_ns.div_euclid(every_ns);
+        match decode::decode(p.linktype, p.data) {
+            Ok(ip) => {
+                let i = match current {
+                    Some(i) if t.intervals[i].0 == k => i,
+                    _ => match t.intervals.iter().position(|x| x.0 == k) {
+                        Some(i) => i,
+                        None => {
+                            t.intervals.push((k, Tally::default()));
+                            t.intervals.len() - 1
+                        }
+                    },
+                };
+                current = Some(i);
+                let captured = p.data.len() as u32;
+                t.intervals[i].1.add(&ip, p.wire_len, captured);
+                t.sizes
+                    .add(type_index(ip.protocol), [ip.size, p.wire_len, captured]);
+                t.counts.kept += 1;
+                first = first.min(p.ts_ns);
+                last = last.max(p.ts_ns);
+            }
+            Err(why) => {
+                if why == decode::Skip::NonIp {
+                    match t.non_ip.last_mut() {
+                        Some((kk, n)) if *kk == k => *n += 1,
+                        _ => t.non_ip.push((k, 1)),
+                    }
+                }
+                t.counts.skip(why, p.linktype)
+            }
+        }
+    });
+    t.counts.malformed += malformed_blocks;
+    if t.counts.kept > 0 {
+        t.counts.first_ns = Some(first);
+        t.counts.last_ns = Some(last);
+    }
+    t
+}
+
+/// The state of a pass: open intervals with their sets, closed ones as rows.
+struct Merger {
+    every_ns: i64,
+    window: i64,
+    open: BTreeMap<i64, Tally>,
+    closed: BTreeMap<i64, [u64; COLUMNS]>,
+    non_ip: BTreeMap<i64, u64>,
+    newest: i64,
+    late_packets: u64,
+    sizes: Sizes,
+}
+
+impl Merger {
+    fn new(every_ns: i64) -> Merger {
+        let (intervals, seconds) = LATE_WINDOW;
+        let window = intervals.max((seconds * 1_000_000_000 + every_ns - 1) / every_ns);
+        Merger {
+            every_ns,
+            window,
+            open: BTreeMap::new(),
+            closed: BTreeMap::new(),
+            non_ip: BTreeMap::new(),
+            newest: i64::MIN,
+            late_packets: 0,
+            sizes: Sizes::default(),
+        }
+    }
+
+    fn merge(&mut self, t: ChunkTally) {
+        for (k, tally) in t.intervals {
+            self.newest = self.newest.max(k);
+            if let Some(row) = self.closed.get_mut(&k) {
+                // Too late for the distinct sets: the sums are still exact.
+                self.late_packets += tally.sums[Column::Packets.index()];
+                for (a, b) in row.iter_mut().zip(tally.sums) {
+                    *a += b;
+                }
+                continue;
+            }
+            match self.open.get_mut(&k) {
+                Some(open) => open.merge(tally),
+                None => {
+                    self.open.insert(k, tally);
+                }
+            }
+        }
+        for (k, n) in t.non_ip {
+            *self.non_ip.entry(k).or_default() += n;
+        }
+        self.sizes.merge(&t.sizes);
+        self.close_before(self.newest.saturating_sub(self.window));
+    }
+
+    /// Turns the open intervals before `k` into rows.
+    fn close_before(&mut self, k: i64) {
+        let still_open = self.open.split_off(&k);
+        for (k, tally) in std::mem::replace(&mut self.open, still_open) {
+            self.closed.insert(k, tally.row());
+        }
+    }
+
+    /// The dense table from the first to the last interval, empty intervals as zeros.
+    fn finish(mut self, what: &std::path::Path) -> Result<(SeriesTable, Sizes, u64)> {
+        self.close_before(i64::MAX);
+        // The series spans the IP packets (as a series of the per-packet table does);
+        // non-IP frames are counted in the intervals of that span.
+        let span = self
+            .closed
+            .keys()
+            .next()
+            .copied()
+            .zip(self.closed.keys().last().copied());
+        if let Some((lo, hi)) = span {
+            for (k, n) in self.non_ip.range(lo..=hi) {
+                self.closed.entry(*k).or_insert([0; COLUMNS])[Column::NonIpFrames.index()] += n;
+            }
+        }
+        let Some((lo, hi)) = span else {
+            return Ok((
+                SeriesTable {
+                    every_ns: self.every_ns,
+                    start_ns: Vec::new(),
+                    rows: Vec::new(),
+                },
+                self.sizes,
+                0,
+            ));
+        };
+        check_span(what, lo, hi, self.every_ns)?;
+        let mut table = SeriesTable {
+            every_ns: self.every_ns,
+            start_ns: Vec::with_capacity((hi - lo + 1) as usize),
+            rows: Vec::with_capacity((hi - lo + 1) as usize),
+        };
+        for k in lo..=hi {
+            table.start_ns.push(k * self.every_ns);
+            table
+                .rows
+                .push(self.closed.get(&k).copied().unwrap_or([0; COLUMNS]));
+        }
+        Ok((table, self.sizes, self.late_packets))
+    }
+}
+
+/// Refuses a series longer than [`MAX_ROWS`], naming the span and the way out.
+pub fn check_span(what: &std::path::Path, lo: i64, hi: i64, every_ns: i64) -> Result<()> {
+    let rows = hi as i128 - lo as i128 + 1;
+    if rows > MAX_ROWS as i128 {
+        return Err(Error::Dataset {
+            path: what.to_owned(),
+            message: format!(
+                "the packets span {} → {}: {rows} intervals of {} ns, more than the {MAX_ROWS} a series may hold; \
+                 choose a larger --every",
+                iso_millis(lo.saturating_mul(every_ns)),
+                iso_millis(hi.saturating_mul(every_ns)),
+                every_ns
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// What a pass over some captures gave.
+pub struct Aggregate {
+    pub table: SeriesTable,
+    pub sizes: Sizes,
+    pub reports: Vec<FileReport>,
+    /// Packets that arrived after their interval's distinct sets were dropped.
+    pub late_packets: u64,
+    /// Gaps between consecutive inputs longer than a few intervals: (after input, seconds).
+    pub gaps: Vec<(PathBuf, f64)>,
+}
+
+/// One pass over `inputs` (in order, one continuous series), counted in intervals of
+/// `every_ns`. `output` only names the result in reports.
+pub fn aggregate(
+    inputs: &[PathBuf],
+    output: &std::path::Path,
+    every_ns: i64,
+    progress: &Progress,
+) -> Result<Aggregate> {
+    let total: u64 = inputs
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let label = if inputs.len() == 1 {
+        crate::capture::stem(&inputs[0])
+    } else {
+        format!("{} captures", inputs.len())
+    };
+    let bar = progress.bytes(total, label);
+    let bytes = stream::progress_counter();
+    let mut reports = FileReport::for_inputs(inputs, output);
+    let mut merger = Merger::new(every_ns);
+    let outcome = stream::run(
+        inputs,
+        bytes.clone(),
+        |chunk| tally_chunk(chunk, every_ns),
+        |event| {
+            match event {
+                Event::Opened(i, container, compression) => {
+                    reports[i].container = container;
+                    reports[i].compression = compression;
+                }
+                Event::Mapped(i, t) => {
+                    reports[i].counts.merge(&t.counts);
+                    merger.merge(t);
+                    bar.set_position(stream::bytes_read(&bytes));
+                }
+                Event::Finished(i, damage) => reports[i].damage = damage,
+            }
+            Ok(())
+        },
+    );
+    bar.finish_and_clear();
+    outcome?;
+    if reports.iter().all(|r| r.counts.kept == 0) {
+        return Err(nothing_usable(inputs, output, &reports));
+    }
+    let gaps = gaps(&reports, every_ns);
+    let (table, sizes, late_packets) = merger.finish(output)?;
+    Ok(Aggregate {
+        table,
+        sizes,
+        reports,
+        late_packets,
+        gaps,
+    })
+}
+
+/// Gaps of more than 5 intervals between one input's last packet and the next input's first.
+fn gaps(reports: &[FileReport], every_ns: i64) -> Vec<(PathBuf, f64)> {
+    let mut spans: Vec<(i64, i64, &PathBuf)> = reports
+        .iter()
+        .filter_map(|r| Some((r.counts.first_ns?, r.counts.last_ns?, &r.input)))
+        .collect();
+    spans.sort();
+    spans
+        .windows(2)
+        .filter(|w| w[1].0 - w[0].1 > 5 * every_ns)
+        .map(|w| (w[0].2.clone(), (w[1].0 - w[0].1) as f64 / 1e9))
+        .collect()
+}
+
+/// Writes the series table to `dest` and its size histogram beside it.
+pub fn write(a: &Aggregate, dest: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let sizes = super::table::sizes_path(dest);
+    a.table.write(dest)?;
+    a.sizes.write(&sizes)?;
+    Ok(vec![dest.to_owned(), sizes])
+}
+
+impl Aggregate {
+    /// What the pass built, for stderr: intervals, late packets, gaps.
+    pub fn summary(&self, every: &str) -> String {
+        let mut s = format!("  series: {} intervals of {every}", self.table.len());
+        if self.late_packets > 0 {
+            s.push_str(&format!(
+                "; {} packets arrived more than {} intervals after their interval closed: \
+                 counted in every sum, but the distinct counts (sources, destinations, flows) \
+                 of their intervals may miss them",
+                self.late_packets,
+                Merger::new(self.table.every_ns).window
+            ));
+        }
+        for (after, seconds) in &self.gaps {
+            s.push_str(&format!(
+                "\n  gap of {seconds:.3} s after {} (zero-filled)",
+                after.display()
+            ));
+        }
+        s
+    }
+}

@@ -1,0 +1,166 @@
+//! The series table: one row per interval, every column a capture pass can count, as
+//! Parquet (written by `ntp aggregate`, read by every later stage).
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::dataset::writer::ParquetSink;
+use crate::error::{Error, Result};
+
+/// The columns of a series table after `timestamp`, in file order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    IpBytes,
+    WireBytes,
+    CapturedBytes,
+    Packets,
+    TcpBytes,
+    TcpPackets,
+    UdpBytes,
+    UdpPackets,
+    OtherBytes,
+    OtherPackets,
+    Ipv6Bytes,
+    Ipv6Packets,
+    NonIpFrames,
+    Sources,
+    Destinations,
+    Flows,
+}
+
+/// Number of value columns.
+pub const COLUMNS: usize = 16;
+/// The first `SUMS` columns are sums; the rest are distinct counts.
+pub const SUMS: usize = 13;
+
+/// The time column.
+pub const TIMESTAMP: &str = "timestamp";
+
+impl Column {
+    pub const ALL: [Column; COLUMNS] = [
+        Column::IpBytes,
+        Column::WireBytes,
+        Column::CapturedBytes,
+        Column::Packets,
+        Column::TcpBytes,
+        Column::TcpPackets,
+        Column::UdpBytes,
+        Column::UdpPackets,
+        Column::OtherBytes,
+        Column::OtherPackets,
+        Column::Ipv6Bytes,
+        Column::Ipv6Packets,
+        Column::NonIpFrames,
+        Column::Sources,
+        Column::Destinations,
+        Column::Flows,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::IpBytes => "ip_bytes",
+            Column::WireBytes => "wire_bytes",
+            Column::CapturedBytes => "captured_bytes",
+            Column::Packets => "packets",
+            Column::TcpBytes => "tcp_bytes",
+            Column::TcpPackets => "tcp_packets",
+            Column::UdpBytes => "udp_bytes",
+            Column::UdpPackets => "udp_packets",
+            Column::OtherBytes => "other_bytes",
+            Column::OtherPackets => "other_packets",
+            Column::Ipv6Bytes => "ipv6_bytes",
+            Column::Ipv6Packets => "ipv6_packets",
+            Column::NonIpFrames => "non_ip_frames",
+            Column::Sources => "sources",
+            Column::Destinations => "destinations",
+            Column::Flows => "flows",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Position in a row of values.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Distinct counts cannot be summed when intervals are merged.
+    pub fn is_distinct(self) -> bool {
+        self.index() >= SUMS
+    }
+}
+
+/// A regular series of every column: row `i` is the interval starting at `start_ns[i]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesTable {
+    pub every_ns: i64,
+    pub start_ns: Vec<i64>,
+    pub rows: Vec<[u64; COLUMNS]>,
+}
+
+impl SeriesTable {
+    pub fn len(&self) -> usize {
+        self.start_ns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start_ns.is_empty()
+    }
+
+    /// One column's values.
+    pub fn column(&self, c: Column) -> Vec<u64> {
+        self.rows.iter().map(|r| r[c.index()]).collect()
+    }
+
+    pub fn schema() -> Schema {
+        let mut fields = vec![Field::new(
+            TIMESTAMP.into(),
+            DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
+        )];
+        fields.extend(
+            Column::ALL
+                .iter()
+                .map(|c| Field::new(c.name().into(), DataType::UInt64)),
+        );
+        Schema::from_iter(fields)
+    }
+
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let mut cols: Vec<polars::prelude::Column> = Vec::with_capacity(COLUMNS + 1);
+        cols.push(
+            Int64Chunked::from_vec(TIMESTAMP.into(), self.start_ns.clone())
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_column(),
+        );
+        for c in Column::ALL {
+            cols.push(UInt64Chunked::from_vec(c.name().into(), self.column(c)).into_column());
+        }
+        DataFrame::new(self.len(), cols)
+    }
+
+    /// Writes the table to `dest` (atomically).
+    pub fn write(&self, dest: &Path) -> Result<()> {
+        let df = self.to_frame().map_err(|e| Error::polars(dest, e))?;
+        let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema())?;
+        sink.write(&df)?;
+        sink.finish()?;
+        Ok(())
+    }
+}
+
+/// Where the size histogram of a series file lives: `X.series.parquet` or `X.parquet` →
+/// `X.sizes.parquet`.
+pub fn sizes_path(series: &Path) -> PathBuf {
+    let name = series
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".series.parquet")
+        .or_else(|| name.strip_suffix(".parquet"))
+        .unwrap_or(&name);
+    series.with_file_name(format!("{stem}.sizes.parquet"))
+}

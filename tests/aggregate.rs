@@ -1,0 +1,373 @@
+//! `ntp aggregate`: the one-pass series against tshark (sums and TCP/UDP splits), against
+//! the per-packet table of the same capture (every column, distinct counts by polars'
+//! `n_unique`), joined parts, overlapping inputs, re-runs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::preprocess::WITH_REFERENCE;
+use crate::util::*;
+
+const COLUMNS: [&str; 16] = [
+    "ip_bytes",
+    "wire_bytes",
+    "captured_bytes",
+    "packets",
+    "tcp_bytes",
+    "tcp_packets",
+    "udp_bytes",
+    "udp_packets",
+    "other_bytes",
+    "other_packets",
+    "ipv6_bytes",
+    "ipv6_packets",
+    "non_ip_frames",
+    "sources",
+    "destinations",
+    "flows",
+];
+
+fn aggregate(inputs: &[PathBuf], out: &Path) -> assert_cmd::Command {
+    let mut c = ntp();
+    c.arg("aggregate").args(inputs).arg("-o").arg(out);
+    c
+}
+
+/// The series table as interval start → values (in [`COLUMNS`] order).
+fn read_series(path: &Path) -> BTreeMap<i64, [u64; 16]> {
+    let df = read_parquet(path);
+    let ts = df
+        .column("timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .to_physical_repr()
+        .into_owned();
+    let ts = ts.i64().unwrap().clone();
+    let cols: Vec<UInt64Chunked> = COLUMNS
+        .iter()
+        .map(|c| df.column(c).unwrap().u64().unwrap().clone())
+        .collect();
+    (0..df.height())
+        .map(|i| {
+            (
+                ts.get(i).unwrap(),
+                std::array::from_fn(|j| cols[j].get(i).unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Position of a column in [`COLUMNS`].
+fn idx(name: &str) -> usize {
+    COLUMNS.iter().position(|c| *c == name).unwrap()
+}
+
+#[test]
+fn per_second_sums_and_transport_splits_equal_tshark_on_every_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in WITH_REFERENCE {
+        let out = dir.path().join(format!("{name}.parquet"));
+        aggregate(&[fixture(name)], &out)
+            .arg("-q")
+            .assert()
+            .success();
+        let ours = read_series(&out);
+        let reference = tshark_reference_split(name);
+        assert!(!reference.is_empty(), "{name}: empty reference");
+        let pick = ["packets", "ip_bytes", "wire_bytes", "captured_bytes"]
+            .into_iter()
+            .chain(["tcp_packets", "tcp_bytes", "udp_packets", "udp_bytes"])
+            .map(idx)
+            .collect::<Vec<_>>();
+        for (start, row) in &ours {
+            let second = start.div_euclid(1_000_000_000);
+            let got: Vec<u64> = pick.iter().map(|&j| row[j]).collect();
+            let want = reference
+                .get(&second)
+                .map(|r| r.to_vec())
+                .unwrap_or(vec![0; 8]);
+            assert_eq!(got, want, "{name}: second {second}");
+        }
+        let seconds: Vec<i64> = ours.keys().map(|k| k / 1_000_000_000).collect();
+        for s in reference.keys() {
+            assert!(seconds.contains(s), "{name}: second {s} missing");
+        }
+    }
+}
+
+/// Every column per interval computed by polars from the per-packet table: sums, splits,
+/// and `n_unique` of addresses and of a 5-tuple key built here.
+fn from_packets(table: &Path, every_ns: i64) -> BTreeMap<i64, [u64; 16]> {
+    let df = read_parquet(table);
+    let ts = df
+        .column("Timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .to_physical_repr()
+        .into_owned();
+    let ts = ts.i64().unwrap().clone();
+    let key: Vec<i64> = (0..df.height())
+        .map(|i| ts.get(i).unwrap().div_euclid(every_ns) * every_ns)
+        .collect();
+    let text = |c: &str| df.column(c).unwrap().cast(&DataType::String).unwrap();
+    let parts: Vec<Column> = [
+        "Source IP",
+        "Destination IP",
+        "Protocol",
+        "Source Port",
+        "Destination Port",
+    ]
+    .iter()
+    .map(|c| text(c))
+    .collect();
+    let flow: Vec<String> = (0..df.height())
+        .map(|i| {
+            parts
+                .iter()
+                .map(|p| match p.str().unwrap().get(i) {
+                    Some(v) => v.to_string(),
+                    None => "null".into(),
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    let size = || col_u64("Size (bytes)");
+    let is = |t: &str| col("Type").eq(lit(t));
+    let v6 = col("Family").eq(lit("IPv6"));
+    let sum_if = |cond: Expr| when(cond).then(size()).otherwise(lit(0u64)).sum();
+    let count_if = |cond: Expr| cond.cast(DataType::UInt64).sum();
+    let mut df = df.clone();
+    df.with_column(Series::new("k".into(), key).into_column())
+        .unwrap();
+    df.with_column(Series::new("flow".into(), flow).into_column())
+        .unwrap();
+    let out = df
+        .lazy()
+        .group_by([col("k")])
+        .agg([
+            size().sum().alias("ip_bytes"),
+            col_u64("Wire Size (bytes)").sum().alias("wire_bytes"),
+            col_u64("Captured Size (bytes)")
+                .sum()
+                .alias("captured_bytes"),
+            len().cast(DataType::UInt64).alias("packets"),
+            sum_if(is("TCP")).alias("tcp_bytes"),
+            count_if(is("TCP")).alias("tcp_packets"),
+            sum_if(is("UDP")).alias("udp_bytes"),
+            count_if(is("UDP")).alias("udp_packets"),
+            sum_if(is("Other")).alias("other_bytes"),
+            count_if(is("Other")).alias("other_packets"),
+            sum_if(v6.clone()).alias("ipv6_bytes"),
+            count_if(v6).alias("ipv6_packets"),
+            lit(0u64).cast(DataType::UInt64).alias("non_ip_frames"),
+            col("Source IP")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("sources"),
+            col("Destination IP")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("destinations"),
+            col("flow").n_unique().cast(DataType::UInt64).alias("flows"),
+        ])
+        .collect()
+        .unwrap();
+    let k = out.column("k").unwrap().i64().unwrap().clone();
+    let cols: Vec<UInt64Chunked> = COLUMNS
+        .iter()
+        .map(|c| out.column(c).unwrap().u64().unwrap().clone())
+        .collect();
+    (0..out.height())
+        .map(|i| {
+            (
+                k.get(i).unwrap(),
+                std::array::from_fn(|j| cols[j].get(i).unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn col_u64(name: &str) -> Expr {
+    col(name).cast(DataType::UInt64)
+}
+
+#[test]
+fn every_column_equals_polars_on_the_per_packet_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, &str, i64)> = WITH_REFERENCE
+        .iter()
+        .map(|n| (*n, "1s", 1_000_000_000))
+        .chain([("lan-broadcast-28min-ns.pcapng", "100ms", 100_000_000)])
+        .chain([("zeek-echo-connections.pcap.gz", "250ms", 250_000_000)])
+        .collect();
+    for (name, every, every_ns) in cases {
+        let table = dir.path().join(format!("{name}.packets.parquet"));
+        ntp()
+            .args(["preprocess", "-q"])
+            .arg(fixture(name))
+            .arg("-o")
+            .arg(&table)
+            .assert()
+            .success();
+        let series = dir.path().join(format!("{name}.{every}.parquet"));
+        aggregate(&[fixture(name)], &series)
+            .args(["-q", "--every", every])
+            .assert()
+            .success();
+        let ours = read_series(&series);
+        let reference = from_packets(&table, every_ns);
+        let nonip = idx("non_ip_frames");
+        for (k, want) in &reference {
+            let mut got = ours[k];
+            got[nonip] = 0;
+            assert_eq!(&got, want, "{name} at {every}: interval {k}");
+        }
+        for (k, row) in &ours {
+            if !reference.contains_key(k) {
+                assert_eq!(row[idx("packets")], 0, "{name}: interval {k}");
+            }
+        }
+        let first = *reference.keys().next().unwrap();
+        let last = *reference.keys().last().unwrap();
+        assert_eq!(
+            ours.len() as i64,
+            (last - first) / every_ns + 1,
+            "{name}: dense"
+        );
+    }
+}
+
+#[test]
+fn non_ip_frames_per_interval_equal_a_direct_count_of_ethertypes() {
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let dir = tempfile::tempdir().unwrap();
+    let name = "lan-broadcast-28min-ns.pcapng";
+    let out = dir.path().join("lan.parquet");
+    aggregate(&[fixture(name)], &out)
+        .arg("-q")
+        .assert()
+        .success();
+    let ours = read_series(&out);
+    // Independent count: Ethernet frames whose EtherType is not IPv4/IPv6 (the capture's
+    // interface has nanosecond timestamps), per second.
+    let mut r = PcapNgReader::new(std::fs::File::open(fixture(name)).unwrap()).unwrap();
+    let mut want: BTreeMap<i64, u64> = BTreeMap::new();
+    while let Some(block) = r.next_block() {
+        if let Block::EnhancedPacket(p) = block.unwrap() {
+            let ethertype = u16::from_be_bytes([p.data[12], p.data[13]]);
+            if ethertype != 0x0800 && ethertype != 0x86dd {
+                let ns = p.timestamp.as_nanos() as i64;
+                *want
+                    .entry(ns.div_euclid(1_000_000_000) * 1_000_000_000)
+                    .or_default() += 1;
+            }
+        }
+    }
+    let (first, last) = (*ours.keys().next().unwrap(), *ours.keys().last().unwrap());
+    let want: BTreeMap<i64, u64> = want.range(first..=last).map(|(k, v)| (*k, *v)).collect();
+    let got: BTreeMap<i64, u64> = ours
+        .iter()
+        .filter(|(_, r)| r[idx("non_ip_frames")] > 0)
+        .map(|(k, r)| (*k, r[idx("non_ip_frames")]))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}
+
+/// Writes the packets of `src` whose index satisfies `keep` into a new pcap.
+fn split_pcap(src: &Path, dest: &Path, keep: impl Fn(usize) -> bool) {
+    use pcap_file::pcap::{PcapReader, PcapWriter};
+    let mut r = PcapReader::new(std::fs::File::open(src).unwrap()).unwrap();
+    let header = r.header();
+    let mut w = PcapWriter::with_header(std::fs::File::create(dest).unwrap(), header).unwrap();
+    let mut i = 0;
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        if keep(i) {
+            w.write_packet(&p).unwrap();
+        }
+        i += 1;
+    }
+}
+
+#[test]
+fn parts_joined_equal_the_whole_and_a_directory_rerun_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = fixture("s7comm-clean-15min.pcap");
+    let (a, b) = (dir.path().join("a.pcap"), dir.path().join("b.pcap"));
+    split_pcap(&whole, &a, |i| i < 2000);
+    split_pcap(&whole, &b, |i| i >= 2000);
+    let joined = dir.path().join("joined.parquet");
+    aggregate(&[a.clone(), b.clone()], &joined)
+        .arg("-q")
+        .assert()
+        .success();
+    let single = dir.path().join("single.parquet");
+    aggregate(&[whole], &single).arg("-q").assert().success();
+    assert_eq!(read_series(&joined), read_series(&single));
+    assert!(dir.path().join("joined.sizes.parquet").exists());
+
+    let out = dir.path().join("each");
+    aggregate(&[a.clone(), b.clone()], &out)
+        .arg("-q")
+        .assert()
+        .success();
+    assert_eq!(
+        listing(&out),
+        [
+            "a.series.parquet",
+            "a.sizes.parquet",
+            "b.series.parquet",
+            "b.sizes.parquet"
+        ]
+    );
+    let again = aggregate(&[a, b], &out).assert().success();
+    let stderr = String::from_utf8_lossy(&again.get_output().stderr).to_string();
+    assert_eq!(stderr.matches("is up to date").count(), 2, "{stderr}");
+}
+
+#[test]
+fn overlapping_inputs_sum_and_say_what_the_distinct_counts_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = fixture("s7comm-clean-15min.pcap");
+    let once = dir.path().join("once.parquet");
+    aggregate(std::slice::from_ref(&cap), &once)
+        .arg("-q")
+        .assert()
+        .success();
+    let twice = dir.path().join("twice.parquet");
+    let a = aggregate(&[cap.clone(), cap], &twice)
+        .arg("-q")
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(stderr.contains("arrived more than"), "{stderr}");
+    let (once, twice) = (read_series(&once), read_series(&twice));
+    assert_eq!(once.len(), twice.len());
+    for (k, r) in &once {
+        for j in 0..13 {
+            assert_eq!(twice[k][j], 2 * r[j], "interval {k} column {}", COLUMNS[j]);
+        }
+    }
+}
+
+#[test]
+fn bad_input_and_bad_interval_are_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture at all").unwrap();
+    let out = dir.path().join("x.parquet");
+    let a = aggregate(&[junk], &out).assert().failure();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(stderr.contains("junk.pcap"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!out.exists());
+    let a = aggregate(&[fixture("arkime-v6.pcap")], &out)
+        .args(["--every", "soon"])
+        .assert()
+        .failure();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--every"));
+}
