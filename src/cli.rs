@@ -10,7 +10,7 @@ use ntp::download::targets::Sources;
 use ntp::download::DownloadOptions;
 use ntp::forecast::lstm::Hyper;
 use ntp::forecast::sweep::TrainOptions;
-use ntp::series::{SeriesOptions, SizeKind};
+use ntp::series::{Fill, SeriesOptions, SizeKind};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -170,12 +170,48 @@ impl From<SizeArg> for SizeKind {
     }
 }
 
-/// How the series is built from the per-packet dataset (shared by analyze and train).
+/// How a missing value of a series file is filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FillArg {
+    /// A straight line between the neighbouring values.
+    Linear,
+    /// Zero.
+    Zero,
+    /// Leave the interval out (later positions shift).
+    Drop,
+}
+
+impl From<FillArg> for Fill {
+    fn from(f: FillArg) -> Fill {
+        match f {
+            FillArg::Linear => Fill::Linear,
+            FillArg::Zero => Fill::Zero,
+            FillArg::Drop => Fill::Drop,
+        }
+    }
+}
+
+/// How the series is built from the input (shared by analyze, train and pipeline).
 #[derive(Args, Debug, Clone)]
 pub struct SeriesArgs {
-    /// Interval of the series (polars duration: 1s, 500ms, 1m, …), windows aligned to the epoch.
-    #[arg(long, default_value = "1s", value_name = "DURATION")]
-    pub every: String,
+    /// Interval of the series (polars duration: 1s, 500ms, 1m, …), windows aligned to the
+    /// epoch [default: 1s; a series file's own interval, or a whole multiple of it].
+    #[arg(long, value_name = "DURATION")]
+    pub every: Option<String>,
+
+    /// The value column of a series file [default: ip_bytes of an ntp series table (as
+    /// --size says), `value` or the only numeric column of another file].
+    #[arg(long, visible_alias = "value-column", value_name = "NAME")]
+    pub column: Option<String>,
+
+    /// The time column of a series file (epoch seconds or ISO 8601) [default: `timestamp`,
+    /// `time`, `date`, … or the first column].
+    #[arg(long, value_name = "NAME")]
+    pub time_column: Option<String>,
+
+    /// How a series file's missing intervals and empty values are filled.
+    #[arg(long, value_enum, default_value_t = FillArg::Linear)]
+    pub fill: FillArg,
 
     /// Which packet length is summed.
     #[arg(long, value_enum, default_value_t = SizeArg::Ip)]
@@ -193,6 +229,9 @@ impl From<&SeriesArgs> for SeriesOptions {
             every: a.every.clone(),
             size: a.size.into(),
             drop_empty: a.drop_empty,
+            column: a.column.clone(),
+            time_column: a.time_column.clone(),
+            fill: a.fill.into(),
         }
     }
 }

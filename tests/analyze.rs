@@ -295,7 +295,7 @@ fn sums_do_not_wrap_at_u32_and_unsorted_input_is_sorted() {
     );
 }
 
-fn assert_fails_cleanly(args: &[&std::ffi::OsStr], out: &Path, needle: &str) {
+pub fn assert_fails_cleanly(args: &[&std::ffi::OsStr], out: &Path, needle: &str) {
     let a = ntp()
         .arg("analyze")
         .args(args)

@@ -6,5 +6,6 @@ mod analyze;
 mod download;
 mod pipeline;
 mod preprocess;
+mod series;
 mod train;
 mod util;

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
 use crate::report::plot;
+use crate::series::table::sizes_path;
+use crate::series::Source;
 use crate::series::{self, Series, SeriesOptions};
 use acf::Lag;
 use bursts::Burst;
@@ -63,20 +65,20 @@ impl AnalysisOptions {
 pub struct Analysis {
     pub stem: String,
     pub series: Series,
-    /// The analysed values: bytes per second.
+    /// The analysed values: the amount per second (bytes per second for traffic).
     pub values: Vec<f64>,
     pub describe: Describe,
     pub acf: Vec<Lag>,
     pub pacf: Vec<Lag>,
     pub decomposition: Option<Decomposition>,
     pub bursts: Vec<Burst>,
-    pub histogram: Histogram,
+    /// Packet sizes: from a per-packet dataset, or the histogram beside a series table.
+    pub histogram: Option<Histogram>,
     pub notices: Vec<String>,
 }
 
 /// Checks that the series can be analysed at all.
-fn check_length(series: &Series, what: PathBuf, every: &str) -> Result<()> {
-    let packets: u64 = series.packets.iter().sum();
+fn check_length(series: &Series, what: PathBuf) -> Result<()> {
     if series.is_empty() {
         return Err(Error::Dataset {
             path: what,
@@ -84,14 +86,34 @@ fn check_length(series: &Series, what: PathBuf, every: &str) -> Result<()> {
         });
     }
     if series.len() < 2 {
+        let packets: u64 = series.packets.iter().flatten().sum();
         return Err(Error::Dataset {
             path: what,
             message: format!(
-                "{packets} packet(s) in a single {every} interval: a series needs at least 2 intervals"
+                "{packets} packet(s) in a single {} interval: a series needs at least 2 intervals",
+                series.every_text()
             ),
         });
     }
     Ok(())
+}
+
+/// The size histogram of the input, where it has one.
+fn histogram(source: &Source, opts: &AnalysisOptions) -> Result<Option<Histogram>> {
+    match source {
+        Source::Packets(files) => {
+            histogram::from_dataset(files, opts.series.size, opts.max_size).map(Some)
+        }
+        Source::Table(path) => {
+            let sizes = sizes_path(path);
+            if !sizes.exists() {
+                return Ok(None);
+            }
+            let sizes = crate::series::sizes::Sizes::read(&sizes)?;
+            Ok(Some(sizes.histogram(opts.series.size, opts.max_size)))
+        }
+        Source::File(_) => Ok(None),
+    }
 }
 
 /// The seasonal decomposition at `period` (or the automatic one), with a notice when skipped.
@@ -122,11 +144,20 @@ fn decomposition(
 pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     opts.validate()?;
     let files = reader::resolve(inputs)?;
-    let series = series::build(&files, &opts.series)?;
-    check_length(&series, files[0].clone(), &opts.series.every)?;
+    let source = series::source(inputs)?;
+    let series = series::from_source(&source, &opts.series)?;
+    check_length(&series, files[0].clone())?;
     let values = series.rates();
-    let describe = describe::describe(&values);
     let mut notices = Vec::new();
+    if series.filled > 0 {
+        notices.push(format!(
+            "{} of {} intervals had no value in the file and were filled ({:?})",
+            series.filled,
+            series.len(),
+            opts.series.fill
+        ));
+    }
+    let describe = describe::describe(&values);
 
     let n = values.len();
     let acf_lags = opts.lags.min(n - 1);
@@ -141,12 +172,16 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     let pacf = acf::pacf(&values, pacf_lags);
     let decomposition = decomposition(&values, opts.period, &mut notices);
     let bursts = bursts::bursts(&values, describe.mean, describe.std, opts.z);
-    let histogram = histogram::from_dataset(&files, opts.series.size, opts.max_size)?;
-    if histogram.larger > 0 {
-        notices.push(format!(
+    let histogram = histogram(&source, opts)?;
+    match &histogram {
+        Some(h) if h.larger > 0 => notices.push(format!(
             "histogram: {} TCP/UDP packets larger than --max-size {} are not shown",
-            histogram.larger, opts.max_size
-        ));
+            h.larger, opts.max_size
+        )),
+        Some(_) => {}
+        None => {
+            notices.push("no packet sizes in this input: the size histogram is left out".into())
+        }
     }
     Ok(Analysis {
         stem: dataset::stem_of(inputs),

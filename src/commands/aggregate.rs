@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use ntp::dataset::convert::Output;
 use ntp::series::aggregate::{self, Aggregate};
-use ntp::series::SeriesOptions;
+use ntp::series::parse_every;
 use ntp::util::fresh::up_to_date;
 use rayon::prelude::*;
 
@@ -31,11 +31,7 @@ fn report(ui: &Ui, a: &Aggregate, every: &str) {
 
 pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     super::use_threads(args.threads)?;
-    let every_ns = SeriesOptions {
-        every: args.every.clone(),
-        ..Default::default()
-    }
-    .every_ns()?;
+    let every_ns = parse_every(&args.every)?;
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
         let a = aggregate::aggregate(inputs, dest, every_ns, &ui.progress)?;
         aggregate::write(&a, dest)?;

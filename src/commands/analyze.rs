@@ -18,13 +18,13 @@ pub fn run(args: &AnalyzeArgs, ui: &Ui) -> Result<ExitCode> {
     let (a, written) = result?;
     ui.notes(&a.notices);
     if !ui.quiet {
-        println!("{}", a.describe.markdown("bytes per second"));
+        println!("{}", a.describe.markdown(&a.series.quantity.per_second()));
     }
     ui.info(format!(
         "{}: {} intervals of {}, {} bursts; wrote {} files to {}",
         a.stem,
         a.series.len(),
-        opts.series.every,
+        a.series.every_text(),
         a.bursts.len(),
         written.len(),
         opts.out_dir.display()

@@ -25,7 +25,8 @@ pub const SOURCE_PORT: &str = "Source Port";
 pub const DESTINATION_PORT: &str = "Destination Port";
 pub const TYPE: &str = "Type";
 
-/// Name for outputs: the dataset file's stem, or the directory's name.
+/// Name for outputs: the input file's stem (a series table's without `.series`), or the
+/// directory's name.
 pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {
     let first = &inputs[0];
     let name = if first.is_dir() {
@@ -33,8 +34,13 @@ pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {
     } else {
         first.file_stem()
     };
-    name.map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "series".into())
+    let name = name
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "series".into());
+    match name.strip_suffix(".series") {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => name,
+    }
 }
 
 /// The dataset's schema, in column order.

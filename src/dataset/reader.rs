@@ -45,6 +45,18 @@ pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The column names of a Parquet file.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let schema = ParquetReader::new(file)
+        .schema()
+        .map_err(|e| Error::Dataset {
+            path: path.to_owned(),
+            message: format!("not a Parquet file ({})", first_line(&e.to_string())),
+        })?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
 /// Checks that `path` is a Parquet file with the columns ntp's stages need.
 pub fn check_schema(path: &Path, needed: &[&str]) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;

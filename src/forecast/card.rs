@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::lstm::Hyper;
 use super::Scaler;
 use crate::error::{Error, Result};
-use crate::series::{SeriesOptions, SizeKind};
+use crate::series::{Fill, SeriesOptions, SizeKind};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelCard {
@@ -23,6 +23,18 @@ pub struct ModelCard {
     pub scale_on_all: bool,
     pub trained_on: String,
     pub test_mse: f64,
+    /// The value column of a series file (absent: the capture's byte count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_column: Option<String>,
+    /// How a series file's gaps were filled (absent: linear, the default).
+    #[serde(default, skip_serializing_if = "is_default_fill")]
+    pub fill: Fill,
+}
+
+fn is_default_fill(f: &Fill) -> bool {
+    *f == Fill::default()
 }
 
 impl ModelCard {
@@ -48,9 +60,12 @@ impl ModelCard {
     /// The series options the model was trained with.
     pub fn series(&self) -> SeriesOptions {
         SeriesOptions {
-            every: self.every.clone(),
+            every: Some(self.every.clone()),
             size: SizeKind::from_name(&self.size),
             drop_empty: self.drop_empty,
+            column: self.column.clone(),
+            time_column: self.time_column.clone(),
+            fill: self.fill,
         }
     }
 }

@@ -51,7 +51,7 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
     let card = ModelCard::read(&ModelCard::path_of(model_path))?;
     let model = Lstm::load(model_path, card.hyper.hidden, card.hyper.layers)?;
     let files = reader::resolve(inputs)?;
-    let series = series::build(&files, &card.series())?;
+    let series = series::load(inputs, &card.series())?;
     let x = series.rates();
     let w = Windows::new(x.len(), card.look_back, card.horizon);
     if w.len() < 2 {

@@ -18,7 +18,7 @@ use super::{scaled_windows, split, training_span, Scaler, Windows};
 use crate::analysis::decompose::auto_period;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::series::{self, SeriesOptions};
+use crate::series::{self, Quantity, SeriesOptions};
 use crate::util::progress::Progress;
 
 /// Options of the training stage.
@@ -118,6 +118,9 @@ pub struct Sweep {
     /// Index of the look-back whose LSTM had the lowest test MSE.
     pub best: usize,
     pub started: Instant,
+    /// What the series counts and its interval.
+    pub quantity: Quantity,
+    pub every_ns: i64,
 }
 
 impl Sweep {
@@ -211,7 +214,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
-    let series = series::build(&files, &opts.series)?;
+    let series = series::load(inputs, &opts.series)?;
     let x = series.rates();
     lstm::prefer_single_threaded_gemm();
     let period = opts.period.or_else(|| auto_period(x.len()));
@@ -250,5 +253,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         results,
         best,
         started,
+        quantity: series.quantity,
+        every_ns: series.every_ns,
     })
 }

@@ -13,7 +13,6 @@ use crate::report::latex;
 use crate::report::lttb::{extremes, lttb};
 use crate::report::outputs::{AnalysisFile, AnalysisOutputs};
 use crate::report::plot::{self, Canvas, TimeAxis};
-use crate::util::units::rate_unit;
 
 /// What every writer needs: the analysis, its options and the shared time axis.
 struct Context<'a> {
@@ -31,9 +30,23 @@ impl Context<'_> {
         Canvas::new(8.0, 4.5, self.opts.dpi)
     }
 
-    /// "ip size, 1s intervals" as used in titles and captions.
     fn size_name(&self) -> &'static str {
         self.opts.series.size.name()
+    }
+
+    /// "bytes per second".
+    fn rate(&self) -> String {
+        self.a.series.quantity.per_second()
+    }
+
+    /// "ip size, 1s intervals" for bytes, "5m intervals" for other quantities.
+    fn detail(&self) -> String {
+        let every = self.a.series.every_text();
+        if self.a.series.quantity.is_bytes() {
+            format!("{} size, {every} intervals", self.size_name())
+        } else {
+            format!("{every} intervals")
+        }
     }
 }
 
@@ -48,7 +61,13 @@ pub fn write(a: &Analysis, opts: &AnalysisOptions) -> Result<Vec<PathBuf>> {
     };
     let files: Vec<AnalysisFile> = AnalysisFile::ALL
         .into_iter()
-        .filter(|f| f.always() || a.decomposition.is_some())
+        .filter(|f| match f {
+            AnalysisFile::DecompositionCsv | AnalysisFile::DecompositionPng => {
+                a.decomposition.is_some()
+            }
+            AnalysisFile::HistogramCsv | AnalysisFile::HistogramPng => a.histogram.is_some(),
+            _ => true,
+        })
         .collect();
     // Every file is written even if another failed; the first error (in list order) is returned.
     let results: Vec<Result<PathBuf>> = files
@@ -80,25 +99,31 @@ fn write_one(ctx: &Context<'_>, f: AnalysisFile, p: &Path) -> Result<()> {
 
 fn series_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
     let (a, s) = (ctx.a, &ctx.a.series);
-    csv::write_rows(
-        p,
-        &["timestamp", "bytes_per_second", "packets"],
-        (0..s.len()).map(|i| {
-            [
-                Cell::Time(s.start_ns[i]),
-                Cell::Float(a.values[i]),
-                Cell::Int(s.packets[i]),
-            ]
-        }),
-    )
+    let rate = s.quantity.csv_name();
+    match &s.packets {
+        Some(packets) => csv::write_rows(
+            p,
+            &["timestamp", &rate, "packets"],
+            (0..s.len()).map(|i| {
+                [
+                    Cell::Time(s.start_ns[i]),
+                    Cell::Float(a.values[i]),
+                    Cell::Int(packets[i]),
+                ]
+            }),
+        ),
+        None => csv::write_rows(
+            p,
+            &["timestamp", &rate],
+            (0..s.len()).map(|i| [Cell::Time(s.start_ns[i]), Cell::Float(a.values[i])]),
+        ),
+    }
 }
-
-const DESCRIBE_HEADER: [&str; 2] = ["statistic", "bytes_per_second"];
 
 fn describe_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
     csv::write_rows(
         p,
-        &DESCRIBE_HEADER,
+        &["statistic", &ctx.a.series.quantity.csv_name()],
         ctx.a
             .describe
             .rows()
@@ -114,7 +139,7 @@ pub fn read_describe(p: &Path) -> Result<Describe> {
         path: p.to_owned(),
         message: message.into(),
     };
-    if table.header != DESCRIBE_HEADER {
+    if table.header.len() != 2 || table.header[0] != "statistic" {
         return Err(bad("not a describe table"));
     }
     let rows: Vec<(String, Option<f64>)> = table
@@ -142,20 +167,25 @@ fn describe_tex(ctx: &Context<'_>, p: &Path) -> Result<()> {
     latex::write_table(
         p,
         &format!(
-            "Descriptive statistics of bytes per second ({} size, {} intervals), {}.",
-            ctx.size_name(),
-            ctx.opts.series.every,
+            "Descriptive statistics of {} ({}), {}.",
+            ctx.rate(),
+            ctx.detail(),
             latex::escape(&a.stem)
         ),
         &format!("tab:{}-describe", a.stem),
         "lr",
-        &["Statistic".into(), "Bytes per second".into()],
+        &[
+            "Statistic".into(),
+            crate::report::markdown::capitalised(&ctx.rate()),
+        ],
         &rows,
     )
 }
 
 fn histogram_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
-    let h = &ctx.a.histogram;
+    let Some(h) = &ctx.a.histogram else {
+        return Ok(());
+    };
     csv::write_rows(
         p,
         &["size", "TCP", "UDP"],
@@ -170,7 +200,9 @@ fn histogram_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
 }
 
 fn histogram_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
-    let h = &ctx.a.histogram;
+    let Some(h) = &ctx.a.histogram else {
+        return Ok(());
+    };
     plot::size_histogram(
         p,
         ctx.canvas(),
@@ -196,16 +228,14 @@ fn time_series_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
             .collect();
         extremes(&all, 1000)
     };
+    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let (div, y_label) = a.series.quantity.axis(max);
     plot::time_series(
         p,
         ctx.canvas(),
-        &format!(
-            "{}: bytes per second ({} size, {} intervals)",
-            a.stem,
-            ctx.size_name(),
-            ctx.opts.series.every
-        ),
+        &format!("{}: {} ({})", a.stem, ctx.rate(), ctx.detail()),
         &ctx.axis.label,
+        (div, &y_label),
         &drawn,
         &marks(Rule::ZScore),
         &marks(Rule::Robust),
@@ -217,7 +247,7 @@ fn bursts_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
     let s = &ctx.a.series;
     csv::write_rows(
         p,
-        &["timestamp", "rule", "bytes_per_second", "score"],
+        &["timestamp", "rule", &s.quantity.csv_name(), "score"],
         ctx.a.bursts.iter().map(|b: &bursts::Burst| {
             [
                 Cell::Time(s.start_ns[b.index]),
@@ -255,7 +285,7 @@ fn decomposition_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
         return Ok(());
     };
     let max = a.values.iter().copied().fold(0.0, f64::max);
-    let (div, unit) = rate_unit(max);
+    let (div, unit) = a.series.quantity.unit(max);
     let component = |v: &[f64]| {
         lttb(
             &(0..a.series.len())
@@ -273,7 +303,7 @@ fn decomposition_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
             a.stem, d.period
         ),
         &ctx.axis.label,
-        unit,
+        &unit,
         &[
             ("observed", component(&a.values)),
             ("trend", component(&d.trend)),
@@ -307,7 +337,7 @@ fn autocorrelation_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
     plot::correlograms(
         p,
         Canvas::new(8.0, 6.0, ctx.opts.dpi),
-        &format!("{}: autocorrelation of bytes per second", ctx.a.stem),
+        &format!("{}: autocorrelation of {}", ctx.a.stem, ctx.rate()),
         &[
             plot::Correlogram {
                 title: "ACF (95 % Bartlett band)",

@@ -32,7 +32,7 @@ pub fn write(
     body.push_str("# ntp report\n\n");
     body.push_str(&format!(
         "Series: bytes per {} interval summed from the `{}` length of each IP packet{}. Made by ntp {}.\n\n",
-        a.series.every,
+        a.series.every.as_deref().unwrap_or("1s"),
         a.series.size.name(),
         if a.series.drop_empty { ", empty intervals dropped (as the study did)" } else { ", empty intervals counted as zero" },
         env!("CARGO_PKG_VERSION")

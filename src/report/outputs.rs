@@ -56,11 +56,15 @@ impl AnalysisFile {
         }
     }
 
-    /// Written for every series; the decomposition only when the series holds two periods.
+    /// Written for every series; the decomposition only when the series holds two
+    /// periods, the size histogram only when the input has packet sizes.
     pub fn always(self) -> bool {
         !matches!(
             self,
-            AnalysisFile::DecompositionCsv | AnalysisFile::DecompositionPng
+            AnalysisFile::DecompositionCsv
+                | AnalysisFile::DecompositionPng
+                | AnalysisFile::HistogramCsv
+                | AnalysisFile::HistogramPng
         )
     }
 }
@@ -222,9 +226,9 @@ mod tests {
     }
 
     #[test]
-    fn decomposition_is_the_only_optional_analysis_output() {
+    fn decomposition_and_histogram_are_the_optional_analysis_outputs() {
         let o = AnalysisOutputs::new(Path::new("d"), "s");
-        assert_eq!(o.always().len(), AnalysisFile::ALL.len() - 2);
+        assert_eq!(o.always().len(), AnalysisFile::ALL.len() - 4);
         assert_eq!(o.path(AnalysisFile::SeriesCsv), Path::new("d/s.bps.csv"));
     }
 }

@@ -10,7 +10,6 @@ use plotters::style::{register_font, FontStyle};
 
 use crate::error::{Error, Result};
 use crate::util::atomic::TempFile;
-use crate::util::units::rate_unit;
 
 const FONT: &str = "sans-serif";
 pub const BLUE: RGBColor = RGBColor(31, 119, 180);
@@ -356,20 +355,20 @@ impl TimeAxis {
     }
 }
 
-/// The bytes-per-second figure, with bursts marked.
+/// The rate-per-second figure, with bursts marked; `y` is (divisor, axis label).
 #[allow(clippy::too_many_arguments)]
 pub fn time_series(
     dest: &Path,
     canvas: Canvas,
     title: &str,
     x_label: &str,
+    y: (f64, &str),
     points: &[(f64, f64)],
     zscore: &[(f64, f64)],
     robust: &[(f64, f64)],
     z: f64,
 ) -> Result<()> {
-    let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let (div, unit) = rate_unit(max);
+    let (div, y_label) = y;
     let scale = |v: &[(f64, f64)]| v.iter().map(|p| (p.0, p.1 / div)).collect::<Vec<_>>();
     let (pts, zs, rs) = (scale(points), scale(zscore), scale(robust));
     let zl = format!("> {z} σ from mean");
@@ -381,7 +380,7 @@ pub fn time_series(
             canvas,
             title,
             x_label,
-            &format!("throughput ({unit})"),
+            y_label,
             &[Line {
                 points: &pts,
                 color: BLUE,

@@ -14,7 +14,6 @@ use crate::report::outputs::{TrainFile, TrainOutputs};
 use crate::report::plot::{self, Canvas, TimeAxis};
 use crate::report::{latex, markdown};
 use crate::util::atomic::write_atomically;
-use crate::util::units::rate_unit;
 
 /// Writes every output of a sweep, in [`TrainFile::ALL`] order; returns their paths.
 pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
@@ -228,7 +227,8 @@ fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     latex::write_table(
         p,
         &format!(
-            "Test MSE ((bytes/s)$^2$) by look-back, {}: LSTM({}) and baselines on the same test windows; bold: best model of the row; $^\\dagger$: best LSTM look-back. {} epochs, batch {}.",
+            "Test MSE (({})$^2$) by look-back, {}: LSTM({}) and baselines on the same test windows; bold: best model of the row; $^\\dagger$: best LSTM look-back. {} epochs, batch {}.",
+            latex::escape(&sweep.quantity.per_second_symbol()),
             latex::escape(stem),
             opts.hyper.hidden,
             opts.hyper.epochs,
@@ -247,7 +247,7 @@ fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     let baseline = r.best_baseline();
     let axis = TimeAxis::new(&r.test_start_ns);
     let max = r.actual.iter().copied().fold(0.0, f64::max);
-    let (div, unit) = rate_unit(max);
+    let (div, y_label) = sweep.quantity.axis(max);
     let line = |v: &[f64]| {
         r.test_start_ns
             .iter()
@@ -263,7 +263,7 @@ fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         &axis.label,
         &[plot::Panel {
             title: String::new(),
-            y_label: format!("throughput ({unit})"),
+            y_label,
             lines: vec![
                 plot::Series {
                     label: "observed".into(),
@@ -347,12 +347,15 @@ fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         horizon: opts.horizon,
         scaler: r.scaler,
         hyper: opts.hyper.clone(),
-        every: opts.series.every.clone(),
+        every: crate::util::time::duration_text(sweep.every_ns),
         size: opts.series.size.name().into(),
         drop_empty: opts.series.drop_empty,
         scale_on_all: opts.scale_on_all,
         trained_on: sweep.stem.clone(),
         test_mse: r.mse(Model::Lstm).unwrap_or(f64::NAN),
+        column: opts.series.column.clone(),
+        time_column: opts.series.time_column.clone(),
+        fill: opts.series.fill,
     };
     write_atomically(p, |w| w.write_all(card.to_json().as_bytes()))
 }
@@ -391,7 +394,7 @@ fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         "arguments": std::env::args().collect::<Vec<_>>(),
         "inputs": sweep.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         "input_sha256": sha256_files(&sweep.files)?,
-        "series": {"every": opts.series.every, "size": opts.series.size.name(), "drop_empty": opts.series.drop_empty},
+        "series": {"every": crate::util::time::duration_text(sweep.every_ns), "size": opts.series.size.name(), "drop_empty": opts.series.drop_empty},
         "horizon": opts.horizon,
         "test_fraction": opts.test_fraction,
         "scale_on_all": opts.scale_on_all,

@@ -1,10 +1,12 @@
-//! Series: bytes (and packets) per interval from the per-packet dataset, with polars
-//! `group_by_dynamic`: windows `[k·every, (k+1)·every)` aligned to the Unix epoch, labelled
-//! by their start, sums in u64. Input is sorted by time first (the study's lazy path
-//! silently mis-binned unsorted input). Empty intervals are zeros unless `drop_empty`
-//! (the study's behaviour, which shifts every later position).
+//! Series: an amount per regular interval, the unit every later stage works on. Built
+//! from captures in one pass ([`aggregate`] → a [`table`] with a [`sizes`] histogram), from
+//! a per-packet dataset ([`packets`]), or read from a series file ([`file`]: ntp's series
+//! table or any CSV/Parquet with a time and a numeric column). [`load`] picks the road
+//! from what the input is.
 
 pub mod aggregate;
+pub mod file;
+pub mod packets;
 pub mod sizes;
 pub mod table;
 
@@ -54,52 +56,135 @@ impl SizeKind {
     }
 }
 
+/// What to do with intervals a series file has no value for (a missing row or an empty
+/// cell). Packet-derived series need none: an interval without packets is zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fill {
+    /// A straight line between the neighbouring values (a missing measurement is unknown,
+    /// not zero traffic); leading/trailing gaps take the nearest value.
+    #[default]
+    Linear,
+    /// Zero (for counts where no row means nothing happened).
+    Zero,
+    /// Leave the interval out (later positions shift, as the study's dropped seconds did).
+    Drop,
+}
+
 /// How to build a series.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeriesOptions {
-    /// Interval, in polars duration syntax (`1s`, `100ms`, `1m`, …).
-    pub every: String,
+    /// Interval, in polars duration syntax (`1s`, `100ms`, `1m`, …); `None`: 1 s for
+    /// captures and packet tables, the file's own interval for series files.
+    pub every: Option<String>,
     pub size: SizeKind,
     pub drop_empty: bool,
+    /// The value column of a series file (default: `{size}_bytes` of an ntp series table,
+    /// the only numeric column of another file).
+    pub column: Option<String>,
+    /// The time column of a series file (default: found by name, else the first column).
+    pub time_column: Option<String>,
+    pub fill: Fill,
 }
 
 impl Default for SeriesOptions {
     fn default() -> Self {
         SeriesOptions {
-            every: "1s".into(),
+            every: None,
             size: SizeKind::Ip,
             drop_empty: false,
+            column: None,
+            time_column: None,
+            fill: Fill::default(),
         }
     }
+}
+
+/// A duration in polars syntax, in nanoseconds (fixed-length, positive).
+pub fn parse_every(every: &str) -> Result<i64> {
+    let d = Duration::try_parse(every).map_err(|_| {
+        Error::Invalid(format!(
+            "--every {every:?}: not a duration (e.g. 1s, 500ms, 1m)"
+        ))
+    })?;
+    if d.months() != 0 || d.negative() || d.duration_ns() <= 0 {
+        return Err(Error::Invalid(format!(
+            "--every {every:?}: needs a positive fixed-length interval (ns, us, ms, s, m, h, d, w)"
+        )));
+    }
+    Ok(d.duration_ns())
 }
 
 impl SeriesOptions {
-    /// The interval in nanoseconds (fixed-length intervals only).
-    pub fn every_ns(&self) -> Result<i64> {
-        let d = Duration::try_parse(&self.every).map_err(|_| {
-            Error::Invalid(format!(
-                "--every {:?}: not a duration (e.g. 1s, 500ms, 1m)",
-                self.every
-            ))
-        })?;
-        if d.months() != 0 || d.negative() || d.duration_ns() <= 0 {
-            return Err(Error::Invalid(format!(
-                "--every {:?}: needs a positive fixed-length interval (ns, us, ms, s, m, h, d, w)",
-                self.every
-            )));
-        }
-        Ok(d.duration_ns())
+    /// The interval asked for, in nanoseconds.
+    pub fn every_ns(&self) -> Result<Option<i64>> {
+        self.every.as_deref().map(parse_every).transpose()
     }
 }
 
-/// A regular (or, with `drop_empty`, gappy) series of bytes and packets per interval.
+/// What a series counts: `bytes` (analysed as bytes per second, in B/s … GiB/s), or any
+/// other quantity named by its column (`requests` → requests per second).
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quantity(pub String);
+
+impl Quantity {
+    pub fn bytes() -> Quantity {
+        Quantity("bytes".into())
+    }
+
+    pub fn is_bytes(&self) -> bool {
+        self.0 == "bytes"
+    }
+
+    /// "bytes per second".
+    pub fn per_second(&self) -> String {
+        format!("{} per second", self.0)
+    }
+
+    /// "bytes_per_second" (a CSV header).
+    pub fn csv_name(&self) -> String {
+        format!("{}_per_second", self.0.replace(' ', "_"))
+    }
+
+    /// (divisor, unit) for an axis whose largest value is `max`.
+    pub fn unit(&self, max: f64) -> (f64, String) {
+        if self.is_bytes() {
+            let (d, u) = crate::util::units::rate_unit(max);
+            (d, u.to_string())
+        } else {
+            (1.0, format!("{}/s", self.0))
+        }
+    }
+
+    /// "bytes/s", "requests/s" (the unit of an error in a table caption).
+    pub fn per_second_symbol(&self) -> String {
+        format!("{}/s", self.0)
+    }
+
+    /// (divisor, label) of a rate axis: "throughput (KiB/s)", "requests/s".
+    pub fn axis(&self, max: f64) -> (f64, String) {
+        let (d, u) = self.unit(max);
+        if self.is_bytes() {
+            (d, format!("throughput ({u})"))
+        } else {
+            (d, u)
+        }
+    }
+}
+
+/// A regular (or, with `drop_empty` / `Fill::Drop`, gappy) series.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub every_ns: i64,
-    /// Window starts, ns since the epoch.
+    /// Interval starts, ns since the epoch.
     pub start_ns: Vec<i64>,
-    pub bytes: Vec<u64>,
-    pub packets: Vec<u64>,
+    /// The amount in each interval (bytes, or the file's quantity).
+    pub values: Vec<f64>,
+    /// Packets per interval, where known.
+    pub packets: Option<Vec<u64>>,
+    pub quantity: Quantity,
+    /// Intervals a series file had no value for, filled by [`Fill`].
+    pub filled: usize,
 }
 
 impl Series {
@@ -111,94 +196,74 @@ impl Series {
         self.start_ns.is_empty()
     }
 
-    /// Bytes per second: each interval's bytes divided by the interval in seconds.
+    /// The amount per second: each interval's amount divided by the interval in seconds.
     pub fn rates(&self) -> Vec<f64> {
         let factor = self.rate_factor();
-        self.bytes.iter().map(|&b| b as f64 * factor).collect()
+        self.values.iter().map(|&v| v * factor).collect()
     }
 
-    /// Factor from bytes per interval to bytes per second.
+    /// Factor from an amount per interval to an amount per second.
     pub fn rate_factor(&self) -> f64 {
         1e9 / self.every_ns as f64
     }
-}
 
-/// Aggregates a sorted (or not) lazy frame with `Timestamp` and a size column.
-pub fn aggregate(lf: LazyFrame, opts: &SeriesOptions) -> PolarsResult<DataFrame> {
-    let every = Duration::try_parse(&opts.every)?;
-    lf.select([
-        col(dataset::TIMESTAMP),
-        col(opts.size.column())
-            .cast(DataType::UInt64)
-            .alias("bytes"),
-    ])
-    .sort([dataset::TIMESTAMP], SortMultipleOptions::default())
-    .group_by_dynamic(
-        col(dataset::TIMESTAMP),
-        [],
-        DynamicGroupOptions {
-            every,
-            period: every,
-            offset: Duration::try_parse("0ns")?,
-            label: Label::Left,
-            include_boundaries: false,
-            closed_window: ClosedWindow::Left,
-            start_by: StartBy::WindowBound,
-            ..Default::default()
-        },
-    )
-    .agg([
-        col("bytes").sum().alias("bytes"),
-        len().cast(DataType::UInt64).alias("packets"),
-    ])
-    .collect()
-}
-
-/// Builds the series of the dataset files (a directory or parts of one capture).
-pub fn build(inputs: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
-    let every_ns = opts.every_ns()?;
-    let files = reader::resolve(inputs)?;
-    let lf = reader::scan(&files, &[dataset::TIMESTAMP, opts.size.column()])?;
-    let df = aggregate(lf, opts).map_err(|e| Error::polars(&files[0], e))?;
-    from_frame(&df, every_ns, opts.drop_empty).map_err(|e| Error::polars(&files[0], e))
-}
-
-/// Reads the aggregated frame and fills empty windows with zeros unless `drop_empty`.
-pub fn from_frame(df: &DataFrame, every_ns: i64, drop_empty: bool) -> PolarsResult<Series> {
-    let ts = df
-        .column(dataset::TIMESTAMP)?
-        .as_materialized_series()
-        .to_physical_repr()
-        .into_owned();
-    let ts = ts.i64()?;
-    let bytes = df.column("bytes")?.as_materialized_series().u64()?.clone();
-    let packets = df
-        .column("packets")?
-        .as_materialized_series()
-        .u64()?
-        .clone();
-    let mut s = Series {
-        every_ns,
-        start_ns: Vec::new(),
-        bytes: Vec::new(),
-        packets: Vec::new(),
-    };
-    for i in 0..df.height() {
-        let start = ts.get(i).unwrap_or_default();
-        if !drop_empty {
-            if let Some(&prev) = s.start_ns.last() {
-                let mut k = prev + every_ns;
-                while k < start {
-                    s.start_ns.push(k);
-                    s.bytes.push(0);
-                    s.packets.push(0);
-                    k += every_ns;
-                }
-            }
-        }
-        s.start_ns.push(start);
-        s.bytes.push(bytes.get(i).unwrap_or(0));
-        s.packets.push(packets.get(i).unwrap_or(0));
+    /// The interval as text (`1s`, `100ms`, `5m`).
+    pub fn every_text(&self) -> String {
+        crate::util::time::duration_text(self.every_ns)
     }
-    Ok(s)
+}
+
+/// What a stage's input is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Per-packet Parquet files from `ntp preprocess` (parts of one capture).
+    Packets(Vec<PathBuf>),
+    /// A series table from `ntp aggregate`.
+    Table(PathBuf),
+    /// Any other CSV or Parquet series.
+    File(PathBuf),
+}
+
+/// Tells what `inputs` are: directories expand to their Parquet files; a CSV, or a Parquet
+/// file without the per-packet columns, is a series file (one at a time).
+pub fn source(inputs: &[PathBuf]) -> Result<Source> {
+    let files = reader::resolve(inputs)?;
+    let first = &files[0];
+    let is_csv = first
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    let columns = if is_csv {
+        Vec::new()
+    } else {
+        reader::column_names(first)?
+    };
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    let kind = if !is_csv && has(dataset::TIMESTAMP) && has(dataset::SIZE) {
+        return Ok(Source::Packets(files));
+    } else if has(table::TIMESTAMP) && has(table::Column::IpBytes.name()) {
+        Source::Table(first.clone())
+    } else {
+        Source::File(first.clone())
+    };
+    if files.len() > 1 {
+        return Err(Error::Dataset {
+            path: files[1].clone(),
+            message: "a series file is read on its own: give one (join captures with `ntp aggregate -o FILE.parquet`)".into(),
+        });
+    }
+    Ok(kind)
+}
+
+/// The series of `inputs`, whatever they are.
+pub fn load(inputs: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
+    from_source(&source(inputs)?, opts)
+}
+
+/// The series of an input already told apart by [`source`].
+pub fn from_source(source: &Source, opts: &SeriesOptions) -> Result<Series> {
+    match source {
+        Source::Packets(files) => packets::build(files, opts),
+        Source::Table(path) => file::read_table(path, opts),
+        Source::File(path) => file::read_file(path, opts),
+    }
 }

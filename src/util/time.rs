@@ -71,9 +71,81 @@ pub fn axis_origin(ns: i64) -> String {
     timestamp_text(ns).replace('T', " ").replace('Z', " UTC")
 }
 
+/// A duration as polars writes it: the largest unit that divides it (`1s`, `100ms`, `5m`).
+pub fn duration_text(ns: i64) -> String {
+    const UNITS: [(i64, &str); 7] = [
+        (604_800_000_000_000, "w"),
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+    ];
+    for (u, name) in UNITS {
+        if ns != 0 && ns % u == 0 {
+            return format!("{}{name}", ns / u);
+        }
+    }
+    format!("{ns}ns")
+}
+
+/// Parses a time stamp: epoch seconds (integer or decimal) or ISO 8601 / RFC 3339
+/// (`2014-04-10 00:04:00`, `2014-04-10T00:04:00.5Z`, `…+02:00`, `2014-04-10`); times
+/// without an offset are UTC. Nanoseconds since the epoch.
+pub fn parse_time(text: &str) -> Option<i64> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<i64>() {
+        return secs.checked_mul(1_000_000_000);
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        let ns = (secs * 1e9).round();
+        return (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns as i64);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return d.timestamp_nanos_opt();
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
+            return d.and_utc().timestamp_nanos_opt();
+        }
+    }
+    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%z"] {
+        if let Ok(d) = DateTime::parse_from_str(t, f) {
+            return d.timestamp_nanos_opt();
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|d| d.and_utc().timestamp_nanos_opt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_parsed_times() {
+        assert_eq!(duration_text(1_000_000_000), "1s");
+        assert_eq!(duration_text(300_000_000_000), "5m");
+        assert_eq!(duration_text(100_000_000), "100ms");
+        assert_eq!(duration_text(1_500), "1500ns");
+        let t = 1_397_088_240_000_000_000; // 2014-04-10 00:04:00 UTC
+        assert_eq!(parse_time("2014-04-10 00:04:00"), Some(t));
+        assert_eq!(parse_time("2014-04-10T00:04:00Z"), Some(t));
+        assert_eq!(parse_time("2014-04-10T02:04:00+02:00"), Some(t));
+        assert_eq!(parse_time("1397088240"), Some(t));
+        assert_eq!(parse_time("1397088240.5"), Some(t + 500_000_000));
+        assert_eq!(parse_time("2014-04-10"), Some(t - 240_000_000_000));
+        assert_eq!(parse_time("yesterday"), None);
+    }
 
     #[test]
     fn iso_dates() {

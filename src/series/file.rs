@@ -1,0 +1,526 @@
+//! Series files as input: ntp's own series table ([`read_table`]), and any CSV or Parquet
+//! file with a time column and a numeric column ([`read_file`]) — SNMP/MRTG counters,
+//! NetFlow aggregates, public traffic series.
+//!
+//! The rule for a generic file: the time column is `--time-column`, else the first column
+//! named like a time (`timestamp`, `time`, `date`, …), else the first column; times are
+//! epoch seconds or ISO 8601 (UTC unless they carry an offset). The value column is
+//! `--column`, else `value`, else the only numeric column left. The interval is the most
+//! common step between stamps; every step must be a whole number of intervals. Intervals
+//! without a row, and empty cells, are filled by `--fill` (default linear). Duplicate,
+//! decreasing or irregular stamps and non-numeric values are errors naming the row.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::table::{Column, TIMESTAMP};
+use super::{Fill, Quantity, Series, SeriesOptions, SizeKind};
+use crate::error::{Error, Result};
+use crate::report::csv;
+use crate::util::time::parse_time;
+
+const TIME_NAMES: [&str; 8] = [
+    "timestamp",
+    "time",
+    "date",
+    "datetime",
+    "ts",
+    "period",
+    "start",
+    "interval_start",
+];
+
+fn bad(path: &Path, message: impl Into<String>) -> Error {
+    Error::Dataset {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// One column of a file as text cells (CSV) or as read by polars (Parquet).
+struct Columns {
+    names: Vec<String>,
+    /// Cells per column; `None` is an empty cell / null.
+    cells: Vec<Vec<Option<String>>>,
+    /// Whether a column may hold numbers (CSV: any; Parquet: numeric types).
+    typed_numeric: Vec<bool>,
+    /// Line number of row 0 (2 for a CSV with a header; 1 for Parquet rows).
+    first_line: usize,
+    what: &'static str,
+}
+
+fn read_csv(path: &Path) -> Result<Columns> {
+    let table = csv::read_table(path).map_err(|e| match e {
+        Error::Report { path, message } => Error::Dataset { path, message },
+        e => e,
+    })?;
+    let mut cells = vec![Vec::with_capacity(table.rows.len()); table.header.len()];
+    for row in table.rows {
+        for (c, v) in row.into_iter().enumerate() {
+            cells[c].push((!v.trim().is_empty()).then_some(v));
+        }
+    }
+    Ok(Columns {
+        typed_numeric: vec![true; table.header.len()],
+        names: table.header,
+        cells,
+        first_line: 2,
+        what: "line",
+    })
+}
+
+fn read_parquet(path: &Path) -> Result<Columns> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| bad(path, format!("not a Parquet file ({e})")))?;
+    let mut names = Vec::new();
+    let mut cells = Vec::new();
+    let mut typed_numeric = Vec::new();
+    for c in df.columns() {
+        names.push(c.name().to_string());
+        let s = c.as_materialized_series();
+        typed_numeric.push(s.dtype().is_primitive_numeric());
+        let text: Vec<Option<String>> = match s.dtype() {
+            DataType::Datetime(unit, _) => {
+                let mul = match unit {
+                    TimeUnit::Nanoseconds => 1,
+                    TimeUnit::Microseconds => 1_000,
+                    TimeUnit::Milliseconds => 1_000_000,
+                };
+                let phys = s.to_physical_repr().into_owned();
+                let v = phys.i64().map_err(|e| Error::polars(path, e))?;
+                // Marked `ns:` so the time parser takes them as nanoseconds.
+                v.iter()
+                    .map(|x| x.map(|x| format!("ns:{}", x.saturating_mul(mul))))
+                    .collect()
+            }
+            dt if dt.is_primitive_numeric() || dt.is_bool() => {
+                let f = s
+                    .cast(&DataType::Float64)
+                    .map_err(|e| Error::polars(path, e))?;
+                let f = f.f64().map_err(|e| Error::polars(path, e))?;
+                f.iter().map(|x| x.map(|x| format!("{x:?}"))).collect()
+            }
+            _ => {
+                let t = s
+                    .cast(&DataType::String)
+                    .map_err(|e| Error::polars(path, e))?;
+                let t = t.str().map_err(|e| Error::polars(path, e))?;
+                t.iter().map(|x| x.map(str::to_string)).collect()
+            }
+        };
+        cells.push(text);
+    }
+    Ok(Columns {
+        names,
+        cells,
+        typed_numeric,
+        first_line: 1,
+        what: "row",
+    })
+}
+
+fn time_of(cell: &str) -> Option<i64> {
+    match cell.strip_prefix("ns:") {
+        Some(ns) => ns.parse().ok(),
+        None => parse_time(cell),
+    }
+}
+
+fn number(cell: &str) -> Option<f64> {
+    cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Picks the time and value columns by the rule in the module doc.
+fn pick_columns(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<(usize, usize)> {
+    let find = |name: &str, flag: &str| {
+        c.names.iter().position(|n| n == name).ok_or_else(|| {
+            bad(
+                path,
+                format!(
+                    "{flag} {name:?}: no such column (columns: {})",
+                    c.names.join(", ")
+                ),
+            )
+        })
+    };
+    let t = match &opts.time_column {
+        Some(name) => find(name, "--time-column")?,
+        None => c
+            .names
+            .iter()
+            .position(|n| TIME_NAMES.contains(&n.trim().to_ascii_lowercase().as_str()))
+            .unwrap_or(0),
+    };
+    if let Some(name) = &opts.column {
+        return Ok((t, find(name, "--column")?));
+    }
+    let numeric: Vec<usize> = (0..c.names.len())
+        .filter(|&i| i != t)
+        .filter(|&i| {
+            let mut any = false;
+            let all = c.cells[i].iter().flatten().all(|v| {
+                any = true;
+                number(v).is_some()
+            });
+            all && any
+        })
+        .collect();
+    // `value`, or the only other column, even if a cell is not a number (the error then
+    // names that cell's row).
+    let others: Vec<usize> = (0..c.names.len())
+        .filter(|&i| i != t && c.typed_numeric[i])
+        .collect();
+    if let Some(&v) = others.iter().find(|&&i| c.names[i].trim() == "value") {
+        return Ok((t, v));
+    }
+    if let [v] = others.as_slice() {
+        return Ok((t, *v));
+    }
+    match numeric.as_slice() {
+        [v] => Ok((t, *v)),
+        [] => Err(bad(
+            path,
+            format!(
+                "not an ntp dataset: no column `Timestamp` (write one with `ntp preprocess`), and not a series: \
+                 no numeric column besides the time column `{}` (name one with --column)",
+                c.names[t]
+            ),
+        )),
+        many => Err(bad(
+            path,
+            format!(
+                "several numeric columns ({}): choose one with --column",
+                many.iter().map(|&i| c.names[i].as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// Reads any CSV/Parquet series (see the module doc).
+pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    let c = if is_csv {
+        read_csv(path)?
+    } else {
+        read_parquet(path)?
+    };
+    let (t, v) = pick_columns(path, &c, opts)?;
+    let mut points = Vec::with_capacity(c.cells[t].len());
+    for (i, (time, value)) in c.cells[t].iter().zip(&c.cells[v]).enumerate() {
+        let line = c.first_line + i;
+        let time = time.as_deref().and_then(time_of).ok_or_else(|| {
+            bad(
+                path,
+                format!(
+                    "{} {line}: {:?} in `{}` is not a time (epoch seconds or ISO 8601)",
+                    c.what,
+                    time.as_deref().unwrap_or(""),
+                    c.names[t]
+                ),
+            )
+        })?;
+        let value = match value.as_deref() {
+            None => None,
+            Some(text) => Some(number(text).ok_or_else(|| {
+                bad(
+                    path,
+                    format!(
+                        "{} {line}: {text:?} in `{}` is not a number",
+                        c.what, c.names[v]
+                    ),
+                )
+            })?),
+        };
+        points.push((time, value, line));
+    }
+    let name = c.names[v].trim().to_string();
+    let series = regularize(path, &points, opts.fill, c.what, Quantity(name))?;
+    rebin(path, series, opts, false)
+}
+
+/// The most common step between consecutive stamps (ties: the smallest).
+fn infer_interval(points: &[(i64, Option<f64>, usize)]) -> Option<i64> {
+    let mut steps: BTreeMap<i64, usize> = BTreeMap::new();
+    for w in points.windows(2) {
+        *steps.entry(w[1].0 - w[0].0).or_default() += 1;
+    }
+    steps
+        .into_iter()
+        .filter(|(d, _)| *d > 0)
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(d, _)| d)
+}
+
+/// Checks the stamps and makes the series regular, filling what is missing.
+fn regularize(
+    path: &Path,
+    points: &[(i64, Option<f64>, usize)],
+    fill: Fill,
+    what: &str,
+    quantity: Quantity,
+) -> Result<Series> {
+    if points.len() < 2 {
+        return Err(bad(
+            path,
+            format!("{} point(s): a series needs at least 2", points.len()),
+        ));
+    }
+    for w in points.windows(2) {
+        if w[1].0 == w[0].0 {
+            return Err(bad(
+                path,
+                format!(
+                    "{what} {}: duplicate time stamp (as {what} {})",
+                    w[1].2, w[0].2
+                ),
+            ));
+        }
+        if w[1].0 < w[0].0 {
+            return Err(bad(
+                path,
+                format!(
+                    "{what} {}: time goes backwards (the file must be sorted by time)",
+                    w[1].2
+                ),
+            ));
+        }
+    }
+    let every = infer_interval(points).expect("increasing stamps");
+    for w in points.windows(2) {
+        if (w[1].0 - w[0].0) % every != 0 {
+            return Err(bad(
+                path,
+                format!(
+                    "{what} {}: irregular time stamp ({} s after the previous one; the interval is {} s)",
+                    w[1].2,
+                    (w[1].0 - w[0].0) as f64 / 1e9,
+                    every as f64 / 1e9
+                ),
+            ));
+        }
+    }
+    // Slots from the first to the last stamp: known values, then the gaps filled.
+    let n = ((points[points.len() - 1].0 - points[0].0) / every + 1) as usize;
+    super::aggregate::check_span(path, 0, n as i64 - 1, every)?;
+    let mut slots: Vec<Option<f64>> = vec![None; n];
+    for p in points {
+        slots[((p.0 - points[0].0) / every) as usize] = p.1;
+    }
+    let filled = slots.iter().filter(|v| v.is_none()).count();
+    let start: Vec<i64> = (0..n).map(|i| points[0].0 + i as i64 * every).collect();
+    let (start_ns, values) = apply_fill(path, start, slots, fill)?;
+    Ok(Series {
+        every_ns: every,
+        start_ns,
+        values,
+        packets: None,
+        quantity,
+        filled,
+    })
+}
+
+fn apply_fill(
+    path: &Path,
+    start: Vec<i64>,
+    slots: Vec<Option<f64>>,
+    fill: Fill,
+) -> Result<(Vec<i64>, Vec<f64>)> {
+    let known: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_some()).collect();
+    if known.is_empty() {
+        return Err(bad(path, "no value at all"));
+    }
+    match fill {
+        Fill::Drop => Ok(start
+            .into_iter()
+            .zip(slots)
+            .filter_map(|(t, v)| v.map(|v| (t, v)))
+            .unzip()),
+        Fill::Zero => Ok((start, slots.into_iter().map(|v| v.unwrap_or(0.0)).collect())),
+        Fill::Linear => {
+            let mut out = Vec::with_capacity(slots.len());
+            let mut next = 0; // index into `known` of the first known slot ≥ i
+            for (i, v) in slots.iter().enumerate() {
+                while next < known.len() && known[next] < i {
+                    next += 1;
+                }
+                out.push(match v {
+                    Some(v) => *v,
+                    None => match (next.checked_sub(1).map(|k| known[k]), known.get(next)) {
+                        (Some(a), Some(&b)) => {
+                            let (ya, yb) = (slots[a].unwrap(), slots[b].unwrap());
+                            ya + (yb - ya) * (i - a) as f64 / (b - a) as f64
+                        }
+                        (Some(a), None) => slots[a].unwrap(),
+                        (None, Some(&b)) => slots[b].unwrap(),
+                        (None, None) => unreachable!("a value is known"),
+                    },
+                });
+            }
+            Ok((start, out))
+        }
+    }
+}
+
+/// The value column of an ntp series table for these options.
+fn table_column(opts: &SeriesOptions) -> String {
+    opts.column.clone().unwrap_or_else(|| {
+        match opts.size {
+            SizeKind::Ip => Column::IpBytes,
+            SizeKind::Wire => Column::WireBytes,
+            SizeKind::Captured => Column::CapturedBytes,
+        }
+        .name()
+        .to_string()
+    })
+}
+
+/// What a series-table column counts.
+fn table_quantity(column: &str) -> Quantity {
+    if column.ends_with("bytes") {
+        Quantity::bytes()
+    } else if column.ends_with("packets") || column == "non_ip_frames" {
+        Quantity("packets".into())
+    } else {
+        Quantity(column.into())
+    }
+}
+
+/// Reads an ntp series table (from `ntp aggregate`): its interval from its stamps, the
+/// value column `--column` (default `{size}_bytes`), the packets column beside it.
+pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
+    let name = table_column(opts);
+    let Some(column) = Column::from_name(&name) else {
+        return Err(bad(
+            path,
+            format!(
+                "--column {name:?}: not a column of a series table ({})",
+                Column::ALL
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let err = |e| Error::polars(path, e);
+    let df = ParquetReader::new(file)
+        .with_columns(Some(vec![TIMESTAMP.into(), name.clone(), "packets".into()]))
+        .finish()
+        .map_err(err)?;
+    let ts = df.column(TIMESTAMP).map_err(err)?.as_materialized_series();
+    let ts = ts.to_physical_repr().into_owned();
+    let ts: Vec<i64> = ts
+        .i64()
+        .map_err(err)?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let get = |c: &str| -> Result<Vec<u64>> {
+        let s = df
+            .column(c)
+            .map_err(err)?
+            .cast(&DataType::UInt64)
+            .map_err(err)?;
+        Ok(s.u64()
+            .map_err(err)?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let (values, packets) = (get(&name)?, get("packets")?);
+    let points: Vec<(i64, Option<f64>, usize)> = ts
+        .iter()
+        .zip(&values)
+        .enumerate()
+        .map(|(i, (t, v))| (*t, Some(*v as f64), i + 1))
+        .collect();
+    let mut s = if points.len() == 1 {
+        Series {
+            every_ns: opts.every_ns()?.unwrap_or(1_000_000_000),
+            start_ns: ts.clone(),
+            values: vec![values[0] as f64],
+            packets: None,
+            quantity: table_quantity(&name),
+            filled: 0,
+        }
+    } else {
+        let mut s = regularize(path, &points, Fill::Zero, "row", table_quantity(&name))?;
+        s.filled = 0; // a table's empty intervals are real zeros
+        s
+    };
+    // A table is dense: the packets line up with the values.
+    if s.len() == packets.len() {
+        s.packets = Some(packets);
+    }
+    rebin(path, s, opts, column.is_distinct())
+}
+
+/// Sums the series into intervals of `--every` (a whole multiple of its own, aligned to
+/// the epoch); with `drop_empty`, intervals without packets are left out.
+fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result<Series> {
+    let mut s = match opts.every_ns()? {
+        None => s,
+        Some(every) if every == s.every_ns => s,
+        Some(every) if distinct => {
+            return Err(bad(
+                path,
+                format!(
+                    "distinct counts cannot be re-binned from {} to {} (they do not add up); aggregate the capture again with --every",
+                    s.every_text(),
+                    crate::util::time::duration_text(every)
+                ),
+            ))
+        }
+        Some(every) if every % s.every_ns != 0 => {
+            return Err(bad(
+                path,
+                format!(
+                    "--every {} is not a whole multiple of the series' interval {}",
+                    crate::util::time::duration_text(every),
+                    s.every_text()
+                ),
+            ))
+        }
+        Some(every) => {
+            let mut out = Series {
+                every_ns: every,
+                start_ns: Vec::new(),
+                values: Vec::new(),
+                packets: s.packets.as_ref().map(|_| Vec::new()),
+                quantity: s.quantity.clone(),
+                filled: s.filled,
+            };
+            for i in 0..s.len() {
+                let k = s.start_ns[i].div_euclid(every) * every;
+                if out.start_ns.last() != Some(&k) {
+                    out.start_ns.push(k);
+                    out.values.push(0.0);
+                    if let Some(p) = &mut out.packets {
+                        p.push(0);
+                    }
+                }
+                *out.values.last_mut().expect("pushed") += s.values[i];
+                if let (Some(p), Some(src)) = (&mut out.packets, &s.packets) {
+                    *p.last_mut().expect("pushed") += src[i];
+                }
+            }
+            out
+        }
+    };
+    if opts.drop_empty {
+        if let Some(p) = s.packets.take() {
+            let keep: Vec<usize> = (0..s.len()).filter(|&i| p[i] > 0).collect();
+            s.start_ns = keep.iter().map(|&i| s.start_ns[i]).collect();
+            s.values = keep.iter().map(|&i| s.values[i]).collect();
+            s.packets = Some(keep.iter().map(|&i| p[i]).collect());
+        }
+    }
+    Ok(s)
+}
