@@ -303,7 +303,8 @@ impl AnalysisArgs {
 #[derive(Args, Debug)]
 pub struct PipelineArgs {
     /// Captures to process (default: the bundled real sample,
-    /// tests/data/lan-broadcast-28min-ns.pcapng).
+    /// tests/data/lan-broadcast-28min-ns.pcapng), or series files (.csv, .parquet), which
+    /// go straight to the analysis.
     #[arg(value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
 
@@ -327,6 +328,11 @@ pub struct PipelineArgs {
     /// Skip the training stage (analysis only).
     #[arg(long)]
     pub no_train: bool,
+
+    /// Write the per-packet table (`ntp preprocess`) and build the series from it, instead
+    /// of the one-pass series table (`ntp aggregate`, the default).
+    #[arg(long)]
+    pub packets: bool,
 }
 
 /// Shells `ntp completions` can write a script for.

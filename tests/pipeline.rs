@@ -25,7 +25,8 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     assert!(stderr.contains("using the bundled sample"), "{stderr}");
     let s = "lan-broadcast-28min-ns";
     let expected = [
-        format!("{s}.parquet"),
+        format!("{s}.series.parquet"),
+        format!("{s}.sizes.parquet"),
         format!("{s}.describe.csv"),
         format!("{s}.describe.tex"),
         format!("{s}.protocol_dist.png"),
@@ -60,7 +61,7 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     let a = pipeline(&out).assert().success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(
-        stderr.contains("preprocess up to date, analyze up to date, train up to date"),
+        stderr.contains("aggregate up to date, analyze up to date, train up to date"),
         "{stderr}"
     );
     let after: Vec<_> = files
@@ -72,7 +73,55 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
 
     let a = pipeline(&out).arg("--force").assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stderr)
+        .contains("aggregate done, analyze done, train done"));
+}
+
+#[test]
+fn packets_road_gives_the_same_results_and_a_series_file_goes_straight_to_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    pipeline(&one).arg("-q").assert().success();
+    let a = pipeline(&two).arg("--packets").assert().success();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr)
         .contains("preprocess done, analyze done, train done"));
+    let s = "lan-broadcast-28min-ns";
+    assert!(two.join(format!("{s}.parquet")).exists());
+    assert!(
+        !one.join(format!("{s}.parquet")).exists(),
+        "no per-packet table by default"
+    );
+    for f in [
+        "bps.csv",
+        "describe.csv",
+        "acf.csv",
+        "mse_results.e1.b32.csv",
+        "time_series.png",
+    ] {
+        let name = format!("{s}.{f}");
+        assert_eq!(
+            std::fs::read(one.join(&name)).unwrap(),
+            std::fs::read(two.join(&name)).unwrap(),
+            "{name} differs between the one-pass and the per-packet road"
+        );
+    }
+
+    let out = dir.path().join("csv");
+    let a = ntp()
+        .arg("pipeline")
+        .arg(fixture("series/nab-ec2-network-in-257a54.csv"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--look-back", "12", "--epochs", "1", "--dpi", "40"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("nab-ec2-network-in-257a54: analyze done, train done"),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Series: `"), "{report}");
+    assert!(report.contains("value per second"), "{report}");
 }
 
 #[test]

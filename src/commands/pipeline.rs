@@ -13,7 +13,11 @@ use ntp::forecast::sweep::{self, TrainOptions};
 use ntp::report;
 use ntp::report::document::{self, Section};
 use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
+use ntp::series::aggregate;
+use ntp::series::parse_every;
+use ntp::series::table::sizes_path;
 use ntp::util::fresh::up_to_date;
+use ntp::util::time::duration_text;
 
 use super::Ui;
 use crate::cli::PipelineArgs;
@@ -35,6 +39,8 @@ fn sample_path() -> PathBuf {
 /// What the stages did for one capture.
 struct CaptureRun {
     capture: PathBuf,
+    /// The dataset the analysis read: series table, per-packet table or series file.
+    dataset: PathBuf,
     stem: String,
     /// For each stage run: (stage, ran now?).
     stages: Vec<(&'static str, bool)>,
@@ -61,29 +67,74 @@ impl CaptureRun {
 struct Options {
     dir: PathBuf,
     force: bool,
+    /// The per-packet road (`--packets`) instead of the one-pass series.
+    packets: bool,
     analysis: AnalysisOptions,
     train: Option<TrainOptions>,
 }
 
+/// A series file given to the pipeline goes straight to the analysis.
+fn is_series_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| {
+        ["csv", "tsv", "parquet"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    })
+}
+
+/// The first stage: capture → series table (or per-packet table with `--packets`); a
+/// series file is its own dataset. Returns (stage name, ran now?).
+fn first_stage(
+    capture: &Path,
+    dataset: &Path,
+    o: &Options,
+    ui: &Ui,
+    r: &mut CaptureRun,
+) -> Result<Option<(&'static str, bool)>> {
+    if dataset == capture {
+        return Ok(None);
+    }
+    let input = [capture.to_owned()];
+    if o.packets {
+        let fresh = o.force || !up_to_date(&input, &[dataset.to_owned()]);
+        if fresh {
+            r.reports = convert::convert(&input, dataset, &ui.progress)?;
+        }
+        return Ok(Some(("preprocess", fresh)));
+    }
+    let every = match &o.analysis.series.every {
+        Some(e) => parse_every(e)?,
+        None => 1_000_000_000,
+    };
+    let outputs = [dataset.to_owned(), sizes_path(dataset)];
+    let fresh = o.force || !up_to_date(&input, &outputs);
+    if fresh {
+        let a = aggregate::aggregate(&input, dataset, every, &ui.progress)?;
+        aggregate::write(&a, dataset)?;
+        if a.late_packets > 0 || !a.gaps.is_empty() {
+            r.notices
+                .push(a.summary(&duration_text(every)).trim().to_string());
+        }
+        r.reports = a.reports;
+    }
+    Ok(Some(("aggregate", fresh)))
+}
+
 /// Runs the stages of one capture that are not up to date.
 fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<CaptureRun> {
-    let stem = dataset
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = ntp::dataset::stem_of(&[dataset.to_owned()]);
     let mut r = CaptureRun {
         capture: capture.to_owned(),
+        dataset: dataset.to_owned(),
         stem: stem.clone(),
         stages: Vec::new(),
         reports: Vec::new(),
         notices: Vec::new(),
     };
+    let first = first_stage(capture, dataset, o, ui, &mut r)?;
+    let fresh = first.is_some_and(|f| f.1);
+    r.stages.extend(first);
     let dataset_in = [dataset.to_owned()];
-    let fresh = o.force || !up_to_date(&[capture.to_owned()], &dataset_in);
-    if fresh {
-        r.reports = convert::convert(&[capture.to_owned()], dataset, &ui.progress)?;
-    }
-    r.stages.push(("preprocess", fresh));
 
     let outputs = AnalysisOutputs::new(&o.dir, &stem);
     let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.always());
@@ -92,7 +143,7 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         let outcome = analysis::compute(&dataset_in, &o.analysis)
             .and_then(|a| report::analysis::write(&a, &o.analysis).map(|_| a));
         spinner.finish_and_clear();
-        r.notices = outcome?.notices;
+        r.notices.extend(outcome?.notices);
     }
     r.stages.push(("analyze", stale));
 
@@ -132,6 +183,7 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
             args.training.options(&args.series, &dir, period, dpi)
         }),
         force: args.force,
+        packets: args.packets,
         dir,
     };
     // Bad options fail before any work is done.
@@ -139,7 +191,15 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
     if let Some(t) = &o.train {
         t.validate()?;
     }
-    let datasets = convert::dir_outputs(&captures, &o.dir);
+    let datasets: Vec<PathBuf> = if o.packets {
+        convert::dir_outputs(&captures, &o.dir)
+    } else {
+        ntp::capture::per_capture(&captures, &o.dir, ".series.parquet")
+    }
+    .into_iter()
+    .zip(&captures)
+    .map(|(d, c)| if is_series_file(c) { c.clone() } else { d })
+    .collect();
     let mut runs = Vec::new();
     for (capture, dataset) in captures.iter().zip(&datasets) {
         let r = one_capture(capture, dataset, &o, ui)?;
@@ -158,6 +218,7 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
             .iter()
             .map(|r| Section {
                 capture: &r.capture,
+                dataset: &r.dataset,
                 stem: &r.stem,
                 notices: &r.notices,
             })

@@ -132,8 +132,9 @@ fn describe_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
     )
 }
 
-/// Reads the statistics back from a describe CSV (by its header, not by position).
-pub fn read_describe(p: &Path) -> Result<Describe> {
+/// Reads the statistics back from a describe CSV (by its header, not by position), with
+/// what they describe ("bytes per second").
+pub fn read_describe(p: &Path) -> Result<(Describe, String)> {
     let table = csv::read_table(p)?;
     let bad = |message: &str| Error::Report {
         path: p.to_owned(),
@@ -147,8 +148,9 @@ pub fn read_describe(p: &Path) -> Result<Describe> {
         .iter()
         .map(|r| (r[0].clone(), r[1].parse::<f64>().ok()))
         .collect();
-    Describe::from_rows(rows.iter().map(|(k, v)| (k.as_str(), *v)))
-        .ok_or_else(|| bad("a statistic is missing"))
+    let d = Describe::from_rows(rows.iter().map(|(k, v)| (k.as_str(), *v)))
+        .ok_or_else(|| bad("a statistic is missing"))?;
+    Ok((d, table.header[1].replace('_', " ")))
 }
 
 fn describe_tex(ctx: &Context<'_>, p: &Path) -> Result<()> {

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use crate::analysis::AnalysisOptions;
-use crate::dataset::convert::file_name as dataset_name;
 use crate::error::Result;
 use crate::forecast::sweep::TrainOptions;
 use crate::report::analysis::read_describe;
@@ -16,6 +15,8 @@ use crate::util::atomic::write_atomically;
 /// One capture's part of the report.
 pub struct Section<'a> {
     pub capture: &'a Path,
+    /// What the analysis read (linked when it sits beside the report).
+    pub dataset: &'a Path,
     pub stem: &'a str,
     pub notices: &'a [String],
 }
@@ -39,12 +40,19 @@ pub fn write(
     ));
     for s in sections {
         let o = AnalysisOutputs::new(dir, s.stem);
-        body.push_str(&format!(
-            "## {}\n\nCapture: `{}`; dataset: [`{d}`]({d}).\n\n",
-            s.stem,
-            s.capture.display(),
-            d = dataset_name(s.stem)
-        ));
+        let dataset = match s.dataset.strip_prefix(dir) {
+            Ok(name) => link(&name.display().to_string()),
+            Err(_) => format!("`{}`", s.dataset.display()),
+        };
+        if s.dataset == s.capture {
+            body.push_str(&format!("## {}\n\nSeries: {dataset}.\n\n", s.stem));
+        } else {
+            body.push_str(&format!(
+                "## {}\n\nCapture: `{}`; dataset: {dataset}.\n\n",
+                s.stem,
+                s.capture.display()
+            ));
+        }
         analysis_sections(&mut body, &o, a)?;
         if let Some(t) = t {
             let to = TrainOutputs::new(dir, s.stem, t.hyper.epochs, t.hyper.batch_size);
@@ -67,7 +75,8 @@ fn link(name: &str) -> String {
 fn analysis_sections(body: &mut String, o: &AnalysisOutputs, a: &AnalysisOptions) -> Result<()> {
     let n = |f| o.name(f);
     body.push_str("### Descriptive statistics\n\n");
-    body.push_str(&read_describe(&o.path(A::DescribeCsv))?.markdown("bytes per second"));
+    let (describe, rate) = read_describe(&o.path(A::DescribeCsv))?;
+    body.push_str(&describe.markdown(&rate));
     body.push_str(&format!(
         "\nRead it as polars' `describe()` of the series: the mean and spread of the throughput, and its quartiles \
          (nearest-rank). LaTeX: {}; CSV: {}.\n\n",
@@ -76,7 +85,7 @@ fn analysis_sections(body: &mut String, o: &AnalysisOutputs, a: &AnalysisOptions
     ));
     body.push_str(&format!(
         "### Throughput over time\n\n![time series]({})\n\n\
-         Each point is one interval's bytes per second; circles mark bursts beyond {} standard deviations from the \
+         Each point is one interval's {rate}; circles mark bursts beyond {} standard deviations from the \
          mean (red) or {} robust deviations from the median (orange), listed in {}. \
          The full series is in {}.\n\n",
         n(A::TimeSeriesPng),
@@ -85,14 +94,16 @@ fn analysis_sections(body: &mut String, o: &AnalysisOutputs, a: &AnalysisOptions
         link(&n(A::BurstsCsv)),
         link(&n(A::SeriesCsv))
     ));
-    body.push_str(&format!(
-        "### Packet sizes\n\n![packet-size histogram]({})\n\n\
-         How many TCP and UDP packets have each size up to {} bytes (log scale): peaks are the protocol's typical \
-         packets (pure ACKs, polling requests). Counts: {}.\n\n",
-        n(A::HistogramPng),
-        a.max_size,
-        link(&n(A::HistogramCsv))
-    ));
+    if o.path(A::HistogramPng).exists() {
+        body.push_str(&format!(
+            "### Packet sizes\n\n![packet-size histogram]({})\n\n\
+             How many TCP and UDP packets have each size up to {} bytes (log scale): peaks are the protocol's typical \
+             packets (pure ACKs, polling requests). Counts: {}.\n\n",
+            n(A::HistogramPng),
+            a.max_size,
+            link(&n(A::HistogramCsv))
+        ));
+    }
     if o.path(A::DecompositionPng).exists() {
         body.push_str(&format!(
             "### Seasonal decomposition\n\n![decomposition]({})\n\n\
