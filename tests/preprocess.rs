@@ -643,3 +643,107 @@ fn missing_input_is_one_clear_error() {
         .assert();
     assert_one_line_error(&a, &missing, "No such file");
 }
+
+/// A pcapng block: type, length, body (padded to 4 bytes), length again (little-endian).
+fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    while body.len() % 4 != 0 {
+        body.push(0);
+    }
+    let len = (body.len() + 12) as u32;
+    let mut b = Vec::new();
+    b.extend(block_type.to_le_bytes());
+    b.extend(len.to_le_bytes());
+    b.extend(body);
+    b.extend(len.to_le_bytes());
+    b
+}
+
+/// An option: code, length, value padded to 4 bytes.
+fn pcapng_option(code: u16, value: &[u8]) -> Vec<u8> {
+    let mut o = Vec::new();
+    o.extend(code.to_le_bytes());
+    o.extend((value.len() as u16).to_le_bytes());
+    o.extend(value);
+    while o.len() % 4 != 0 {
+        o.push(0);
+    }
+    o
+}
+
+#[test]
+fn pcapng_options_that_are_not_utf8_do_not_drop_packets() {
+    // The s7comm capture's packets, each in an enhanced packet block carrying a comment
+    // that is not UTF-8 (as Wireshark writes them), behind an interface whose name is not
+    // UTF-8 either; one obsolete packet block (type 2) at the end.
+    let mut r =
+        PcapReader::new(std::fs::File::open(fixture("s7comm-clean-15min.pcap")).unwrap()).unwrap();
+    let mut file = pcapng_block(
+        0x0A0D_0D0A,
+        &[
+            0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    let mut idb = vec![1, 0, 0, 0, 0, 0, 4, 0]; // Ethernet, snaplen 262144
+    idb.extend(pcapng_option(2, b"eth\xff\xfe0"));
+    idb.extend(pcapng_option(9, &[6]));
+    idb.extend(pcapng_option(0, &[]));
+    file.extend(pcapng_block(1, &idb));
+    let mut n = 0u64;
+    let mut last = None;
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        let us = p.timestamp.as_micros() as u64;
+        let mut body = Vec::new();
+        body.extend(0u32.to_le_bytes());
+        body.extend(((us >> 32) as u32).to_le_bytes());
+        body.extend((us as u32).to_le_bytes());
+        body.extend((p.data.len() as u32).to_le_bytes());
+        body.extend(p.orig_len.to_le_bytes());
+        body.extend(p.data.iter());
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        body.extend(pcapng_option(1, b"caf\xe9 \x80 not utf-8"));
+        body.extend(pcapng_option(0, &[]));
+        file.extend(pcapng_block(6, &body));
+        n += 1;
+        last = Some((us, p.data.to_vec(), p.orig_len));
+    }
+    let (us, data, orig) = last.unwrap();
+    let mut opb = Vec::new();
+    opb.extend(0u16.to_le_bytes()); // interface
+    opb.extend(0u16.to_le_bytes()); // drops
+    opb.extend(((us >> 32) as u32).to_le_bytes());
+    opb.extend((us as u32).to_le_bytes());
+    opb.extend((data.len() as u32).to_le_bytes());
+    opb.extend(orig.to_le_bytes());
+    opb.extend(&data);
+    file.extend(pcapng_block(2, &opb));
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("comments.pcapng");
+    std::fs::write(&src, &file).unwrap();
+    let out = dir.path().join("c.parquet");
+    let a = ntp()
+        .arg("preprocess")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!("packets {} · IP kept {}", n + 1, n + 1)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("malformed 0"), "{stderr}");
+    // Same rows as the original capture, plus the repeated last packet.
+    let original = dir.path().join("o.parquet");
+    preprocess(&fixture("s7comm-clean-15min.pcap"), &original).success();
+    let (a, b) = (
+        per_second(&read_parquet(&out)),
+        per_second(&read_parquet(&original)),
+    );
+    let extra: u64 = a.values().map(|v| v[0]).sum::<u64>() - b.values().map(|v| v[0]).sum::<u64>();
+    assert_eq!(extra, 1);
+}

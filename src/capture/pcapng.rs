@@ -1,14 +1,13 @@
 //! pcapng: sections of either byte order, several interfaces each with its own link type,
-//! `if_tsresol` and `if_tsoffset`. Block parsing is pcap-file's; we add per-interface
-//! timestamp scaling (pcap-file reads EPB ticks as nanoseconds whatever `if_tsresol` says)
-//! and length sanity checks (a corrupt length must not make us read to the end of the file).
+//! `if_tsresol` and `if_tsoffset`. The section header is checked by pcap-file; interface
+//! descriptions and packet blocks are read here, fixed fields only, skipping every option
+//! ntp does not use: pcap-file rejects a whole block for an option it cannot decode (a
+//! comment that is not UTF-8, as Wireshark writes), which dropped real packets. Lengths are
+//! checked so a corrupt one cannot make us read past its block.
 
 use std::sync::Arc;
 
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
-use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::pcapng::PcapNgParser;
 
 use super::pcap::read_u32;
 use super::{RawPacket, Scan, Stop};
@@ -31,21 +30,52 @@ pub struct Interface {
     pub tsoffset: i64,
 }
 
+fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
+    let v = [b[at], b[at + 1]];
+    if big_endian {
+        u16::from_be_bytes(v)
+    } else {
+        u16::from_le_bytes(v)
+    }
+}
+
 impl Interface {
-    fn from_idb(idb: &InterfaceDescriptionBlock<'_>) -> Interface {
+    /// An interface description block: its link type and the two options that place
+    /// packets in time (`if_tsresol`, code 9; `if_tsoffset`, code 14). Other options are
+    /// skipped; a malformed option list ends the options, not the interface.
+    fn from_idb(block: &[u8], big_endian: bool) -> Result<Interface, String> {
+        if block.len() < 20 {
+            return Err(format!("{} bytes are too few", block.len()));
+        }
         let mut iface = Interface {
-            linktype: u32::from(idb.linktype) & 0x0fff_ffff,
+            linktype: u32::from(u16_at(block, 8, big_endian)),
             tsresol: 6,
             tsoffset: 0,
         };
-        for opt in &idb.options {
-            match opt {
-                InterfaceDescriptionOption::IfTsResol(v) => iface.tsresol = *v,
-                InterfaceDescriptionOption::IfTsOffset(v) => iface.tsoffset = *v as i64,
+        let end = block.len() - 4;
+        let mut pos = 16;
+        while pos + 4 <= end {
+            let code = u16_at(block, pos, big_endian);
+            let len = u16_at(block, pos + 2, big_endian) as usize;
+            let value = pos + 4;
+            if code == 0 || value + len > end {
+                break;
+            }
+            match (code, len) {
+                (9, 1..) => iface.tsresol = block[value],
+                (14, 8..) => {
+                    let v: [u8; 8] = block[value..value + 8].try_into().expect("8 bytes");
+                    iface.tsoffset = if big_endian {
+                        i64::from_be_bytes(v)
+                    } else {
+                        i64::from_le_bytes(v)
+                    };
+                }
                 _ => {}
             }
+            pos = value + len.div_ceil(4) * 4;
         }
-        iface
+        Ok(iface)
     }
 
     /// Converts raw timestamp ticks into nanoseconds since the epoch.
@@ -68,23 +98,22 @@ impl Interface {
 /// The section a chunk of blocks belongs to: its header (for byte order) and interfaces.
 #[derive(Debug)]
 pub struct Section {
-    shb: Vec<u8>,
     pub big_endian: bool,
     pub interfaces: Vec<Interface>,
 }
 
 /// Walks pcapng blocks, keeping the section state up to date.
 pub struct Scanner {
-    parser: Option<PcapNgParser>,
+    /// A section header has been seen.
+    in_section: bool,
     section: Arc<Section>,
 }
 
 impl Scanner {
     pub fn new() -> Scanner {
         Scanner {
-            parser: None,
+            in_section: false,
             section: Arc::new(Section {
-                shb: Vec::new(),
                 big_endian: false,
                 interfaces: Vec::new(),
             }),
@@ -128,7 +157,7 @@ impl Scanner {
                     }
                 }
             } else {
-                if self.parser.is_none() {
+                if !self.in_section {
                     return Scan {
                         end: pos,
                         packets,
@@ -157,10 +186,9 @@ impl Scanner {
             let block = &buf[pos..next];
             match block_type {
                 SHB => match PcapNgParser::new(block) {
-                    Ok((_, parser)) => {
-                        self.parser = Some(parser);
+                    Ok(_) => {
+                        self.in_section = true;
                         self.section = Arc::new(Section {
-                            shb: block.to_vec(),
                             big_endian,
                             interfaces: Vec::new(),
                         });
@@ -173,26 +201,23 @@ impl Scanner {
                         }
                     }
                 },
-                IDB => {
-                    let parser = self.parser.as_mut().expect("checked above");
-                    if let Err(e) = parser.next_raw_block(block) {
+                IDB => match Interface::from_idb(block, big_endian) {
+                    Ok(iface) => {
+                        let mut interfaces = self.section.interfaces.clone();
+                        interfaces.push(iface);
+                        self.section = Arc::new(Section {
+                            big_endian,
+                            interfaces,
+                        });
+                    }
+                    Err(e) => {
                         return Scan {
                             end: pos,
                             packets,
                             stop: Stop::Corrupt(format!("bad interface description: {e}")),
-                        };
+                        }
                     }
-                    let interfaces = parser
-                        .interfaces()
-                        .iter()
-                        .map(Interface::from_idb)
-                        .collect();
-                    self.section = Arc::new(Section {
-                        shb: self.section.shb.clone(),
-                        big_endian,
-                        interfaces,
-                    });
-                }
+                },
                 EPB | OPB | SPB => packets += 1,
                 _ => {}
             }
@@ -212,6 +237,37 @@ impl Default for Scanner {
     }
 }
 
+/// An enhanced (6) or obsolete (2) packet block: its fixed fields, options skipped. `None`
+/// when the captured length does not fit the block.
+fn packet_block<'a>(
+    block: &'a [u8],
+    block_type: u32,
+    section: &Section,
+) -> Option<Option<RawPacket<'a>>> {
+    let be = section.big_endian;
+    if block.len() < 32 {
+        return None;
+    }
+    let interface = if block_type == EPB {
+        read_u32(&block[8..], be) as usize
+    } else {
+        u16_at(block, 8, be) as usize
+    };
+    let ticks =
+        (u64::from(read_u32(&block[12..], be)) << 32) | u64::from(read_u32(&block[16..], be));
+    let captured = read_u32(&block[20..], be) as usize;
+    let wire_len = read_u32(&block[24..], be);
+    if 28 + captured + 4 > block.len() {
+        return None;
+    }
+    Some(section.interfaces.get(interface).map(|iface| RawPacket {
+        ts_ns: iface.ticks_to_ns(ticks),
+        linktype: iface.linktype,
+        wire_len,
+        data: &block[28..28 + captured],
+    }))
+}
+
 /// Calls `f` for each packet block of a chunk (`None` for a packet that cannot be placed:
 /// unknown interface or no timestamp). Returns the number of malformed blocks.
 pub fn for_each(
@@ -219,69 +275,27 @@ pub fn for_each(
     mut data: &[u8],
     mut f: impl FnMut(Option<RawPacket<'_>>),
 ) -> u64 {
-    let Ok((_, mut parser)) = PcapNgParser::new(&section.shb) else {
-        return 0;
-    };
+    let be = section.big_endian;
     let mut malformed = 0;
-    while !data.is_empty() {
-        let len = if data.len() >= 8 {
-            read_u32(&data[4..], section.big_endian) as usize
-        } else {
-            data.len()
-        };
-        match parser.next_block(data) {
-            Ok((rem, block)) => {
-                data = rem;
-                match block {
-                    Block::EnhancedPacket(epb) => {
-                        let packet =
-                            section
-                                .interfaces
-                                .get(epb.interface_id as usize)
-                                .map(|iface| RawPacket {
-                                    ts_ns: iface.ticks_to_ns(epb.timestamp.as_nanos() as u64),
-                                    linktype: iface.linktype,
-                                    wire_len: epb.original_len,
-                                    data: borrowed(&epb.data),
-                                });
-                        f(packet)
-                    }
-                    Block::Packet(pb) => {
-                        let packet =
-                            section
-                                .interfaces
-                                .get(pb.interface_id as usize)
-                                .map(|iface| RawPacket {
-                                    ts_ns: iface.ticks_to_ns(pb.timestamp),
-                                    linktype: iface.linktype,
-                                    wire_len: pb.original_len,
-                                    data: borrowed(&pb.data),
-                                });
-                        f(packet)
-                    }
-                    // Simple packet blocks carry no timestamp: they cannot enter a time series.
-                    Block::SimplePacket(_) => f(None),
-                    _ => {}
-                }
-            }
-            Err(_) => {
-                // A block whose inside is inconsistent (e.g. captured length past the block):
-                // skip it by its validated total length.
-                malformed += 1;
-                if len < 12 || len > data.len() {
-                    break;
-                }
-                data = &data[len..];
-            }
+    while data.len() >= 12 {
+        let block_type = read_u32(data, be);
+        let len = read_u32(&data[4..], be) as usize;
+        if len < 12 || len > data.len() {
+            // The scanner validated every length; this cannot be a block.
+            malformed += 1;
+            break;
+        }
+        let (block, rest) = data.split_at(len);
+        data = rest;
+        match block_type {
+            EPB | OPB => match packet_block(block, block_type, section) {
+                Some(packet) => f(packet),
+                None => malformed += 1,
+            },
+            // Simple packet blocks carry no timestamp: they cannot enter a time series.
+            SPB => f(None),
+            _ => {}
         }
     }
     malformed
-}
-
-/// pcap-file hands packet data out as `Cow`; parsing from a slice always borrows.
-fn borrowed<'a>(data: &std::borrow::Cow<'a, [u8]>) -> &'a [u8] {
-    match data {
-        std::borrow::Cow::Borrowed(b) => b,
-        std::borrow::Cow::Owned(_) => &[],
-    }
 }
