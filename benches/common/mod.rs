@@ -1,6 +1,8 @@
 //! Helpers shared by the benchmarks: a deterministic large capture and measurement.
 #![allow(dead_code)]
 
+pub mod backbone;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -85,13 +85,14 @@ fn read_all(
 }
 
 /// Reads `inputs` in order; `map` runs on every chunk in parallel, `consume` sees every
-/// event in capture order. `bytes` counts the (compressed) bytes read, for progress.
-/// The first error (of reading or of `consume`) stops everything and is returned.
+/// event in capture order, on a thread of its own, so one batch is consumed while the next
+/// is mapped. `bytes` counts the (compressed) bytes read, for progress. The first error (of
+/// reading or of `consume`) stops everything and is returned.
 pub fn run<T: Send>(
     inputs: &[PathBuf],
     bytes: Arc<AtomicU64>,
     map: impl Fn(&Chunk) -> T + Sync,
-    mut consume: impl FnMut(Event<T>) -> Result<()>,
+    consume: impl FnMut(Event<T>) -> Result<()> + Send,
 ) -> Result<()> {
     let batch = batch_len();
     std::thread::scope(|s| {
@@ -99,43 +100,61 @@ pub fn run<T: Send>(
         let (recycle, pool) = sync_channel::<Buffer>(2 * batch);
         let reader_bytes = bytes.clone();
         s.spawn(move || read_all(inputs, tx, reader_bytes, pool));
-        let mut pending: Vec<(usize, Chunk)> = Vec::with_capacity(batch);
-        let flush = |pending: &mut Vec<(usize, Chunk)>,
-                     consume: &mut dyn FnMut(Event<T>) -> Result<()>|
-         -> Result<()> {
-            let mapped: Vec<(usize, T)> = pending
-                .par_iter()
-                .map(|(i, chunk)| (*i, map(chunk)))
-                .collect();
-            for (_, chunk) in pending.drain(..) {
-                // Full pool: the buffer is simply freed.
-                let _ = recycle.try_send(chunk.data);
-            }
-            for (i, t) in mapped {
-                consume(Event::Mapped(i, t))?;
+        let (etx, erx) = sync_channel::<Vec<Event<T>>>(1);
+        let consumer = s.spawn(move || -> Result<()> {
+            let mut consume = consume;
+            for events in erx.iter() {
+                for e in events {
+                    consume(e)?;
+                }
             }
             Ok(())
-        };
-        // On an early return the receiver is dropped and the reader thread stops.
-        for event in rx.iter() {
-            match event {
-                ReadEvent::Chunk(i, chunk) => {
-                    pending.push((i, chunk));
-                    if pending.len() == batch {
-                        flush(&mut pending, &mut consume)?;
+        });
+        let stopped = || Error::Invalid("the consumer of the capture stopped".into());
+        let produced = (|| -> Result<()> {
+            let mut pending: Vec<(usize, Chunk)> = Vec::with_capacity(batch);
+            let flush = |pending: &mut Vec<(usize, Chunk)>| -> Result<()> {
+                if pending.is_empty() {
+                    return Ok(());
+                }
+                let mapped: Vec<Event<T>> = pending
+                    .par_iter()
+                    .map(|(i, chunk)| Event::Mapped(*i, map(chunk)))
+                    .collect();
+                for (_, chunk) in pending.drain(..) {
+                    // Full pool: the buffer is simply freed.
+                    let _ = recycle.try_send(chunk.data);
+                }
+                etx.send(mapped).map_err(|_| stopped())
+            };
+            // On an early return the receiver is dropped and the reader thread stops.
+            for event in rx.iter() {
+                match event {
+                    ReadEvent::Chunk(i, chunk) => {
+                        pending.push((i, chunk));
+                        if pending.len() == batch {
+                            flush(&mut pending)?;
+                        }
                     }
+                    ReadEvent::Opened(i, container, compression) => {
+                        flush(&mut pending)?;
+                        etx.send(vec![Event::Opened(i, container, compression)])
+                            .map_err(|_| stopped())?
+                    }
+                    ReadEvent::Finished(i, damage) => {
+                        flush(&mut pending)?;
+                        etx.send(vec![Event::Finished(i, damage)])
+                            .map_err(|_| stopped())?;
+                    }
+                    ReadEvent::Failed(e) => return Err(e),
                 }
-                ReadEvent::Opened(i, container, compression) => {
-                    consume(Event::Opened(i, container, compression))?
-                }
-                ReadEvent::Finished(i, damage) => {
-                    flush(&mut pending, &mut consume)?;
-                    consume(Event::Finished(i, damage))?;
-                }
-                ReadEvent::Failed(e) => return Err(e),
             }
-        }
-        flush(&mut pending, &mut consume)
+            flush(&mut pending)
+        })();
+        drop(etx);
+        // The consumer's own error says why it stopped taking events.
+        consumer.join().expect("consumer thread")?;
+        produced
     })
 }
 

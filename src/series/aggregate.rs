@@ -34,19 +34,20 @@ pub const MAX_ROWS: i64 = 50_000_000;
 /// An IPv6 5-tuple: addresses, then ports, protocol and whether ports are known.
 type Flow6 = (u128, u128, u64);
 
-/// One interval being counted: sums and the exact distinct sets.
+/// One interval of one chunk: sums and the raw keys, hashed only when merged (hashing
+/// them in the chunk too would hash every key twice).
 #[derive(Default)]
-struct Tally {
+struct Keys {
     sums: [u64; SUMS],
-    src4: Set<u32>,
-    dst4: Set<u32>,
-    src6: Set<u128>,
-    dst6: Set<u128>,
-    flows4: Set<u128>,
-    flows6: Set<Flow6>,
+    src4: Vec<u32>,
+    dst4: Vec<u32>,
+    src6: Vec<u128>,
+    dst6: Vec<u128>,
+    flows4: Vec<u128>,
+    flows6: Vec<Flow6>,
 }
 
-impl Tally {
+impl Keys {
     #[inline]
     fn add(&mut self, ip: &decode::IpPacket, wire: u32, captured: u32) {
         let size = ip.size as u64;
@@ -69,40 +70,46 @@ impl Tally {
         match ip.addrs {
             Addrs::V4(a, b) => {
                 let (a, b) = (u32::from_be_bytes(a), u32::from_be_bytes(b));
-                self.src4.insert(a);
-                self.dst4.insert(b);
+                self.src4.push(a);
+                self.dst4.push(b);
                 self.flows4
-                    .insert(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
+                    .push(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
             }
             Addrs::V6(a, b) => {
                 s[Column::Ipv6Bytes.index()] += size;
                 s[Column::Ipv6Packets.index()] += 1;
                 let (a, b) = (u128::from_be_bytes(a), u128::from_be_bytes(b));
-                self.src6.insert(a);
-                self.dst6.insert(b);
-                self.flows6.insert((a, b, ports));
+                self.src6.push(a);
+                self.dst6.push(b);
+                self.flows6.push((a, b, ports));
             }
         }
     }
+}
 
-    fn merge(&mut self, o: Tally) {
+/// One interval being counted: sums and the exact distinct sets.
+#[derive(Default)]
+struct Tally {
+    sums: [u64; SUMS],
+    src4: Set<u32>,
+    dst4: Set<u32>,
+    src6: Set<u128>,
+    dst6: Set<u128>,
+    flows4: Set<u128>,
+    flows6: Set<Flow6>,
+}
+
+impl Tally {
+    fn merge(&mut self, o: Keys) {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
-        fn union<T: std::hash::Hash + Eq>(a: &mut Set<T>, b: Set<T>) {
-            if a.len() < b.len() {
-                let small = std::mem::replace(a, b);
-                a.extend(small);
-            } else {
-                a.extend(b);
-            }
-        }
-        union(&mut self.src4, o.src4);
-        union(&mut self.dst4, o.dst4);
-        union(&mut self.src6, o.src6);
-        union(&mut self.dst6, o.dst6);
-        union(&mut self.flows4, o.flows4);
-        union(&mut self.flows6, o.flows6);
+        self.src4.extend(o.src4);
+        self.dst4.extend(o.dst4);
+        self.src6.extend(o.src6);
+        self.dst6.extend(o.dst6);
+        self.flows4.extend(o.flows4);
+        self.flows6.extend(o.flows6);
     }
 
     fn row(&self) -> [u64; COLUMNS] {
@@ -118,8 +125,8 @@ impl Tally {
 /// What one chunk counted.
 pub struct ChunkTally {
     counts: Counts,
-    /// (interval index, tally), in order of first appearance.
-    intervals: Vec<(i64, Tally)>,
+    /// (interval index, keys), in order of first appearance.
+    intervals: Vec<(i64, Keys)>,
     /// Non-IP frames per interval.
     non_ip: Vec<(i64, u64)>,
     sizes: Sizes,
@@ -149,7 +156,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64) -> ChunkTally {
                     _ => match t.intervals.iter().position(|x| x.0 == k) {
                         Some(i) => i,
                         None => {
-                            t.intervals.push((k, Tally::default()));
+                            t.intervals.push((k, Keys::default()));
                             t.intervals.len() - 1
                         }
                     },
@@ -211,22 +218,17 @@ impl Merger {
     }
 
     fn merge(&mut self, t: ChunkTally) {
-        for (k, tally) in t.intervals {
+        for (k, keys) in t.intervals {
             self.newest = self.newest.max(k);
             if let Some(row) = self.closed.get_mut(&k) {
                 // Too late for the distinct sets: the sums are still exact.
-                self.late_packets += tally.sums[Column::Packets.index()];
-                for (a, b) in row.iter_mut().zip(tally.sums) {
+                self.late_packets += keys.sums[Column::Packets.index()];
+                for (a, b) in row.iter_mut().zip(keys.sums) {
                     *a += b;
                 }
                 continue;
             }
-            match self.open.get_mut(&k) {
-                Some(open) => open.merge(tally),
-                None => {
-                    self.open.insert(k, tally);
-                }
-            }
+            self.open.entry(k).or_default().merge(keys);
         }
         for (k, n) in t.non_ip {
             *self.non_ip.entry(k).or_default() += n;

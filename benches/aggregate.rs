@@ -1,0 +1,117 @@
+//! One-pass series vs libtrace: builds a deterministic header-only backbone-like trace
+//! (`common::backbone`: 96-byte snaplen, Zipf(1) popularity over 10⁵+ hosts, ~100 000
+//! packets/s) and its gzip copy, then times in alternating rounds, on each file:
+//! `ntp aggregate` (every column, exact distinct counts), `tracertstats -i 1 -o csv`
+//! (libtrace; skipped when not installed) and `ntp preprocess`. Prints the median wall time,
+//! packets/s and peak RSS of each, and the median of the per-round ratios.
+//!
+//!     cargo bench --bench aggregate
+//!     NTP_BENCH_PACKETS=4000000 NTP_BENCH_HOSTS=200000 NTP_BENCH_RUNS=9 cargo bench --bench aggregate
+//!
+//! Note: tracertstats counts 4 bytes more per packet than the frame length on pcap input
+//! (libtrace adds the Ethernet FCS), so its byte column is not ntp's `wire_bytes`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{backbone, env_f64, measure, median, target_dir};
+
+struct Tool {
+    name: &'static str,
+    command: Box<dyn Fn(&Path) -> Command>,
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let packets = env_f64("NTP_BENCH_PACKETS", 1_200_000.0) as u64;
+    let hosts = env_f64("NTP_BENCH_HOSTS", 120_000.0) as usize;
+    let runs = env_f64("NTP_BENCH_RUNS", 7.0) as usize;
+    let ntp = PathBuf::from(env!("CARGO_BIN_EXE_ntp"));
+    let dir = target_dir().join("bench-data");
+    let plain = backbone::build(&dir, packets, hosts, 100_000);
+    let gz = backbone::gzip(&plain);
+    let out = dir.join("bench-out");
+    let have_libtrace = Command::new("tracertstats").arg("-h").output().is_ok();
+    let mut tools: Vec<Tool> = Vec::new();
+    let (n1, o1) = (ntp.clone(), out.clone());
+    tools.push(Tool {
+        name: "ntp aggregate",
+        command: Box::new(move |input| {
+            let mut c = Command::new(&n1);
+            c.args(["aggregate", "-q", "--force"])
+                .arg(input)
+                .arg("-o")
+                .arg(o1.join("a.parquet"));
+            c
+        }),
+    });
+    if have_libtrace {
+        tools.push(Tool {
+            name: "tracertstats -i 1",
+            command: Box::new(|input| {
+                let mut c = Command::new("tracertstats");
+                c.args(["-i", "1", "-o", "csv"])
+                    .arg(format!("pcapfile:{}", input.display()))
+                    .stderr(std::process::Stdio::null());
+                c
+            }),
+        });
+    } else {
+        println!("tracertstats not installed (Debian: libtrace-tools): libtrace column skipped");
+    }
+    let (n2, o2) = (ntp, out.clone());
+    tools.push(Tool {
+        name: "ntp preprocess",
+        command: Box::new(move |input| {
+            let mut c = Command::new(&n2);
+            c.args(["preprocess", "-q"])
+                .arg(input)
+                .arg("-o")
+                .arg(o2.join("p.parquet"));
+            c
+        }),
+    });
+    std::fs::create_dir_all(&out).unwrap();
+    println!(
+        "trace: {packets} packets, {hosts} hosts, 96-byte snaplen; {} cores; {runs} alternating rounds",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    for (label, input) in [("plain", &plain), ("gzip", &gz)] {
+        let size = std::fs::metadata(input).unwrap().len();
+        println!(
+            "\n{label}: {} ({:.0} MB)",
+            input.display(),
+            size as f64 / 1e6
+        );
+        let mut walls = vec![Vec::new(); tools.len()];
+        let mut rss = vec![0u64; tools.len()];
+        for _ in 0..runs {
+            for (i, t) in tools.iter().enumerate() {
+                let (wall, peak) = measure(&mut (t.command)(input));
+                walls[i].push(wall.as_secs_f64());
+                rss[i] = rss[i].max(peak);
+            }
+        }
+        for (i, t) in tools.iter().enumerate() {
+            let m = median(walls[i].clone());
+            println!(
+                "  {:<20} median {:.3} s  ({:.1} M packets/s)  peak RSS {:.0} MB",
+                t.name,
+                m,
+                packets as f64 / m / 1e6,
+                rss[i] as f64 / 1e6
+            );
+        }
+        if have_libtrace {
+            let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[0][r]).collect();
+            println!(
+                "  tracertstats / ntp aggregate, median of per-round ratios: {:.2}×",
+                median(ratio)
+            );
+        }
+    }
+}
