@@ -6,6 +6,7 @@ mod analyze;
 mod download;
 mod pipeline;
 mod preprocess;
+mod robustness;
 mod series;
 mod train;
 mod util;

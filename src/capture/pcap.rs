@@ -9,6 +9,10 @@ use super::{RawPacket, Scan, Stop};
 /// Largest record a sane capture holds (libpcap's and Wireshark's MAXIMUM_SNAPLEN).
 const MAX_RECORD: u32 = 262_144;
 
+/// A header's snaplen may allow more (some link types do), but never past this: a claimed
+/// length must not make the reader allocate gigabytes (snaplen 0xFFFFFFFF is common junk).
+const MAX_SNAPLEN_TRUSTED: u32 = 16 << 20;
+
 /// What the 24-byte global header says about the records that follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PcapFormat {
@@ -81,7 +85,7 @@ impl PcapFormat {
                 };
             }
             let caplen = read_u32(&buf[pos + 8..], self.big_endian);
-            if caplen > MAX_RECORD.max(self.snaplen) {
+            if caplen > MAX_RECORD.max(self.snaplen.min(MAX_SNAPLEN_TRUSTED)) {
                 return Scan {
                     end: pos,
                     packets,

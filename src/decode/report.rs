@@ -169,7 +169,15 @@ impl FileReport {
 pub fn nothing_usable(inputs: &[PathBuf], output: &Path, reports: &[FileReport]) -> Error {
     let details = reports
         .iter()
-        .map(|r| r.counts.skipped_line())
+        .map(|r| match &r.damage {
+            Some(d) => format!(
+                "{}; {} at byte offset {}",
+                r.counts.skipped_line(),
+                d.what,
+                d.offset
+            ),
+            None => r.counts.skipped_line(),
+        })
         .collect::<Vec<_>>()
         .join("; ");
     let packets: u64 = reports.iter().map(|r| r.counts.packets).sum();

@@ -1,0 +1,84 @@
+//! Inputs that used to crash ntp or exhaust the machine: each test builds its own input.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+/// Runs ntp with `args`; returns (exit code, stderr, peak RSS in MB of the child).
+fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, String, f64) {
+    let bin = assert_cmd::cargo::cargo_bin("ntp");
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below
+    let mut child = Command::new(bin)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert!(pid > 0);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, stderr, usage.ru_maxrss as f64 / 1024.0)
+}
+
+/// A gzip pcap whose header claims snaplen 0xFFFFFFFF and whose record claims 0xFFFFFFF0
+/// bytes, followed by 4 MiB of zeros; with `valid_first`, one real packet comes first.
+fn claimed_length_capture(dest: &Path, valid_first: bool) {
+    let mut raw = Vec::new();
+    raw.extend([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    raw.extend([0u8; 8]);
+    raw.extend(0xFFFF_FFFFu32.to_le_bytes());
+    raw.extend(1u32.to_le_bytes());
+    if valid_first {
+        // 14-byte Ethernet + 20-byte IPv4 header (UDP, total length 28) + 8 bytes UDP.
+        let mut frame = vec![0u8; 12];
+        frame.extend([0x08, 0x00, 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        frame.extend([10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0]);
+        raw.extend(1_600_000_000u32.to_le_bytes());
+        raw.extend(0u32.to_le_bytes());
+        raw.extend((frame.len() as u32).to_le_bytes());
+        raw.extend((frame.len() as u32).to_le_bytes());
+        raw.extend(frame);
+    }
+    raw.extend(1_600_000_001u32.to_le_bytes());
+    raw.extend(0u32.to_le_bytes());
+    raw.extend(0xFFFF_FFF0u32.to_le_bytes());
+    raw.extend(0xFFFF_FFF0u32.to_le_bytes());
+    raw.extend(vec![0u8; 4 << 20]);
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(dest).unwrap(),
+        flate2::Compression::default(),
+    );
+    e.write_all(&raw).unwrap();
+    e.finish().unwrap();
+}
+
+#[test]
+fn a_claimed_record_length_does_not_drive_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    for (valid_first, code) in [(false, 1), (true, 0)] {
+        let cap = dir.path().join(format!("claim-{valid_first}.pcap.gz"));
+        claimed_length_capture(&cap, valid_first);
+        for cmd in ["preprocess", "aggregate"] {
+            let out = dir.path().join(format!("{cmd}-{valid_first}.parquet"));
+            let (got, stderr, mb) =
+                run_measured(&[cmd.as_ref(), cap.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+            assert_eq!(got, code, "{cmd} {valid_first}: {stderr}");
+            assert!(mb < 300.0, "{cmd} {valid_first}: peak RSS {mb:.0} MB");
+            assert!(
+                stderr.contains("record length 4294967280 is larger than any real packet"),
+                "{cmd}: {stderr}"
+            );
+        }
+    }
+}
