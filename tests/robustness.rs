@@ -71,13 +71,102 @@ fn a_claimed_record_length_does_not_drive_memory() {
         claimed_length_capture(&cap, valid_first);
         for cmd in ["preprocess", "aggregate"] {
             let out = dir.path().join(format!("{cmd}-{valid_first}.parquet"));
-            let (got, stderr, mb) =
-                run_measured(&[cmd.as_ref(), cap.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+            let (got, stderr, mb) = run_measured(&[
+                cmd.as_ref(),
+                cap.as_os_str(),
+                "-o".as_ref(),
+                out.as_os_str(),
+            ]);
             assert_eq!(got, code, "{cmd} {valid_first}: {stderr}");
             assert!(mb < 300.0, "{cmd} {valid_first}: peak RSS {mb:.0} MB");
             assert!(
                 stderr.contains("record length 4294967280 is larger than any real packet"),
                 "{cmd}: {stderr}"
+            );
+        }
+    }
+}
+
+/// A per-packet dataset with the given nanosecond time stamps (60-byte TCP rows).
+fn dataset_with_times(dest: &Path, ts: &[i64]) {
+    use polars::prelude::*;
+    let n = ts.len();
+    let mut df = df!(
+        "Timestamp" => ts,
+        "Family" => vec!["IPv4"; n],
+        "Source IP" => vec!["10.0.0.1"; n],
+        "Destination IP" => vec!["10.0.0.2"; n],
+        "Protocol" => vec![6u8; n],
+        "Size (bytes)" => vec![60u32; n],
+        "Wire Size (bytes)" => vec![74u32; n],
+        "Captured Size (bytes)" => vec![74u32; n],
+        "Source Port" => vec![1000u16; n],
+        "Destination Port" => vec![80u16; n],
+        "Type" => vec!["TCP"; n],
+    )
+    .unwrap();
+    df.apply("Timestamp", |c| {
+        c.cast(&DataType::Datetime(
+            TimeUnit::Nanoseconds,
+            Some(TimeZone::UTC),
+        ))
+        .unwrap()
+    })
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(dest).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+#[test]
+fn far_apart_or_extreme_time_stamps_are_one_clear_error_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = 1_600_000_000_000_000_000i64;
+    let year = 365 * 86_400 * 1_000_000_000i64;
+    let cases: Vec<(&str, Vec<i64>, Vec<&str>, &str)> = vec![
+        (
+            "max",
+            vec![t, t + 1_000_000_000, i64::MAX],
+            vec![],
+            "end of the representable range",
+        ),
+        (
+            "min",
+            vec![i64::MIN + 1, t, t + 1],
+            vec![],
+            "end of the representable range",
+        ),
+        (
+            "years",
+            vec![t, t + 2 * year],
+            vec![],
+            "choose a larger --every",
+        ),
+        ("epoch", vec![0, t], vec![], "choose a larger --every"),
+        (
+            "fine",
+            vec![t, t + 1_680 * 1_000_000_000],
+            vec!["--every", "1ns"],
+            "choose a larger --every",
+        ),
+    ];
+    for (name, ts, extra, needle) in cases {
+        let ds = dir.path().join(format!("{name}.parquet"));
+        dataset_with_times(&ds, &ts);
+        for cmd in ["analyze", "train"] {
+            let out = dir.path().join(format!("out-{name}-{cmd}"));
+            let mut args: Vec<&std::ffi::OsStr> =
+                vec![cmd.as_ref(), ds.as_os_str(), "-o".as_ref(), out.as_os_str()];
+            args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+            let (code, stderr, mb) = run_measured(&args);
+            assert_eq!(code, 1, "{name} {cmd}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{name} {cmd}: {stderr}");
+            assert!(stderr.contains(needle), "{name} {cmd}: {stderr}");
+            assert!(mb < 500.0, "{name} {cmd}: peak RSS {mb:.0} MB");
+            assert!(
+                listing(&out).is_empty(),
+                "{name} {cmd}: wrote {:?}",
+                listing(&out)
             );
         }
     }

@@ -29,7 +29,7 @@ type Set<T> = HashSet<T, FixedState>;
 pub const LATE_WINDOW: (i64, i64) = (4, 10);
 
 /// The longest series a pass will build (rows), whatever the timestamps claim.
-pub const MAX_ROWS: i64 = 50_000_000;
+pub const MAX_ROWS: i64 = 10_000_000;
 
 /// An IPv6 5-tuple: addresses, then ports, protocol and whether ports are known.
 type Flow6 = (u128, u128, u64);
@@ -295,11 +295,11 @@ pub fn check_span(what: &std::path::Path, lo: i64, hi: i64, every_ns: i64) -> Re
         return Err(Error::Dataset {
             path: what.to_owned(),
             message: format!(
-                "the packets span {} → {}: {rows} intervals of {} ns, more than the {MAX_ROWS} a series may hold; \
-                 choose a larger --every",
+                "the time stamps span {} → {}: {rows} intervals of {}, more than the {MAX_ROWS} a series may hold \
+                 (a broken clock puts single packets years away); choose a larger --every",
                 iso_millis(lo.saturating_mul(every_ns)),
                 iso_millis(hi.saturating_mul(every_ns)),
-                every_ns
+                crate::util::time::duration_text(every_ns)
             ),
         });
     }

@@ -47,8 +47,42 @@ pub fn aggregate(lf: LazyFrame, opts: &SeriesOptions, every_ns: i64) -> PolarsRe
 pub fn build(files: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
     let every_ns = opts.every_ns()?.unwrap_or(1_000_000_000);
     let lf = reader::scan(files, &[dataset::TIMESTAMP, opts.size.column()])?;
+    check_time_range(&files[0], lf.clone(), every_ns)?;
     let df = aggregate(lf, opts, every_ns).map_err(|e| Error::polars(&files[0], e))?;
     from_frame(&df, every_ns, opts.drop_empty).map_err(|e| Error::polars(&files[0], e))
+}
+
+/// Refuses, before polars builds any window, a span of more intervals than a series may
+/// hold or stamps at the very end of the time range (their window's end would overflow).
+fn check_time_range(what: &std::path::Path, lf: LazyFrame, every_ns: i64) -> Result<()> {
+    let ts = col(dataset::TIMESTAMP).cast(DataType::Int64);
+    let df = lf
+        .select([ts.clone().min().alias("lo"), ts.max().alias("hi")])
+        .collect()
+        .map_err(|e| Error::polars(what, e))?;
+    let get = |c: &str| -> Result<Option<i64>> {
+        let s = df.column(c).map_err(|e| Error::polars(what, e))?;
+        Ok(s.i64().map_err(|e| Error::polars(what, e))?.get(0))
+    };
+    let (Some(lo), Some(hi)) = (get("lo")?, get("hi")?) else {
+        return Ok(()); // no rows: "no packets" is said later
+    };
+    if hi > i64::MAX - 2 * every_ns || lo < i64::MIN + 2 * every_ns {
+        return Err(Error::Dataset {
+            path: what.to_owned(),
+            message: format!(
+                "a packet time stamp ({} ns since 1970) lies at the end of the representable range: \
+                 the capture's clock was broken; drop such rows before building a series",
+                if hi > i64::MAX - 2 * every_ns { hi } else { lo }
+            ),
+        });
+    }
+    super::aggregate::check_span(
+        what,
+        lo.div_euclid(every_ns),
+        hi.div_euclid(every_ns),
+        every_ns,
+    )
 }
 
 /// Reads the aggregated frame and fills empty windows with zeros unless `drop_empty`.
