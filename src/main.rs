@@ -13,6 +13,11 @@ use commands::Ui;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet, cli.color.enabled());
+    if let Err(e) = ntp::util::atomic::remove_on_signals() {
+        ui.warning(&format!(
+            "cannot watch for Ctrl-C ({e}): an interrupted run may leave .tmp- files"
+        ));
+    }
     match commands::run(cli.command, &ui) {
         Ok(code) => code,
         Err(e) => {

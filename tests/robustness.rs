@@ -171,3 +171,130 @@ fn far_apart_or_extreme_time_stamps_are_one_clear_error_in_bounded_memory() {
         }
     }
 }
+
+/// The first `n` records of a fixture pcap, whole (header included).
+fn pcap_prefix(name: &str, n: usize) -> Vec<u8> {
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let mut at = 24;
+    for _ in 0..n {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    bytes[..at].to_vec()
+}
+
+fn make_fifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn pipes_and_stdin_are_read_as_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(fixture("s7comm-clean-15min.pcap")).unwrap();
+    // Standard input, as `tcpdump -w - | ntp aggregate - -o live.parquet`.
+    let out = dir.path().join("live.parquet");
+    ntp()
+        .args(["aggregate", "-", "-o"])
+        .arg(&out)
+        .write_stdin(whole.clone())
+        .assert()
+        .success();
+    let piped = read_parquet(&out);
+    let file = dir.path().join("file.parquet");
+    ntp()
+        .args(["aggregate", "-q"])
+        .arg(fixture("s7comm-clean-15min.pcap"))
+        .arg("-o")
+        .arg(&file)
+        .assert()
+        .success();
+    assert!(piped.equals(&read_parquet(&file)));
+    // A FIFO (what `<(cat a.pcap)` gives): its size says 0, yet it brings the packets.
+    let fifo = dir.path().join("fifo.pcap");
+    make_fifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, whole).unwrap())
+    };
+    let out = dir.path().join("fifo.parquet");
+    let a = ntp()
+        .arg("preprocess")
+        .arg(&fifo)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    writer.join().unwrap();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("packets 5447"));
+}
+
+/// `.tmp-` files in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .filter(|f| f.starts_with(".tmp-"))
+        .collect()
+}
+
+#[test]
+fn interrupts_remove_what_was_being_written_and_a_later_run_cleans_a_killed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGKILL, 137),
+    ] {
+        let fifo = dir.path().join(format!("live-{signal}.pcap"));
+        make_fifo(&fifo);
+        let out = dir.path().join("out");
+        let bin = assert_cmd::cargo::cargo_bin("ntp");
+        let mut child = Command::new(bin)
+            .args(["preprocess", "-q"])
+            .arg(&fifo)
+            .arg("-o")
+            .arg(out.join("live.parquet"))
+            .spawn()
+            .unwrap();
+        // Packets arrive (more than the few 4 MiB chunks decoded per batch, so rows are
+        // written); the capture stays open, as a live one does.
+        let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        let records = pcap_prefix("s7comm-clean-15min.pcap", 5000);
+        w.write_all(&records).unwrap();
+        for _ in 0..60 {
+            w.write_all(&records[24..]).unwrap();
+        }
+        let started = std::time::Instant::now();
+        while temporaries(&out).is_empty() {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "no temporary output appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let status = child.wait().unwrap();
+        drop(w);
+        let got = status.code().unwrap_or_else(|| {
+            128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap()
+        });
+        assert_eq!(got, code, "signal {signal}");
+        if signal == libc::SIGKILL {
+            // Cannot be caught: the file stays until a later run writing the same name.
+            assert_eq!(temporaries(&out).len(), 1);
+            ntp()
+                .args(["preprocess", "-q"])
+                .arg(fixture("arkime-v6.pcap"))
+                .arg("-o")
+                .arg(out.join("live.parquet"))
+                .assert()
+                .success();
+        }
+        assert!(
+            temporaries(&out).is_empty(),
+            "signal {signal}: {:?}",
+            listing(&out)
+        );
+        assert!(!out.join("live.parquet").exists() || signal == libc::SIGKILL);
+    }
+}

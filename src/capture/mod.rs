@@ -26,6 +26,9 @@ use crate::error::{Error, Result};
 /// Name of a capture without its capture and compression extensions
 /// (`200701251400.dump.gz` → `200701251400`).
 pub fn stem(path: &Path) -> String {
+    if path == Path::new("-") {
+        return "stdin".into();
+    }
     let mut name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -210,12 +213,20 @@ pub struct CaptureReader {
 impl CaptureReader {
     /// Opens a capture, detecting compression and container from the first bytes.
     /// `file_bytes` counts the bytes read from the file itself (for progress).
+    /// `-` is standard input; pipes and FIFOs are read as streams.
     pub fn open(path: &Path, file_bytes: Arc<AtomicU64>) -> Result<CaptureReader> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        if file.metadata().map_err(|e| Error::io(path, e))?.len() == 0 {
-            return Err(Error::capture(path, "empty file (0 bytes), not a capture"));
-        }
-        let counted = CountingReader::new(file, file_bytes);
+        let input: Box<dyn Read + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdin())
+        } else {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+            // Only a regular file has a size to trust: a pipe says 0 and may bring megabytes.
+            if meta.is_file() && meta.len() == 0 {
+                return Err(Error::capture(path, "empty file (0 bytes), not a capture"));
+            }
+            Box::new(file)
+        };
+        let counted = CountingReader::new(input, file_bytes);
         let (compression, src) =
             compression::decompress(counted).map_err(|e| Error::io(path, e))?;
         let mut reader = CaptureReader {
@@ -247,7 +258,11 @@ impl CaptureReader {
         if head.is_empty() {
             return Err(Error::capture(
                 path,
-                format!("empty {} stream, not a capture", compression.name()),
+                if compression == Compression::None {
+                    "empty input (0 bytes), not a capture".to_string()
+                } else {
+                    format!("empty {} stream, not a capture", compression.name())
+                },
             ));
         }
         if let Some(format) = PcapFormat::from_header(head) {

@@ -95,12 +95,20 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
     let bar = progress.bytes(total, label);
     let bytes = stream::progress_counter();
     let mut reports = FileReport::for_inputs(inputs, dest);
-    let sink = ParquetSink::create(dest)?;
     let result: Result<()> = std::thread::scope(|s| {
         let (wtx, wrx) = sync_channel::<DataFrame>(4);
-        let writer = s.spawn(move || -> Result<ParquetSink> {
-            let mut sink = sink;
+        // The output is created with the first rows: an input that cannot be opened (a
+        // FIFO without a writer blocks) or holds nothing leaves no file behind.
+        let writer = s.spawn(move || -> Result<Option<ParquetSink>> {
+            let mut sink: Option<ParquetSink> = None;
             for df in wrx.iter() {
+                if df.height() == 0 {
+                    continue;
+                }
+                let sink = match &mut sink {
+                    Some(s) => s,
+                    None => sink.insert(ParquetSink::create(dest)?),
+                };
                 sink.write(&df)?;
             }
             Ok(sink)
@@ -125,11 +133,10 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
         // The writer's own error (disk full, …) says more than "writer stopped".
         let sink = writer.join().expect("writer thread")?;
         outcome?;
-        if sink.rows() == 0 {
-            return Err(nothing_usable(inputs, dest, &reports));
+        match sink {
+            Some(sink) if sink.rows() > 0 => sink.finish().map(|_| ()),
+            _ => Err(nothing_usable(inputs, dest, &reports)),
         }
-        sink.finish()?;
-        Ok(())
     });
     bar.finish_and_clear();
     result?;

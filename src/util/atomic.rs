@@ -1,12 +1,73 @@
 //! Atomic outputs: every file ntp writes goes to a hidden temporary name in the same
 //! directory and is renamed into place only when complete, so nothing that looks finished
-//! is ever partial (an interrupted run leaves at most a `.tmp-PID.NAME` behind, never NAME).
+//! is ever partial. The temporary files being written are registered: on SIGINT or SIGTERM
+//! [`remove_on_signals`] deletes them and exits 130 / 143. A run killed outright (SIGKILL)
+//! leaves its `.tmp-PID.NAME`; the next run writing NAME removes it once PID is gone.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
+
+/// The temporary files this process is writing.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts a thread that, on SIGINT or SIGTERM, removes every temporary file being written
+/// and exits with 128 + the signal number (130, 143). Call once, early.
+pub fn remove_on_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                for p in live().iter() {
+                    let _ = std::fs::remove_file(p);
+                }
+                std::process::exit(128 + sig);
+            }
+        })?;
+    Ok(())
+}
+
+/// Is process `pid` still running? (Linux/Unix: signal 0 probes without sending.)
+fn alive(pid: u32) -> bool {
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Removes `.tmp-PID.NAME` files beside `dest` left by runs that no longer exist.
+fn remove_stale(dest: &Path, name: &str) {
+    let dir = match dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(d) => d.to_owned(),
+        None => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(".tmp-") else {
+            continue;
+        };
+        let Some((pid, tail)) = rest.split_once('.') else {
+            continue;
+        };
+        match pid.parse::<u32>() {
+            Ok(pid) if tail == name && pid != me && !alive(pid) => {
+                let _ = std::fs::remove_file(e.path());
+            }
+            _ => {}
+        }
+    }
+}
 
 /// A temporary file that becomes `dest` on [`TempFile::commit`] and is deleted if dropped.
 pub struct TempFile {
@@ -25,9 +86,15 @@ impl TempFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        remove_stale(dest, &name);
         // Keeps the extension last: image encoders pick the format from it.
         let tmp = dest.with_file_name(format!(".tmp-{}.{name}", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        // Registered before it exists, so a signal between the two cannot miss it.
+        live().push(tmp.clone());
+        let file = File::create(&tmp).map_err(|e| {
+            live().retain(|p| *p != tmp);
+            Error::io(dest, e)
+        })?;
         Ok((
             TempFile {
                 tmp,
@@ -60,6 +127,7 @@ impl Drop for TempFile {
         if !self.committed {
             let _ = std::fs::remove_file(&self.tmp);
         }
+        live().retain(|p| *p != self.tmp);
     }
 }
 
