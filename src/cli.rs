@@ -373,6 +373,11 @@ pub struct DownloadArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub retries: u32,
 
+    /// Seconds a server may stay silent (before answering, or in the middle of a body)
+    /// before the transfer is abandoned and retried from where it stopped.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
     /// A MAWI trace by date: YYYYMMDD (the daily 14:00 JST trace) or YYYYMMDDHHMM.
     #[arg(long, value_name = "DATE")]
     pub mawi: Vec<String>,
@@ -421,6 +426,8 @@ impl DownloadArgs {
             jobs: self.jobs,
             retries: self.retries,
             extract: self.extract,
+            // Checked by the command: positive and finite.
+            timeout: std::time::Duration::from_secs_f64(self.timeout.clamp(0.001, 86_400.0)),
             ..Default::default()
         }
     }

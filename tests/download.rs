@@ -19,6 +19,16 @@ enum Mode {
     DropThenRange,
     /// The first response is cut half-way; Range is ignored (always 200, full body).
     DropThenIgnoreRange,
+    /// Every response announces the whole body and sends half of it.
+    AlwaysShort,
+    /// 200 with an HTML page, as a proxy or a moved site answers.
+    Html,
+    /// The first response sends half the body, then stays silent; later ones honour Range.
+    StallThenRange,
+    /// The first connection gets no answer at all; later ones are normal.
+    StallHeaders,
+    /// The first response is cut; a Range request is answered from byte 0 with a 206.
+    DropThenWrongRange,
 }
 
 struct Server {
@@ -48,6 +58,7 @@ fn serve(body: Vec<u8>, mode: Mode) -> Server {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let (stop2, req2) = (stop.clone(), requests.clone());
     let served = AtomicUsize::new(0);
+    let body = Arc::new(body);
     let handle = std::thread::spawn(move || {
         let started = Instant::now();
         while !stop2.load(Ordering::SeqCst)
@@ -56,8 +67,10 @@ fn serve(body: Vec<u8>, mode: Mode) -> Server {
         {
             match listener.accept() {
                 Ok((stream, _)) => {
+                    // A connection of its own: a stalling answer must not hold the next.
                     let n = served.fetch_add(1, Ordering::SeqCst);
-                    handle(stream, &body, mode, n, &req2);
+                    let (body, log) = (body.clone(), req2.clone());
+                    std::thread::spawn(move || handle(stream, &body, mode, n, &log));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
@@ -98,22 +111,38 @@ fn handle(stream: TcpStream, body: &[u8], mode: Mode, n: usize, log: &Mutex<Vec<
     }
     log.lock().unwrap().push(format!("{path} range={range:?}"));
     let mut out = stream;
+    let stall = || std::thread::sleep(Duration::from_secs(8));
+    if mode == Mode::StallHeaders && n == 0 {
+        return stall();
+    }
+    if mode == Mode::Html && path == PATH {
+        let page = b"<!DOCTYPE html><html><body>This page has moved.</body></html>";
+        let _ = out.write_all(
+            format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", page.len()).as_bytes(),
+        );
+        let _ = out.write_all(page);
+        return;
+    }
     if path != PATH {
         let _ = out.write_all(
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
         );
         return;
     }
-    let honour_range = mode == Mode::Normal || mode == Mode::DropThenRange;
+    let honour_range = matches!(
+        mode,
+        Mode::Normal | Mode::DropThenRange | Mode::StallThenRange | Mode::StallHeaders
+    );
     let (status, start) = match range {
         Some(r) if honour_range && (r as usize) < body.len() => ("206 Partial Content", r as usize),
+        Some(_) if mode == Mode::DropThenWrongRange => ("206 Partial Content", 0),
         _ => ("200 OK", 0),
     };
     let mut head = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len() - start
     );
-    if start > 0 {
+    if status.starts_with("206") {
         head.push_str(&format!(
             "Content-Range: bytes {start}-{}/{}\r\n",
             body.len() - 1,
@@ -122,10 +151,13 @@ fn handle(stream: TcpStream, body: &[u8], mode: Mode, n: usize, log: &Mutex<Vec<
     }
     head.push_str("\r\n");
     let _ = out.write_all(head.as_bytes());
-    let cut = n == 0 && mode != Mode::Normal;
+    let cut = (n == 0 && mode != Mode::Normal) || mode == Mode::AlwaysShort;
     let end = if cut { body.len() / 2 } else { body.len() };
     let _ = out.write_all(&body[start..end]);
     let _ = out.flush();
+    if mode == Mode::StallThenRange && n == 0 {
+        stall();
+    }
     // Dropping the stream closes the connection (mid-body when cut).
 }
 
@@ -328,4 +360,69 @@ fn shipped_data_sources_list_the_study_traces() {
             "http://mawi.wide.ad.jp/mawi/samplepoint-F/2023/202301011400.pcap.gz",
         ]
     );
+}
+
+#[test]
+fn stalled_servers_are_abandoned_after_the_idle_timeout_and_resumed() {
+    for mode in [Mode::StallThenRange, Mode::StallHeaders] {
+        let server = serve(source(), mode);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("data");
+        let started = Instant::now();
+        download(url(&server), &out)
+            .args(["-q", "--retries", "2", "--timeout", "1"])
+            .timeout(Duration::from_secs(25))
+            .assert()
+            .success();
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "waited for the stall"
+        );
+        assert_eq!(
+            std::fs::read(out.join("200701251400.dump.gz")).unwrap(),
+            source()
+        );
+    }
+}
+
+#[test]
+fn short_bodies_and_html_pages_are_never_saved_as_complete() {
+    for (mode, needle) in [(Mode::AlwaysShort, "bytes"), (Mode::Html, "HTML")] {
+        let server = serve(source(), mode);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("data");
+        let a = download(url(&server), &out)
+            .args(["--retries", "1"])
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(
+            !out.join("200701251400.dump.gz").exists(),
+            "{:?}",
+            listing(&out)
+        );
+    }
+}
+
+#[test]
+fn a_wrong_content_range_restarts_cleanly_and_a_rerun_rechecks_what_it_skips() {
+    let server = serve(source(), Mode::DropThenWrongRange);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    download(url(&server), &out)
+        .args(["-q", "--retries", "3"])
+        .assert()
+        .success();
+    let name = out.join("200701251400.dump.gz");
+    assert_eq!(
+        std::fs::read(&name).unwrap(),
+        source(),
+        "no bytes appended at a wrong offset"
+    );
+    // A bad file under the final name (an earlier tool's HTML page) is fetched again.
+    std::fs::write(&name, "<html>oops</html>").unwrap();
+    let good = serve(source(), Mode::Normal);
+    download(url(&good), &out).arg("-q").assert().success();
+    assert_eq!(std::fs::read(&name).unwrap(), source());
 }

@@ -9,6 +9,10 @@ use super::Ui;
 use crate::cli::DownloadArgs;
 
 pub fn run(args: &DownloadArgs, ui: &Ui) -> Result<ExitCode> {
+    anyhow::ensure!(
+        args.timeout.is_finite() && args.timeout > 0.0,
+        "--timeout must be a positive number of seconds"
+    );
     let targets = targets::discover(&args.sources())?;
     if args.list {
         for t in &targets {

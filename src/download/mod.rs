@@ -32,6 +32,8 @@ pub struct DownloadOptions {
     pub extract: bool,
     /// First retry delay (doubled each time).
     pub backoff: Duration,
+    /// How long a server may stay silent (before its headers, or within the body) before
+    /// the attempt is abandoned and retried.
     pub timeout: Duration,
 }
 
@@ -98,6 +100,7 @@ fn attempt(
     t: &Target,
     part: &Path,
     bar: &indicatif::ProgressBar,
+    idle: Duration,
 ) -> std::result::Result<u64, Attempt> {
     let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
     let mut req = agent.get(&t.url);
@@ -108,13 +111,25 @@ fn attempt(
     let status = resp.status().as_u16();
     let (append, expected) = match status {
         206 => {
-            let total = resp
+            let range = resp
                 .headers()
                 .get("content-range")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit('/').next())
-                .and_then(|v| v.parse::<u64>().ok());
-            (true, total)
+                .and_then(content_range);
+            match range {
+                Some((start, total)) if start == have => (true, total),
+                other => {
+                    // Appending at another offset would corrupt the file: start over.
+                    let _ = std::fs::remove_file(part);
+                    return Err(Attempt::Retry(format!(
+                        "asked for bytes from {have}, the server sent {}; starting over",
+                        match other {
+                            Some((s, _)) => format!("bytes from {s}"),
+                            None => "no usable Content-Range".into(),
+                        }
+                    )));
+                }
+            }
         }
         200 => (
             false,
@@ -144,22 +159,29 @@ fn attempt(
         bar.set_length(total);
     }
     bar.set_position(start);
-    let mut body = resp.into_body().into_reader();
-    let mut buf = vec![0u8; 1 << 16];
+    let body = idle_guarded(resp.into_body().into_reader());
     let mut written = start;
     let mut last = Instant::now();
     loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
+        let buf = match body.recv_timeout(idle) {
+            Ok(Ok(buf)) if buf.is_empty() => break,
+            Ok(Ok(buf)) => buf,
+            Ok(Err(e)) => {
                 let _ = file.flush();
                 return Err(Attempt::Retry(format!(
                     "connection lost after {written} bytes: {e}"
                 )));
             }
+            Err(_) => {
+                let _ = file.flush();
+                return Err(Attempt::Retry(format!(
+                    "no data for {} s after {written} bytes (--timeout)",
+                    idle.as_secs_f64()
+                )));
+            }
         };
-        file.write_all(&buf[..n])
+        let n = buf.len();
+        file.write_all(&buf)
             .map_err(|e| Attempt::Fatal(format!("cannot write {}: {e}", part.display())))?;
         written += n as u64;
         if last.elapsed() > Duration::from_millis(100) || written % (1 << 22) < n as u64 {
@@ -176,6 +198,97 @@ fn attempt(
         }
     }
     Ok(written)
+}
+
+/// `bytes START-END/TOTAL` → (START, TOTAL if known).
+fn content_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim();
+    let (span, total) = rest.split_once('/')?;
+    let start = span.split_once('-')?.0.trim().parse().ok()?;
+    Some((start, total.trim().parse().ok()))
+}
+
+/// Reads `body` on a thread of its own, handing its pieces over a channel (an empty piece
+/// is the end), so the caller can give up on a stalled server after a while without data:
+/// a blocked read cannot be interrupted. An abandoned reader ends with its connection.
+fn idle_guarded(
+    mut body: impl Read + Send + 'static,
+) -> std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    std::thread::spawn(move || loop {
+        let mut buf = vec![0u8; 1 << 16];
+        let piece = match body.read(&mut buf) {
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => Err(e),
+        };
+        let end = !matches!(&piece, Ok(b) if !b.is_empty());
+        if tx.send(piece).is_err() || end {
+            return;
+        }
+    });
+    rx
+}
+
+/// Checks that a downloaded file is what its name says: a `.gz` must be a complete gzip
+/// stream (every member's CRC and length checked) holding a capture, a `.pcap`/`.dump` a
+/// capture. An HTML error page or a cut stream is not a dump.
+pub fn verify(path: &Path, name: &str) -> std::result::Result<(), String> {
+    let mut file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut first = [0u8; 2];
+    let n = file.read(&mut first).unwrap_or(0);
+    if name.ends_with(".gz") && first[..n] != [0x1f, 0x8b] {
+        let what = if first[..n].starts_with(b"<") {
+            "an HTML/XML page"
+        } else {
+            "not gzip data"
+        };
+        return Err(format!(
+            "the content is {what}, not a gzip-compressed capture"
+        ));
+    }
+    use std::io::Seek;
+    file.rewind()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut r: Box<dyn Read> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("not a complete gzip stream ({e})")),
+        }
+    }
+    const MAGICS: [[u8; 4]; 6] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x34, 0xcd, 0xb2, 0xa1],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    if got < 4 || !MAGICS.contains(&head) {
+        let what = if head.starts_with(b"<") {
+            "an HTML/XML page"
+        } else {
+            "not a capture"
+        };
+        return Err(format!("the content is {what}, not a pcap/pcapng capture"));
+    }
+    if name.ends_with(".gz") {
+        std::io::copy(&mut r, &mut std::io::sink())
+            .map_err(|e| format!("not a complete gzip stream ({e})"))?;
+    }
+    Ok(())
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -223,6 +336,10 @@ fn fetch_one(
         seconds: 0.0,
         extracted: None,
     };
+    // A file from an earlier run is checked again before it is trusted.
+    if path.exists() && verify(&path, &t.name).is_err() {
+        let _ = std::fs::remove_file(&path);
+    }
     if path.exists() {
         outcome.status = Status::Skipped;
         outcome.bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -231,7 +348,7 @@ fn fetch_one(
         let bar = progress.bytes(0, t.name.clone());
         let mut tries = 0;
         let result = loop {
-            match attempt(agent, t, &part, &bar) {
+            match attempt(agent, t, &part, &bar, opts.timeout) {
                 Ok(n) => break Ok(n),
                 Err(Attempt::Fatal(m)) => break Err(m),
                 Err(Attempt::Retry(m)) => {
@@ -260,6 +377,12 @@ fn fetch_one(
                             outcome.status =
                                 Status::Failed(format!("cannot read {}: {e}", part.display()))
                         }
+                    }
+                }
+                if !outcome.failed() {
+                    if let Err(m) = verify(&part, &t.name) {
+                        let _ = std::fs::remove_file(&part);
+                        outcome.status = Status::Failed(m);
                     }
                 }
                 if !outcome.failed() {
