@@ -119,7 +119,7 @@ pub struct PreprocessArgs {
     #[arg(short, long, default_value = "results/", value_name = "OUT")]
     pub output: PathBuf,
 
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 4 per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -141,7 +141,7 @@ pub struct AggregateArgs {
     #[arg(long, default_value = "1s", value_name = "DURATION")]
     pub every: String,
 
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 4 per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 

@@ -298,3 +298,152 @@ fn interrupts_remove_what_was_being_written_and_a_later_run_cleans_a_killed_one(
         assert!(!out.join("live.parquet").exists() || signal == libc::SIGKILL);
     }
 }
+
+/// `ntp analyze FILE` must fail with one line containing `needle`, no polars wording.
+fn analyze_fails_with(file: &Path, needle: &str) {
+    let out = file.with_extension("out");
+    let (code, stderr, _) = run_measured(&[
+        "analyze".as_ref(),
+        file.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
+    for internal in ["Utf8View", "'2i'", "SchemaMismatch", "panicked"] {
+        assert!(!stderr.contains(internal), "{stderr}");
+    }
+}
+
+#[test]
+fn odd_per_packet_tables_get_plain_messages() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, mut df: DataFrame| {
+        let p = dir.path().join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        p
+    };
+    let base = |ts: Column| {
+        let n = ts.len();
+        DataFrame::new(
+            n,
+            vec![
+                ts,
+                Column::new("Size (bytes)".into(), vec![60u32; n]),
+                Column::new("Type".into(), vec!["TCP"; n]),
+            ],
+        )
+        .unwrap()
+    };
+    let ints = write(
+        "int.parquet",
+        base(Column::new("Timestamp".into(), vec![1i64, 2_000_000_000])),
+    );
+    analyze_fails_with(
+        &ints,
+        "column `Timestamp` holds plain integers, expected date-times",
+    );
+    let text = write(
+        "text.parquet",
+        base(Column::new("Timestamp".into(), vec!["a", "b"])),
+    );
+    analyze_fails_with(&text, "column `Timestamp` holds text, expected date-times");
+    let dt = DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC));
+    let nulls = Column::new(
+        "Timestamp".into(),
+        vec![Some(1_000_000_000i64), None, Some(3_000_000_000)],
+    )
+    .cast(&dt)
+    .unwrap();
+    analyze_fails_with(
+        &write("nullts.parquet", base(nulls)),
+        "1 of 3 rows have no `Timestamp`",
+    );
+    let ts = Column::new("Timestamp".into(), vec![1_000_000_000i64, 3_000_000_000])
+        .cast(&dt)
+        .unwrap();
+    let no_size = DataFrame::new(
+        2,
+        vec![
+            ts,
+            Column::new("Size (bytes)".into(), vec![None::<u32>, None]),
+            Column::new("Type".into(), vec!["TCP"; 2]),
+        ],
+    )
+    .unwrap();
+    analyze_fails_with(
+        &write("nosize.parquet", no_size),
+        "2 of 2 rows have no `Size (bytes)`",
+    );
+}
+
+#[test]
+fn impossible_model_cards_are_one_line_naming_the_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let out = dir.path().join("m");
+    ntp()
+        .args([
+            "train",
+            "-q",
+            "--look-back",
+            "5",
+            "--epochs",
+            "1",
+            "--dpi",
+            "40",
+        ])
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
+    let card = model.with_extension("json");
+    let good = std::fs::read_to_string(&card).unwrap();
+    for (from, to, needle) in [
+        ("\"look_back\": 5", "\"look_back\": 0", "`look_back` is 0"),
+        ("\"horizon\": 1", "\"horizon\": 0", "`horizon` is 0"),
+        (
+            "\"every\": \"1s\"",
+            "\"every\": \"abc\"",
+            "`every` is \"abc\", not a duration",
+        ),
+    ] {
+        assert!(good.contains(from), "{good}");
+        std::fs::write(&card, good.replace(from, to)).unwrap();
+        let (code, stderr, _) = run_measured(&[
+            "predict".as_ref(),
+            model.as_os_str(),
+            ds.as_os_str(),
+            "-o".as_ref(),
+            dir.path().join("p").as_os_str(),
+        ]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains(".json"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_thread_count_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.parquet");
+    let (code, stderr, mb) = run_measured(&[
+        "preprocess".as_ref(),
+        fixture("arkime-v6.pcap").as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "-j".as_ref(),
+        "100000".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(mb < 500.0, "peak RSS {mb:.0} MB");
+}

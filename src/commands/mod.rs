@@ -66,11 +66,15 @@ impl Ui {
     }
 }
 
-/// Sizes rayon's global pool (`-j N`), once, before any work.
+/// At most this many workers per core: more only adds memory and switching.
+const THREADS_PER_CORE: usize = 4;
+
+/// Sizes rayon's global pool (`-j N`, at most 4 per core), once, before any work.
 fn use_threads(n: Option<usize>) -> Result<()> {
     if let Some(n) = n {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n.clamp(1, THREADS_PER_CORE * cores))
             .build_global()?;
     }
     Ok(())

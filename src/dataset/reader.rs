@@ -75,26 +75,48 @@ pub fn check_schema(path: &Path, needed: &[&str]) -> Result<()> {
                 ),
             });
         };
+        use ArrowDataType::*;
         let dtype = field.dtype();
-        let ok = if *name == TIMESTAMP {
-            matches!(dtype, ArrowDataType::Timestamp(..) | ArrowDataType::Int64)
+        let (ok, expected) = if *name == TIMESTAMP {
+            (matches!(dtype, Timestamp(..)), "date-times (Datetime)")
         } else if name.ends_with("(bytes)") {
-            use ArrowDataType::*;
-            matches!(
-                dtype,
-                Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
+            (
+                matches!(
+                    dtype,
+                    Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
+                ),
+                "integers",
             )
         } else {
-            true
+            (true, "")
         };
         if !ok {
             return Err(Error::Dataset {
                 path: path.to_owned(),
-                message: format!("column `{name}` has type {dtype:?}, expected integers"),
+                message: format!(
+                    "column `{name}` holds {}, expected {expected} (write the table with `ntp preprocess`)",
+                    kind_of(dtype)
+                ),
             });
         }
     }
     Ok(())
+}
+
+/// A column type in words, not polars' internal names.
+fn kind_of(dtype: &ArrowDataType) -> &'static str {
+    use ArrowDataType::*;
+    match dtype {
+        Null => "nothing but nulls",
+        Boolean => "true/false values",
+        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => "plain integers",
+        Float16 | Float32 | Float64 => "floating-point numbers",
+        Utf8 | LargeUtf8 | Utf8View => "text",
+        Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => "binary data",
+        Timestamp(..) => "date-times",
+        Date32 | Date64 => "dates",
+        _ => "values of another type",
+    }
 }
 
 fn first_line(s: &str) -> &str {

@@ -46,10 +46,41 @@ impl ModelCard {
     /// Reads a card written by `ntp train`.
     pub fn read(path: &Path) -> Result<ModelCard> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Dataset {
+        let card: ModelCard = serde_json::from_str(&text).map_err(|e| Error::Dataset {
             path: path.to_owned(),
             message: format!("not an ntp model card: {e}"),
-        })
+        })?;
+        card.check().map_err(|message| Error::Dataset {
+            path: path.to_owned(),
+            message: format!("impossible model card: {message}"),
+        })?;
+        Ok(card)
+    }
+
+    /// Rejects values no saved model can have, naming the field.
+    fn check(&self) -> std::result::Result<(), String> {
+        let h = &self.hyper;
+        let zero = [
+            ("look_back", self.look_back),
+            ("horizon", self.horizon),
+            ("hyper.hidden", h.hidden),
+            ("hyper.layers", h.layers),
+        ];
+        if let Some((field, _)) = zero.iter().find(|f| f.1 == 0) {
+            return Err(format!("`{field}` is 0"));
+        }
+        if h.hidden > 1 << 16 || h.layers > 64 || self.look_back > 1 << 24 {
+            return Err(
+                "`hyper.hidden`, `hyper.layers` or `look_back` is implausibly large".into(),
+            );
+        }
+        crate::series::parse_every(&self.every)
+            .map_err(|_| format!("`every` is {:?}, not a duration (e.g. 1s, 5m)", self.every))?;
+        let (lo, hi) = (self.scaler.min, self.scaler.max);
+        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            return Err(format!("`scaler` is min {lo}, max {hi}"));
+        }
+        Ok(())
     }
 
     /// The card as pretty JSON.

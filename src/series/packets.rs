@@ -47,19 +47,49 @@ pub fn aggregate(lf: LazyFrame, opts: &SeriesOptions, every_ns: i64) -> PolarsRe
 pub fn build(files: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
     let every_ns = opts.every_ns()?.unwrap_or(1_000_000_000);
     let lf = reader::scan(files, &[dataset::TIMESTAMP, opts.size.column()])?;
-    check_time_range(&files[0], lf.clone(), every_ns)?;
+    check_time_range(&files[0], lf.clone(), opts.size.column(), every_ns)?;
     let df = aggregate(lf, opts, every_ns).map_err(|e| Error::polars(&files[0], e))?;
     from_frame(&df, every_ns, opts.drop_empty).map_err(|e| Error::polars(&files[0], e))
 }
 
 /// Refuses, before polars builds any window, a span of more intervals than a series may
 /// hold or stamps at the very end of the time range (their window's end would overflow).
-fn check_time_range(what: &std::path::Path, lf: LazyFrame, every_ns: i64) -> Result<()> {
+fn check_time_range(
+    what: &std::path::Path,
+    lf: LazyFrame,
+    size: &str,
+    every_ns: i64,
+) -> Result<()> {
     let ts = col(dataset::TIMESTAMP).cast(DataType::Int64);
     let df = lf
-        .select([ts.clone().min().alias("lo"), ts.max().alias("hi")])
+        .select([
+            ts.clone().min().alias("lo"),
+            ts.clone().max().alias("hi"),
+            ts.null_count().cast(DataType::UInt64).alias("no_time"),
+            col(size)
+                .null_count()
+                .cast(DataType::UInt64)
+                .alias("no_size"),
+            len().cast(DataType::UInt64).alias("rows"),
+        ])
         .collect()
         .map_err(|e| Error::polars(what, e))?;
+    let count = |c: &str| -> Result<u64> {
+        let s = df.column(c).map_err(|e| Error::polars(what, e))?;
+        Ok(s.u64()
+            .map_err(|e| Error::polars(what, e))?
+            .get(0)
+            .unwrap_or(0))
+    };
+    let (rows, no_time, no_size) = (count("rows")?, count("no_time")?, count("no_size")?);
+    for (missing, column) in [(no_time, dataset::TIMESTAMP), (no_size, size)] {
+        if missing > 0 {
+            return Err(Error::Dataset {
+                path: what.to_owned(),
+                message: format!("{missing} of {rows} rows have no `{column}`: a series cannot place or weigh them"),
+            });
+        }
+    }
     let get = |c: &str| -> Result<Option<i64>> {
         let s = df.column(c).map_err(|e| Error::polars(what, e))?;
         Ok(s.i64().map_err(|e| Error::polars(what, e))?.get(0))
