@@ -645,7 +645,7 @@ fn missing_input_is_one_clear_error() {
 }
 
 /// A pcapng block: type, length, body (padded to 4 bytes), length again (little-endian).
-fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
+pub fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
     let mut body = body.to_vec();
     while body.len() % 4 != 0 {
         body.push(0);
@@ -660,7 +660,7 @@ fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
 }
 
 /// An option: code, length, value padded to 4 bytes.
-fn pcapng_option(code: u16, value: &[u8]) -> Vec<u8> {
+pub fn pcapng_option(code: u16, value: &[u8]) -> Vec<u8> {
     let mut o = Vec::new();
     o.extend(code.to_le_bytes());
     o.extend((value.len() as u16).to_le_bytes());

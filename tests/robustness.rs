@@ -447,3 +447,51 @@ fn a_huge_thread_count_is_capped() {
     assert_eq!(code, 0, "{stderr}");
     assert!(mb < 500.0, "peak RSS {mb:.0} MB");
 }
+
+#[test]
+fn pcapng_times_beyond_the_nanosecond_range_are_counted_not_wrapped() {
+    use crate::preprocess::{pcapng_block, pcapng_option};
+    let mut file = pcapng_block(
+        0x0A0D_0D0A,
+        &[
+            0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    let mut idb = vec![101, 0, 0, 0, 0, 0, 1, 0]; // raw IPv4, µs (default if_tsresol)
+    idb.extend(pcapng_option(0, &[]));
+    file.extend(pcapng_block(1, &idb));
+    // A UDP packet: 20-byte IPv4 header + 8 bytes.
+    let mut packet = vec![
+        0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    packet.extend([0, 53, 0, 53, 0, 8, 0, 0]);
+    let sane = 1_600_000_000u64 * 1_000_000;
+    for ticks in [sane, (1u64 << 40) * 1_000_000, u64::MAX, sane + 1_000_000] {
+        let mut body = Vec::new();
+        body.extend(0u32.to_le_bytes());
+        body.extend(((ticks >> 32) as u32).to_le_bytes());
+        body.extend((ticks as u32).to_le_bytes());
+        body.extend((packet.len() as u32).to_le_bytes());
+        body.extend((packet.len() as u32).to_le_bytes());
+        body.extend(&packet);
+        file.extend(pcapng_block(6, &body));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("far.pcapng");
+    std::fs::write(&cap, &file).unwrap();
+    let out = dir.path().join("far.parquet");
+    let a = ntp()
+        .arg("aggregate")
+        .arg(&cap)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(stderr.contains("packets 4 · IP kept 2"), "{stderr}");
+    assert!(
+        stderr.contains("no usable time stamp or interface 2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("series: 2 intervals of 1s"), "{stderr}");
+}

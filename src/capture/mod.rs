@@ -226,6 +226,15 @@ impl CaptureReader {
             }
             Box::new(file)
         };
+        CaptureReader::from_reader(path, input, file_bytes)
+    }
+
+    /// Reads a capture from any byte stream (`path` names it in messages).
+    pub fn from_reader(
+        path: &Path,
+        input: Box<dyn Read + Send>,
+        file_bytes: Arc<AtomicU64>,
+    ) -> Result<CaptureReader> {
         let counted = CountingReader::new(input, file_bytes);
         let (compression, src) =
             compression::decompress(counted).map_err(|e| Error::io(path, e))?;

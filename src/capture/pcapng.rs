@@ -78,9 +78,11 @@ impl Interface {
         Ok(iface)
     }
 
-    /// Converts raw timestamp ticks into nanoseconds since the epoch.
+    /// Converts raw timestamp ticks into nanoseconds since the epoch; `None` when the time
+    /// lies outside what nanoseconds in an i64 can hold (years 1677–2262): such a packet
+    /// cannot be placed, rather than wrapping silently to another century.
     #[inline]
-    pub fn ticks_to_ns(&self, ticks: u64) -> i64 {
+    pub fn ticks_to_ns(&self, ticks: u64) -> Option<i64> {
         let v = u32::from(self.tsresol & 0x7f);
         let ns: i128 = if self.tsresol & 0x80 == 0 {
             if v <= 9 {
@@ -91,7 +93,7 @@ impl Interface {
         } else {
             ((ticks as u128 * 1_000_000_000u128) >> v.min(127)) as i128
         };
-        (ns + self.tsoffset as i128 * 1_000_000_000) as i64
+        i64::try_from(ns + self.tsoffset as i128 * 1_000_000_000).ok()
     }
 }
 
@@ -260,11 +262,13 @@ fn packet_block<'a>(
     if 28 + captured + 4 > block.len() {
         return None;
     }
-    Some(section.interfaces.get(interface).map(|iface| RawPacket {
-        ts_ns: iface.ticks_to_ns(ticks),
-        linktype: iface.linktype,
-        wire_len,
-        data: &block[28..28 + captured],
+    Some(section.interfaces.get(interface).and_then(|iface| {
+        Some(RawPacket {
+            ts_ns: iface.ticks_to_ns(ticks)?,
+            linktype: iface.linktype,
+            wire_len,
+            data: &block[28..28 + captured],
+        })
     }))
 }
 

@@ -23,7 +23,8 @@ pub struct Counts {
     pub unsupported_link: BTreeMap<u32, u64>,
     pub malformed: u64,
     pub truncated: u64,
-    /// pcapng packets with no timestamp or an undeclared interface.
+    /// pcapng packets with no timestamp, a time stamp outside 1677–2262, or an undeclared
+    /// interface.
     pub unplaceable: u64,
     /// First and last timestamp of the kept rows (ns since the epoch).
     pub first_ns: Option<i64>,
@@ -71,7 +72,10 @@ impl Counts {
             s.push_str(&format!(" (link types {})", types.join(", ")));
         }
         if self.unplaceable > 0 {
-            s.push_str(&format!(", no timestamp/interface {}", self.unplaceable));
+            s.push_str(&format!(
+                ", no usable time stamp or interface {}",
+                self.unplaceable
+            ));
         }
         s
     }

@@ -1,0 +1,15 @@
+//! Any frame of any supported (or unsupported) link type: decoding must never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+/// Link types the decoder knows, plus one it does not.
+const LINKTYPES: [u32; 12] = [1, 0, 101, 12, 14, 108, 113, 228, 229, 276, 9, 160];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, frame)) = data.split_first() else {
+        return;
+    };
+    let linktype = LINKTYPES[pick as usize % LINKTYPES.len()];
+    let _ = ntp::decode::decode(linktype, frame);
+});
