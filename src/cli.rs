@@ -10,7 +10,13 @@ use ntp::download::targets::Sources;
 use ntp::download::DownloadOptions;
 use ntp::forecast::lstm::Hyper;
 use ntp::forecast::sweep::TrainOptions;
-use ntp::series::{Fill, SeriesOptions, SizeKind};
+use ntp::series::{Fill, SeriesOptions, SizeKind, Window};
+
+/// `--start` / `--end`: epoch seconds or ISO 8601, as nanoseconds.
+fn time_arg(text: &str) -> Result<i64, String> {
+    ntp::util::time::parse_time(text)
+        .ok_or_else(|| "not a time (epoch seconds or ISO 8601, e.g. 2007-01-25T05:00:00Z)".into())
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -148,6 +154,14 @@ pub struct AggregateArgs {
     /// Rebuild series that are already newer than their captures.
     #[arg(long)]
     pub force: bool,
+
+    /// Only packets at or after this time (epoch seconds or ISO 8601).
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub start: Option<i64>,
+
+    /// Only packets before this time.
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub end: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -213,6 +227,15 @@ pub struct SeriesArgs {
     #[arg(long, value_enum, default_value_t = FillArg::Linear)]
     pub fill: FillArg,
 
+    /// Only packets/rows at or after this time (epoch seconds or ISO 8601, UTC unless it
+    /// says otherwise): to leave out a broken clock's stray packets.
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub start: Option<i64>,
+
+    /// Only packets/rows before this time.
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub end: Option<i64>,
+
     /// Which packet length is summed.
     #[arg(long, value_enum, default_value_t = SizeArg::Ip)]
     pub size: SizeArg,
@@ -232,6 +255,10 @@ impl From<&SeriesArgs> for SeriesOptions {
             column: a.column.clone(),
             time_column: a.time_column.clone(),
             fill: a.fill.into(),
+            window: Window {
+                start: a.start,
+                end: a.end,
+            },
         }
     }
 }

@@ -495,3 +495,78 @@ fn pcapng_times_beyond_the_nanosecond_range_are_counted_not_wrapped() {
     );
     assert!(stderr.contains("series: 2 intervals of 1s"), "{stderr}");
 }
+
+#[test]
+fn a_stray_packet_from_a_broken_clock_is_named_and_start_end_leave_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100 real packets, the 50th stamped 1970-01-01 (ts_sec 0).
+    let mut bytes = pcap_prefix("s7comm-clean-15min.pcap", 100);
+    let mut at = 24;
+    for _ in 0..49 {
+        at += 16 + u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+    }
+    bytes[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+    let cap = dir.path().join("stray.pcap");
+    std::fs::write(&cap, &bytes).unwrap();
+
+    let out = dir.path().join("s.parquet");
+    let (code, stderr, mb) = run_measured(&[
+        "aggregate".as_ref(),
+        cap.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(mb < 300.0);
+    let line = stderr.lines().last().unwrap();
+    for needle in [
+        "1970-01-01T00:00:00.000Z",
+        "choose a larger --every",
+        "1 packets lie more than a day",
+        "--start/--end",
+    ] {
+        assert!(line.contains(needle), "{needle}: {stderr}");
+    }
+    ntp()
+        .arg("aggregate")
+        .arg(&cap)
+        .arg("-o")
+        .arg(&out)
+        .args(["--start", "2017-01-01"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("outside --start/--end 1"));
+    let packets = read_parquet(&out)
+        .column("packets")
+        .unwrap()
+        .u64()
+        .unwrap()
+        .clone();
+    assert_eq!(packets.iter().flatten().sum::<u64>(), 99);
+
+    // The per-packet road: the table keeps the stray, the series window leaves it out.
+    let table = dir.path().join("t.parquet");
+    ntp()
+        .args(["preprocess", "-q"])
+        .arg(&cap)
+        .arg("-o")
+        .arg(&table)
+        .assert()
+        .success();
+    let a = dir.path().join("a");
+    let (code, stderr, _) = run_measured(&[
+        "analyze".as_ref(),
+        table.as_os_str(),
+        "-o".as_ref(),
+        a.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("choose a larger --every"), "{stderr}");
+    ntp()
+        .args(["analyze", "-q", "--dpi", "40", "--start", "1496995000"])
+        .arg(&table)
+        .arg("-o")
+        .arg(&a)
+        .assert()
+        .success();
+}

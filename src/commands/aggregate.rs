@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use ntp::dataset::convert::Output;
 use ntp::series::aggregate::{self, Aggregate};
-use ntp::series::parse_every;
+use ntp::series::{parse_every, Window};
 use ntp::util::fresh::up_to_date;
 use rayon::prelude::*;
 
@@ -21,7 +21,7 @@ fn report(ui: &Ui, a: &Aggregate, every: &str) {
         }
         ui.info(r.summary());
     }
-    if a.late_packets > 0 || !a.gaps.is_empty() {
+    if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
         // Worth seeing even under --quiet: the series is not what a clean pass gives.
         eprintln!("{}", a.summary(every));
     } else {
@@ -33,7 +33,11 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     super::use_threads(args.threads)?;
     let every_ns = parse_every(&args.every)?;
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
-        let a = aggregate::aggregate(inputs, dest, every_ns, &ui.progress)?;
+        let window = Window {
+            start: args.start,
+            end: args.end,
+        };
+        let a = aggregate::aggregate(inputs, dest, every_ns, window, &ui.progress)?;
         aggregate::write(&a, dest)?;
         Ok(a)
     };

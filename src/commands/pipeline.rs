@@ -109,9 +109,10 @@ fn first_stage(
     let outputs = [dataset.to_owned(), sizes_path(dataset)];
     let fresh = o.force || !up_to_date(&input, &outputs);
     if fresh {
-        let a = aggregate::aggregate(&input, dataset, every, &ui.progress)?;
+        let window = o.analysis.series.window;
+        let a = aggregate::aggregate(&input, dataset, every, window, &ui.progress)?;
         aggregate::write(&a, dataset)?;
-        if a.late_packets > 0 || !a.gaps.is_empty() {
+        if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
             r.notices
                 .push(a.summary(&duration_text(every)).trim().to_string());
         }

@@ -26,6 +26,8 @@ pub struct Counts {
     /// pcapng packets with no timestamp, a time stamp outside 1677–2262, or an undeclared
     /// interface.
     pub unplaceable: u64,
+    /// Packets outside the `--start`/`--end` window.
+    pub outside: u64,
     /// First and last timestamp of the kept rows (ns since the epoch).
     pub first_ns: Option<i64>,
     pub last_ns: Option<i64>,
@@ -52,6 +54,7 @@ impl Counts {
         self.malformed += o.malformed;
         self.truncated += o.truncated;
         self.unplaceable += o.unplaceable;
+        self.outside += o.outside;
         self.first_ns = min_opt(self.first_ns, o.first_ns);
         self.last_ns = max_opt(self.last_ns, o.last_ns);
     }
@@ -70,6 +73,9 @@ impl Counts {
                 .map(|(t, n)| format!("{t}: {n}"))
                 .collect();
             s.push_str(&format!(" (link types {})", types.join(", ")));
+        }
+        if self.outside > 0 {
+            s.push_str(&format!(", outside --start/--end {}", self.outside));
         }
         if self.unplaceable > 0 {
             s.push_str(&format!(

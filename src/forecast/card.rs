@@ -97,6 +97,7 @@ impl ModelCard {
             column: self.column.clone(),
             time_column: self.time_column.clone(),
             fill: self.fill,
+            window: Default::default(),
         }
     }
 }

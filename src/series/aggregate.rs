@@ -14,6 +14,7 @@ use foldhash::fast::FixedState;
 
 use super::sizes::{type_index, Sizes};
 use super::table::{Column, SeriesTable, COLUMNS, SUMS};
+use super::Window;
 use crate::capture::stream::{self, Event};
 use crate::capture::Chunk;
 use crate::decode::report::{nothing_usable, Counts, FileReport};
@@ -133,7 +134,7 @@ pub struct ChunkTally {
 }
 
 /// Counts one chunk into per-interval tallies.
-pub fn tally_chunk(chunk: &Chunk, every_ns: i64) -> ChunkTally {
+pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
     let mut t = ChunkTally {
         counts: Counts::default(),
         intervals: Vec::new(),
@@ -148,6 +149,10 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64) -> ChunkTally {
             t.counts.unplaceable += 1;
             return;
         };
+        if !window.contains(p.ts_ns) {
+            t.counts.outside += 1;
+            return;
+        }
         let k = p.ts_ns.div_euclid(every_ns);
         match decode::decode(p.linktype, p.data) {
             Ok(ip) => {
@@ -246,7 +251,10 @@ impl Merger {
     }
 
     /// The dense table from the first to the last interval, empty intervals as zeros.
-    fn finish(mut self, what: &std::path::Path) -> Result<(SeriesTable, Sizes, u64)> {
+    fn finish(
+        mut self,
+        what: &std::path::Path,
+    ) -> Result<(SeriesTable, Sizes, u64, Option<Strays>)> {
         self.close_before(i64::MAX);
         // The series spans the IP packets (as a series of the per-packet table does);
         // non-IP frames are counted in the intervals of that span.
@@ -261,6 +269,7 @@ impl Merger {
                 self.closed.entry(*k).or_insert([0; COLUMNS])[Column::NonIpFrames.index()] += n;
             }
         }
+        let strays = self.strays();
         let Some((lo, hi)) = span else {
             return Ok((
                 SeriesTable {
@@ -270,9 +279,16 @@ impl Merger {
                 },
                 self.sizes,
                 0,
+                strays,
             ));
         };
-        check_span(what, lo, hi, self.every_ns)?;
+        check_span(what, lo, hi, self.every_ns).map_err(|e| match (e, &strays) {
+            (Error::Dataset { path, message }, Some(s)) => Error::Dataset {
+                path,
+                message: format!("{message}; {}", s.describe()),
+            },
+            (e, _) => e,
+        })?;
         let mut table = SeriesTable {
             every_ns: self.every_ns,
             start_ns: Vec::with_capacity((hi - lo + 1) as usize),
@@ -284,7 +300,55 @@ impl Merger {
                 .rows
                 .push(self.closed.get(&k).copied().unwrap_or([0; COLUMNS]));
         }
-        Ok((table, self.sizes, self.late_packets))
+        Ok((table, self.sizes, self.late_packets, strays))
+    }
+
+    /// Packets more than a day from the median packet's time: a broken clock's strays.
+    fn strays(&self) -> Option<Strays> {
+        let total: u64 = self
+            .closed
+            .values()
+            .map(|r| r[Column::Packets.index()])
+            .sum();
+        let mut seen = 0;
+        let median = self.closed.iter().find_map(|(k, r)| {
+            seen += r[Column::Packets.index()];
+            (seen * 2 >= total).then_some(*k)
+        })?;
+        let day = (86_400_000_000_000 / self.every_ns).max(1);
+        let far: Vec<(i64, u64)> = self
+            .closed
+            .iter()
+            .filter(|(k, _)| (**k - median).abs() > day)
+            .map(|(k, r)| (*k, r[Column::Packets.index()]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let (first, last) = (far.first()?.0, far.last()?.0);
+        Some(Strays {
+            packets: far.iter().map(|f| f.1).sum(),
+            first_ns: first.saturating_mul(self.every_ns),
+            last_ns: last.saturating_mul(self.every_ns),
+        })
+    }
+}
+
+/// Packets far from the bulk of a capture (more than a day from its median time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Strays {
+    pub packets: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+impl Strays {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} packets lie more than a day from the capture's median time ({} … {}): a broken clock? \
+             --start/--end choose the window",
+            self.packets,
+            iso_millis(self.first_ns),
+            iso_millis(self.last_ns)
+        )
     }
 }
 
@@ -315,6 +379,8 @@ pub struct Aggregate {
     pub late_packets: u64,
     /// Gaps between consecutive inputs longer than a few intervals: (after input, seconds).
     pub gaps: Vec<(PathBuf, f64)>,
+    /// Packets far from the bulk of the capture.
+    pub strays: Option<Strays>,
 }
 
 /// One pass over `inputs` (in order, one continuous series), counted in intervals of
@@ -323,8 +389,10 @@ pub fn aggregate(
     inputs: &[PathBuf],
     output: &std::path::Path,
     every_ns: i64,
+    window: Window,
     progress: &Progress,
 ) -> Result<Aggregate> {
+    window.check()?;
     let total: u64 = inputs
         .iter()
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
@@ -341,7 +409,7 @@ pub fn aggregate(
     let outcome = stream::run(
         inputs,
         bytes.clone(),
-        |chunk| tally_chunk(chunk, every_ns),
+        |chunk| tally_chunk(chunk, every_ns, window),
         |event| {
             match event {
                 Event::Opened(i, container, compression) => {
@@ -364,13 +432,14 @@ pub fn aggregate(
         return Err(nothing_usable(inputs, output, &reports));
     }
     let gaps = gaps(&reports, every_ns);
-    let (table, sizes, late_packets) = merger.finish(output)?;
+    let (table, sizes, late_packets, strays) = merger.finish(output)?;
     Ok(Aggregate {
         table,
         sizes,
         reports,
         late_packets,
         gaps,
+        strays,
     })
 }
 
@@ -408,6 +477,9 @@ impl Aggregate {
                 self.late_packets,
                 Merger::new(self.table.every_ns).window
             ));
+        }
+        if let Some(strays) = &self.strays {
+            s.push_str(&format!("\n  warning: {}", strays.describe()));
         }
         for (after, seconds) in &self.gaps {
             s.push_str(&format!(

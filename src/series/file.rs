@@ -239,6 +239,7 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         };
         points.push((time, value, line));
     }
+    points.retain(|p| opts.window.contains(p.0));
     let name = c.names[v].trim().to_string();
     let series = regularize(path, &points, opts.fill, c.what, Quantity(name))?;
     rebin(path, series, opts, false)
@@ -439,13 +440,21 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         .iter()
         .zip(&values)
         .enumerate()
+        .filter(|(_, (t, _))| opts.window.contains(**t))
         .map(|(i, (t, v))| (*t, Some(*v as f64), i + 1))
         .collect();
+    let packets: Vec<u64> = ts
+        .iter()
+        .zip(packets)
+        .filter(|(t, _)| opts.window.contains(**t))
+        .map(|(_, p)| p)
+        .collect();
+    let ts: Vec<i64> = points.iter().map(|p| p.0).collect();
     let mut s = if points.len() == 1 {
         Series {
             every_ns: opts.every_ns()?.unwrap_or(1_000_000_000),
             start_ns: ts.clone(),
-            values: vec![values[0] as f64],
+            values: vec![points[0].1.unwrap_or(0.0)],
             packets: None,
             quantity: table_quantity(&name),
             filled: 0,

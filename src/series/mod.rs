@@ -71,6 +71,35 @@ pub enum Fill {
     Drop,
 }
 
+/// The time window a series is built from (`--start` inclusive, `--end` exclusive), in
+/// nanoseconds since the epoch; packets or rows outside it are left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Window {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl Window {
+    /// Refuses an empty window.
+    pub fn check(&self) -> Result<()> {
+        match (self.start, self.end) {
+            (Some(s), Some(e)) if e <= s => {
+                Err(Error::Invalid("--end must come after --start".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, ns: i64) -> bool {
+        self.start.is_none_or(|s| ns >= s) && self.end.is_none_or(|e| ns < e)
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.start.is_none() && self.end.is_none()
+    }
+}
+
 /// How to build a series.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeriesOptions {
@@ -85,6 +114,8 @@ pub struct SeriesOptions {
     /// The time column of a series file (default: found by name, else the first column).
     pub time_column: Option<String>,
     pub fill: Fill,
+    /// Only this time window.
+    pub window: Window,
 }
 
 impl Default for SeriesOptions {
@@ -96,6 +127,7 @@ impl Default for SeriesOptions {
             column: None,
             time_column: None,
             fill: Fill::default(),
+            window: Window::default(),
         }
     }
 }
@@ -261,6 +293,7 @@ pub fn load(inputs: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
 
 /// The series of an input already told apart by [`source`].
 pub fn from_source(source: &Source, opts: &SeriesOptions) -> Result<Series> {
+    opts.window.check()?;
     match source {
         Source::Packets(files) => packets::build(files, opts),
         Source::Table(path) => file::read_table(path, opts),

@@ -46,7 +46,14 @@ pub fn aggregate(lf: LazyFrame, opts: &SeriesOptions, every_ns: i64) -> PolarsRe
 /// Builds the series of the dataset files (a directory or parts of one capture).
 pub fn build(files: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
     let every_ns = opts.every_ns()?.unwrap_or(1_000_000_000);
-    let lf = reader::scan(files, &[dataset::TIMESTAMP, opts.size.column()])?;
+    let mut lf = reader::scan(files, &[dataset::TIMESTAMP, opts.size.column()])?;
+    let ts = || col(dataset::TIMESTAMP).cast(DataType::Int64);
+    if let Some(s) = opts.window.start {
+        lf = lf.filter(ts().gt_eq(lit(s)));
+    }
+    if let Some(e) = opts.window.end {
+        lf = lf.filter(ts().lt(lit(e)));
+    }
     check_time_range(&files[0], lf.clone(), opts.size.column(), every_ns)?;
     let df = aggregate(lf, opts, every_ns).map_err(|e| Error::polars(&files[0], e))?;
     from_frame(&df, every_ns, opts.drop_empty).map_err(|e| Error::polars(&files[0], e))
