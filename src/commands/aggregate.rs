@@ -16,7 +16,7 @@ use crate::cli::AggregateArgs;
 /// Prints what one pass read and built.
 fn report(ui: &Ui, a: &Aggregate, every: &str) {
     for r in &a.reports {
-        if let Some(w) = r.damage_warning() {
+        for w in r.damage_warning().into_iter().chain(r.stray_warning()) {
             ui.warning(&w);
         }
         ui.info(r.summary());

@@ -205,7 +205,7 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
     for (capture, dataset) in captures.iter().zip(&datasets) {
         let r = one_capture(capture, dataset, &o, ui)?;
         for rep in &r.reports {
-            if let Some(w) = rep.damage_warning() {
+            for w in rep.damage_warning().into_iter().chain(rep.stray_warning()) {
                 ui.warning(&w);
             }
         }

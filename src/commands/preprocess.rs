@@ -17,7 +17,7 @@ pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
         match result {
             Ok(reports) => {
                 for r in &reports {
-                    if let Some(w) = r.damage_warning() {
+                    for w in r.damage_warning().into_iter().chain(r.stray_warning()) {
                         ui.warning(&w);
                     }
                     ui.info(r.summary());

@@ -65,6 +65,7 @@ pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
         match decode::decode(p.linktype, p.data) {
             Ok(ip) => {
                 cols.push(p.ts_ns, p.wire_len, p.data.len() as u32, &ip);
+                c.keep_time(p.ts_ns);
                 first = first.min(p.ts_ns);
                 last = last.max(p.ts_ns);
             }

@@ -31,7 +31,11 @@ pub struct Counts {
     /// First and last timestamp of the kept rows (ns since the epoch).
     pub first_ns: Option<i64>,
     pub last_ns: Option<i64>,
+    /// Kept rows per UTC day (days since the epoch): where the bulk of the capture lies.
+    pub days: BTreeMap<i64, u64>,
 }
+
+const DAY_NS: i64 = 86_400_000_000_000;
 
 impl Counts {
     /// Counts a packet that did not become a row.
@@ -44,7 +48,39 @@ impl Counts {
         }
     }
 
+    /// Notes a kept row's time.
+    #[inline]
+    pub fn keep_time(&mut self, ts_ns: i64) {
+        let day = ts_ns.div_euclid(DAY_NS);
+        *self.days.entry(day).or_default() += 1;
+    }
+
+    /// Kept rows more than a day away from the median row's day (a broken clock's strays),
+    /// with the first and last such day.
+    pub fn strays(&self) -> Option<(u64, i64, i64)> {
+        let total: u64 = self.days.values().sum();
+        let mut seen = 0;
+        let median = self.days.iter().find_map(|(d, n)| {
+            seen += n;
+            (seen * 2 >= total).then_some(*d)
+        })?;
+        let far: Vec<(i64, u64)> = self
+            .days
+            .iter()
+            .filter(|(d, _)| (**d - median).abs() > 1)
+            .map(|(d, n)| (*d, *n))
+            .collect();
+        Some((
+            far.iter().map(|f| f.1).sum(),
+            far.first()?.0 * DAY_NS,
+            far.last()?.0 * DAY_NS,
+        ))
+    }
+
     pub fn merge(&mut self, o: &Counts) {
+        for (d, n) in &o.days {
+            *self.days.entry(*d).or_default() += n;
+        }
         self.packets += o.packets;
         self.kept += o.kept;
         self.non_ip += o.non_ip;
@@ -159,6 +195,17 @@ impl FileReport {
             ));
         }
         s
+    }
+
+    /// Packets whose time lies days away from the bulk of the capture, if any.
+    pub fn stray_warning(&self) -> Option<String> {
+        let (n, first, last) = self.counts.strays()?;
+        Some(format!(
+            "{n} packets are stamped more than a day from the bulk of the capture (days {} … {}): \
+             a broken clock? A series over them is refused or mostly empty; --start/--end choose the window",
+            &iso_millis(first)[..10],
+            &iso_millis(last)[..10]
+        ))
     }
 
     /// A warning line for damage found in the capture, if any.

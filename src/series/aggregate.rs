@@ -172,6 +172,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
                 t.sizes
                     .add(type_index(ip.protocol), [ip.size, p.wire_len, captured]);
                 t.counts.kept += 1;
+                t.counts.keep_time(p.ts_ns);
                 first = first.min(p.ts_ns);
                 last = last.max(p.ts_ns);
             }
