@@ -27,7 +27,7 @@ type Set<T> = HashSet<T, FixedState>;
 
 /// How many intervals, and at least how many seconds, the stream may run ahead of an
 /// interval before its distinct sets are dropped.
-pub const LATE_WINDOW: (i64, i64) = (4, 10);
+pub const LATE_WINDOW: (i64, i64) = (4, 2);
 
 /// The longest series a pass will build (rows), whatever the timestamps claim.
 pub const MAX_ROWS: i64 = 10_000_000;
