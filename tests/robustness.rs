@@ -570,3 +570,38 @@ fn a_stray_packet_from_a_broken_clock_is_named_and_start_end_leave_it_out() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_fifo_without_a_writer_leaves_nothing_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("nobody.pcap");
+    make_fifo(&fifo);
+    let out = dir.path().join("out");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("ntp"))
+        .args(["preprocess", "-q"])
+        .arg(&fifo)
+        .arg("-o")
+        .arg(out.join("x.parquet"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert!(listing(&out).is_empty(), "created {:?}", listing(&out));
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(listing(&out).is_empty(), "left {:?}", listing(&out));
+}
+
+#[test]
+fn errors_about_an_output_name_the_path_given_not_the_temporary_one() {
+    // /proc accepts no new files, even for root.
+    let (code, stderr, _) = run_measured(&[
+        "aggregate".as_ref(),
+        fixture("arkime-v6.pcap").as_os_str(),
+        "-o".as_ref(),
+        "/proc/ntp-test.parquet".as_ref(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("/proc/ntp-test.parquet"), "{stderr}");
+    assert!(!stderr.contains(".tmp-"), "{stderr}");
+}
