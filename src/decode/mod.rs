@@ -6,7 +6,7 @@
 pub mod link;
 pub mod report;
 
-use etherparse::{err, IpNumber, Ipv6ExtensionSlice, LaxIpSlice};
+use etherparse::{err, IpNumber, LaxIpSlice};
 
 /// Why a packet did not become a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +66,47 @@ impl IpPacket {
     }
 }
 
+/// Whether an IPv6 packet (`ip`, from its fixed header on) is unfragmented or the first
+/// fragment, from its extension-header chain walked here with every index checked.
+/// (etherparse 0.21's extension iterator reads out of bounds on some truncated chains —
+/// found by `fuzz/` — so it is not used.) A chain cut short counts as a first fragment, as
+/// etherparse's lax slicer does.
+fn ipv6_first_fragment(ip: &[u8]) -> bool {
+    let Some(&first_next) = ip.get(6) else {
+        return true;
+    };
+    let (mut next, mut at) = (first_next, 40usize);
+    for _ in 0..32 {
+        match next {
+            // Hop-by-hop, routing, destination options, mobility, HIP, shim6: 8-octet units.
+            0 | 43 | 60 | 135 | 139 | 140 => {
+                let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
+                    return true;
+                };
+                next = nh;
+                at += (len as usize + 1) * 8;
+            }
+            // Authentication header: 4-octet units, minus 2.
+            51 => {
+                let (Some(&nh), Some(&len)) = (ip.get(at), ip.get(at + 1)) else {
+                    return true;
+                };
+                next = nh;
+                at += (len as usize + 2) * 4;
+            }
+            // Fragment header: offset in the upper 13 bits of bytes 2–3.
+            44 => {
+                return match ip.get(at + 2..at + 4) {
+                    Some(b) => u16::from_be_bytes([b[0], b[1]]) >> 3 == 0,
+                    None => true,
+                };
+            }
+            _ => return true,
+        }
+    }
+    true
+}
+
 /// Decodes one captured frame of the given link type.
 #[inline]
 pub fn decode(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
@@ -92,11 +133,7 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
         }
         LaxIpSlice::Ipv6(v6) => {
             let h = v6.header();
-            let first = !v6.is_payload_fragmented()
-                || v6.extensions().clone().into_iter().all(|ext| match ext {
-                    Ipv6ExtensionSlice::Fragment(f) => f.fragment_offset().value() == 0,
-                    _ => true,
-                });
+            let first = !v6.is_payload_fragmented() || ipv6_first_fragment(ip);
             (
                 Addrs::V6(h.source(), h.destination()),
                 u32::from(h.payload_length()) + 40,
@@ -127,6 +164,60 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An IPv6/UDP packet behind a fragment header with the given offset (8-octet units).
+    fn v6_fragment(offset: u16) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, 16, 44, 64];
+        p.extend(
+            [0x20, 0x01, 0x0d, 0xb8]
+                .iter()
+                .chain(&[0u8; 11])
+                .chain(&[1]),
+        );
+        p.extend(
+            [0x20, 0x01, 0x0d, 0xb8]
+                .iter()
+                .chain(&[0u8; 11])
+                .chain(&[2]),
+        );
+        p.extend([17, 0]);
+        p.extend((offset << 3).to_be_bytes());
+        p.extend([0, 0, 0, 1]);
+        p.extend([0x12, 0x34, 0x00, 0x35, 0, 8, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn ipv6_fragments_carry_ports_only_when_first() {
+        let first = decode(101, &v6_fragment(0)).unwrap();
+        assert_eq!((first.protocol, first.ports), (17, Some((0x1234, 53))));
+        let later = decode(101, &v6_fragment(3)).unwrap();
+        assert_eq!((later.protocol, later.ports), (17, None));
+        assert!(ipv6_first_fragment(&v6_fragment(0)));
+        assert!(!ipv6_first_fragment(&v6_fragment(3)));
+        // Cut inside the chain: no fragment header to read.
+        assert!(ipv6_first_fragment(&v6_fragment(3)[..41]));
+    }
+
+    #[test]
+    fn fuzz_found_truncated_extension_chain_is_decoded_without_etherparse_iterator() {
+        // tests/data/fuzz/decode-ipv6-truncated-extension-chain: selector byte 0 (Ethernet),
+        // then a frame whose IPv6 extension chain etherparse 0.21 read out of bounds.
+        let bytes = include_bytes!("../../tests/data/fuzz/decode-ipv6-truncated-extension-chain");
+        let frame = &bytes[1..];
+        let got = decode(1, frame);
+        let ip = &frame[14..];
+        // The fragment header right after the fixed header: offset field of bytes 42–43.
+        let offset = u16::from_be_bytes([ip[42], ip[43]]) >> 3;
+        assert_eq!(ip[6], 44, "a fragment header follows");
+        match got {
+            Ok(p) => assert_eq!(
+                p.ports.is_some(),
+                offset == 0 && matches!(p.protocol, 6 | 17)
+            ),
+            Err(e) => assert!(matches!(e, Skip::Truncated | Skip::Malformed), "{e:?}"),
+        }
+    }
 
     /// A minimal IPv4/UDP header (20 + 8 bytes), total length 28 + `payload`.
     fn ipv4_udp(payload: u16) -> Vec<u8> {
