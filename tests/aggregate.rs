@@ -204,14 +204,7 @@ fn every_column_equals_polars_on_the_per_packet_table() {
         .chain([("zeek-echo-connections.pcap.gz", "250ms", 250_000_000)])
         .collect();
     for (name, every, every_ns) in cases {
-        let table = dir.path().join(format!("{name}.packets.parquet"));
-        ntp()
-            .args(["preprocess", "-q"])
-            .arg(fixture(name))
-            .arg("-o")
-            .arg(&table)
-            .assert()
-            .success();
+        let table = dataset(dir.path(), name);
         let series = dir.path().join(format!("{name}.{every}.parquet"));
         aggregate(&[fixture(name)], &series)
             .args(["-q", "--every", every])

@@ -74,11 +74,7 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
                     }
                 }
             }
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(super::exit_code(failed))
         }
     }
 }

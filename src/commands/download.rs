@@ -32,9 +32,5 @@ pub fn run(args: &DownloadArgs, ui: &Ui) -> Result<ExitCode> {
     }
     ui.info(download::summary_table(&outcomes));
     ui.info(format!("files are in {}", opts.dir.display()));
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::exit_code(failed))
 }

@@ -80,6 +80,15 @@ fn use_threads(n: Option<usize>) -> Result<()> {
     Ok(())
 }
 
+/// Failure if any part of the work failed (each failure was already reported).
+fn exit_code(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
     match command {

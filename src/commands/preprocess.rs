@@ -29,9 +29,5 @@ pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::exit_code(failed))
 }

@@ -45,27 +45,28 @@ pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The column names of a Parquet file.
-pub fn column_names(path: &Path) -> Result<Vec<String>> {
+/// The Arrow schema of a Parquet file, or "not a Parquet file".
+fn read_schema(path: &Path) -> Result<std::sync::Arc<ArrowSchema>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let schema = ParquetReader::new(file)
+    ParquetReader::new(file)
         .schema()
         .map_err(|e| Error::Dataset {
             path: path.to_owned(),
             message: format!("not a Parquet file ({})", first_line(&e.to_string())),
-        })?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        })
+}
+
+/// The column names of a Parquet file.
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    Ok(read_schema(path)?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect())
 }
 
 /// Checks that `path` is a Parquet file with the columns ntp's stages need.
 pub fn check_schema(path: &Path, needed: &[&str]) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let schema = ParquetReader::new(file)
-        .schema()
-        .map_err(|e| Error::Dataset {
-            path: path.to_owned(),
-            message: format!("not a Parquet file ({})", first_line(&e.to_string())),
-        })?;
+    let schema = read_schema(path)?;
     for name in needed {
         let Some(field) = schema.get(name) else {
             return Err(Error::Dataset {
