@@ -23,10 +23,11 @@ fn time_arg(text: &str) -> Result<i64, String> {
     name = "ntp",
     version,
     about = "Network traffic predictor: from raw packet captures to forecasting results and report figures",
-    long_about = "ntp turns packet captures (pcap, pcapng, gzip or zstd compressed) into a per-packet \
-                  Parquet table, bytes-per-second series, exploratory statistics and figures, and LSTM \
-                  forecasts beside honest baselines.",
-    after_help = "Examples:\n  ntp preprocess capture.pcap.gz -o results/\n  ntp preprocess day1.pcap day2.pcap -o both.parquet"
+    long_about = "ntp turns packet captures (pcap, pcapng, gzip or zstd compressed) into series \
+                  tables in one pass (or per-packet Parquet tables), reads other traffic series (CSV, \
+                  Parquet), and computes exploratory statistics and figures and LSTM forecasts beside \
+                  honest baselines.",
+    after_help = "Examples:\n  ntp pipeline                                  (the bundled sample → results/report.md)\n  ntp aggregate capture.pcap.gz -o results/\n  ntp analyze results/capture.series.parquet\n  ntp preprocess day1.pcap day2.pcap -o both.parquet"
 )]
 pub struct Cli {
     /// No progress bars or summaries; errors are still printed.
