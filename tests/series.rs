@@ -192,6 +192,14 @@ fn bad_series_files_are_one_clear_error_naming_the_row() {
         "time,a\n0,1\n60\n",
         "ragged.csv: row 3 has 1 fields, the header 2",
     );
+    // Found by the series_file fuzz target: stamps centuries apart overflowed the step.
+    let centuries = fixture("fuzz/series-centuries-apart.csv");
+    assert_fails_cleanly(&[centuries.as_os_str()], &out, "centuries apart");
+    case(
+        "long.csv",
+        "t,v\n2000-01-01T00:00:00Z,1\n2000-01-01T00:00:01Z,2\n2003-01-01T00:00:00Z,3\n",
+        "choose a larger --every",
+    );
     let ok = dir.path().join("ok.csv");
     std::fs::write(&ok, "time,a\n0,1\n60,2\n120,3\n").unwrap();
     for (flag, needle) in [

@@ -245,17 +245,23 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
     rebin(path, series, opts, false)
 }
 
-/// The most common step between consecutive stamps (ties: the smallest).
+/// The step between two stamps (i128: stamps centuries apart overflow an i64 difference).
+fn step(a: i64, b: i64) -> i128 {
+    b as i128 - a as i128
+}
+
+/// The most common step between consecutive stamps (ties: the smallest); `None` when no
+/// step fits an i64 number of nanoseconds.
 fn infer_interval(points: &[(i64, Option<f64>, usize)]) -> Option<i64> {
-    let mut steps: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut steps: BTreeMap<i128, usize> = BTreeMap::new();
     for w in points.windows(2) {
-        *steps.entry(w[1].0 - w[0].0).or_default() += 1;
+        *steps.entry(step(w[0].0, w[1].0)).or_default() += 1;
     }
     steps
         .into_iter()
-        .filter(|(d, _)| *d > 0)
+        .filter(|(d, _)| *d > 0 && *d <= i64::MAX as i128)
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(d, _)| d)
+        .map(|(d, _)| d as i64)
 }
 
 /// Checks the stamps and makes the series regular, filling what is missing.
@@ -292,26 +298,35 @@ fn regularize(
             ));
         }
     }
-    let every = infer_interval(points).expect("increasing stamps");
+    let every = infer_interval(points).ok_or_else(|| {
+        bad(
+            path,
+            "the time stamps are centuries apart: no interval to infer",
+        )
+    })?;
     for w in points.windows(2) {
-        if (w[1].0 - w[0].0) % every != 0 {
+        if step(w[0].0, w[1].0) % every as i128 != 0 {
             return Err(bad(
                 path,
                 format!(
                     "{what} {}: irregular time stamp ({} s after the previous one; the interval is {} s)",
                     w[1].2,
-                    (w[1].0 - w[0].0) as f64 / 1e9,
+                    step(w[0].0, w[1].0) as f64 / 1e9,
                     every as f64 / 1e9
                 ),
             ));
         }
     }
     // Slots from the first to the last stamp: known values, then the gaps filled.
-    let n = ((points[points.len() - 1].0 - points[0].0) / every + 1) as usize;
-    super::aggregate::check_span(path, 0, n as i64 - 1, every)?;
+    let (first, last) = (points[0].0, points[points.len() - 1].0);
+    let intervals = step(first, last) / every as i128;
+    // Checked before anything of that length is allocated (intervals < 2^63 here).
+    let lo = first.div_euclid(every);
+    super::aggregate::check_span(path, lo, lo.saturating_add(intervals as i64), every)?;
+    let n = intervals as usize + 1;
     let mut slots: Vec<Option<f64>> = vec![None; n];
     for p in points {
-        slots[((p.0 - points[0].0) / every) as usize] = p.1;
+        slots[(step(first, p.0) / every as i128) as usize] = p.1;
     }
     let filled = slots.iter().filter(|v| v.is_none()).count();
     let start: Vec<i64> = (0..n).map(|i| points[0].0 + i as i64 * every).collect();
