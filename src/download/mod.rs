@@ -94,22 +94,14 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
-/// One GET (ranged when a `.part` exists) streamed into the `.part` file.
-fn attempt(
-    agent: &ureq::Agent,
-    t: &Target,
+/// From an answer's status and headers: (append to the `.part`?, total length if known).
+fn plan(
+    resp: &ureq::http::Response<ureq::Body>,
+    have: u64,
     part: &Path,
-    bar: &indicatif::ProgressBar,
-    idle: Duration,
-) -> std::result::Result<u64, Attempt> {
-    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-    let mut req = agent.get(&t.url);
-    if have > 0 {
-        req = req.header("Range", format!("bytes={have}-"));
-    }
-    let resp = req.call().map_err(|e| Attempt::Retry(e.to_string()))?;
+) -> std::result::Result<(bool, Option<u64>), Attempt> {
     let status = resp.status().as_u16();
-    let (append, expected) = match status {
+    Ok(match status {
         206 => {
             let range = resp
                 .headers()
@@ -147,7 +139,24 @@ fn attempt(
         }
         500..=599 => return Err(Attempt::Retry(format!("HTTP {status}"))),
         _ => return Err(Attempt::Fatal(format!("HTTP {status}"))),
-    };
+    })
+}
+
+/// One GET (ranged when a `.part` exists) streamed into the `.part` file.
+fn attempt(
+    agent: &ureq::Agent,
+    t: &Target,
+    part: &Path,
+    bar: &indicatif::ProgressBar,
+    idle: Duration,
+) -> std::result::Result<u64, Attempt> {
+    let have = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    let mut req = agent.get(&t.url);
+    if have > 0 {
+        req = req.header("Range", format!("bytes={have}-"));
+    }
+    let resp = req.call().map_err(|e| Attempt::Retry(e.to_string()))?;
+    let (append, expected) = plan(&resp, have, part)?;
     let mut file = if append {
         OpenOptions::new().append(true).open(part)
     } else {
@@ -291,6 +300,23 @@ pub fn verify(path: &Path, name: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A finished `.part` becomes `path` only when its checksum (if known) and content are right;
+/// a bad one is removed.
+fn complete(part: &Path, path: &Path, t: &Target) -> std::result::Result<(), String> {
+    if let Some(want) = &t.sha256 {
+        let got = sha256_file(part).map_err(|e| format!("cannot read {}: {e}", part.display()))?;
+        if &got != want {
+            let _ = std::fs::remove_file(part);
+            return Err(format!("SHA-256 mismatch: expected {want}, got {got}"));
+        }
+    }
+    if let Err(m) = verify(part, &t.name) {
+        let _ = std::fs::remove_file(part);
+        return Err(m);
+    }
+    std::fs::rename(part, path).map_err(|e| format!("cannot rename {}: {e}", part.display()))
+}
+
 fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
@@ -364,35 +390,11 @@ fn fetch_one(
         match result {
             Ok(n) => {
                 outcome.bytes = n;
-                if let Some(want) = &t.sha256 {
-                    match sha256_file(&part) {
-                        Ok(got) if &got == want => {}
-                        Ok(got) => {
-                            let _ = std::fs::remove_file(&part);
-                            outcome.status = Status::Failed(format!(
-                                "SHA-256 mismatch: expected {want}, got {got}"
-                            ));
-                        }
-                        Err(e) => {
-                            outcome.status =
-                                Status::Failed(format!("cannot read {}: {e}", part.display()))
-                        }
-                    }
-                }
-                if !outcome.failed() {
-                    if let Err(m) = verify(&part, &t.name) {
-                        let _ = std::fs::remove_file(&part);
-                        outcome.status = Status::Failed(m);
-                    }
-                }
-                if !outcome.failed() {
-                    if let Err(e) = std::fs::rename(&part, &path) {
-                        outcome.status =
-                            Status::Failed(format!("cannot rename {}: {e}", part.display()));
-                    } else if resumed_from > 0 {
-                        outcome.status = Status::Resumed { from: resumed_from };
-                    }
-                }
+                outcome.status = match complete(&part, &path, t) {
+                    Err(m) => Status::Failed(m),
+                    Ok(()) if resumed_from > 0 => Status::Resumed { from: resumed_from },
+                    Ok(()) => Status::Downloaded,
+                };
             }
             Err(m) => {
                 // Nothing was received: leave no empty .part behind (a partial one stays, to resume).
