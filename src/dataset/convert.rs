@@ -18,7 +18,7 @@ use crate::capture::{stem, Chunk};
 use crate::dataset::writer::ParquetSink;
 use crate::dataset::Columns;
 use crate::decode;
-use crate::decode::report::{nothing_usable, Counts, FileReport};
+use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
 
@@ -55,6 +55,7 @@ impl Output {
 pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
     let mut cols = Columns::with_capacity(chunk.packets);
     let mut c = Counts::default();
+    let mut days = DayTally::default();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let malformed_blocks = chunk.for_each(|p| {
         c.packets += 1;
@@ -65,13 +66,14 @@ pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
         match decode::decode(p.linktype, p.data) {
             Ok(ip) => {
                 cols.push(p.ts_ns, p.wire_len, p.data.len() as u32, &ip);
-                c.keep_time(p.ts_ns);
+                days.add(p.ts_ns, &mut c);
                 first = first.min(p.ts_ns);
                 last = last.max(p.ts_ns);
             }
             Err(why) => c.skip(why, p.linktype),
         }
     });
+    days.flush(&mut c);
     c.malformed += malformed_blocks;
     c.kept = cols.len() as u64;
     if c.kept > 0 {

@@ -37,6 +37,33 @@ pub struct Counts {
 
 const DAY_NS: i64 = 86_400_000_000_000;
 
+/// Counts kept rows per UTC day for [`Counts::days`] without a map lookup per row: a run of
+/// rows of one day (nearly all of a capture) is summed first. Call `flush` at the end.
+#[derive(Default)]
+pub struct DayTally {
+    day: i64,
+    rows: u64,
+}
+
+impl DayTally {
+    #[inline]
+    pub fn add(&mut self, ts_ns: i64, counts: &mut Counts) {
+        let day = ts_ns.div_euclid(DAY_NS);
+        if day != self.day {
+            self.flush(counts);
+            self.day = day;
+        }
+        self.rows += 1;
+    }
+
+    pub fn flush(&mut self, counts: &mut Counts) {
+        if self.rows > 0 {
+            *counts.days.entry(self.day).or_default() += self.rows;
+            self.rows = 0;
+        }
+    }
+}
+
 impl Counts {
     /// Counts a packet that did not become a row.
     pub fn skip(&mut self, why: Skip, linktype: u32) {
@@ -46,13 +73,6 @@ impl Counts {
             Skip::Malformed => self.malformed += 1,
             Skip::Truncated => self.truncated += 1,
         }
-    }
-
-    /// Notes a kept row's time.
-    #[inline]
-    pub fn keep_time(&mut self, ts_ns: i64) {
-        let day = ts_ns.div_euclid(DAY_NS);
-        *self.days.entry(day).or_default() += 1;
     }
 
     /// Kept rows more than a day away from the median row's day (a broken clock's strays),

@@ -17,7 +17,7 @@ use super::table::{Column, SeriesTable, COLUMNS, SUMS};
 use super::Window;
 use crate::capture::stream::{self, Event};
 use crate::capture::Chunk;
-use crate::decode::report::{nothing_usable, Counts, FileReport};
+use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
 use crate::decode::{self, Addrs};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
@@ -142,6 +142,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
         sizes: Sizes::default(),
     };
     let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut days = DayTally::default();
     let mut current: Option<usize> = None;
     let malformed_blocks = chunk.for_each(|p| {
         t.counts.packets += 1;
@@ -172,7 +173,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
                 t.sizes
                     .add(type_index(ip.protocol), [ip.size, p.wire_len, captured]);
                 t.counts.kept += 1;
-                t.counts.keep_time(p.ts_ns);
+                days.add(p.ts_ns, &mut t.counts);
                 first = first.min(p.ts_ns);
                 last = last.max(p.ts_ns);
             }
@@ -187,6 +188,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
             }
         }
     });
+    days.flush(&mut t.counts);
     t.counts.malformed += malformed_blocks;
     if t.counts.kept > 0 {
         t.counts.first_ns = Some(first);
