@@ -38,13 +38,7 @@ fn aggregate(inputs: &[PathBuf], out: &Path) -> assert_cmd::Command {
 /// The series table as interval start → values (in [`COLUMNS`] order).
 fn read_series(path: &Path) -> BTreeMap<i64, [u64; 16]> {
     let df = read_parquet(path);
-    let ts = df
-        .column("timestamp")
-        .unwrap()
-        .as_materialized_series()
-        .to_physical_repr()
-        .into_owned();
-    let ts = ts.i64().unwrap().clone();
+    let ts = times(&df, "timestamp");
     let cols: Vec<UInt64Chunked> = COLUMNS
         .iter()
         .map(|c| df.column(c).unwrap().u64().unwrap().clone())
@@ -101,13 +95,7 @@ fn per_second_sums_and_transport_splits_equal_tshark_on_every_fixture() {
 /// and `n_unique` of addresses and of a 5-tuple key built here.
 fn from_packets(table: &Path, every_ns: i64) -> BTreeMap<i64, [u64; 16]> {
     let df = read_parquet(table);
-    let ts = df
-        .column("Timestamp")
-        .unwrap()
-        .as_materialized_series()
-        .to_physical_repr()
-        .into_owned();
-    let ts = ts.i64().unwrap().clone();
+    let ts = times(&df, "Timestamp");
     let key: Vec<i64> = (0..df.height())
         .map(|i| ts.get(i).unwrap().div_euclid(every_ns) * every_ns)
         .collect();

@@ -659,6 +659,33 @@ pub fn pcapng_block(block_type: u32, body: &[u8]) -> Vec<u8> {
     b
 }
 
+/// A little-endian section header block (version 1.0, section length unknown).
+pub fn pcapng_shb() -> Vec<u8> {
+    pcapng_block(
+        0x0A0D_0D0A,
+        &[
+            0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    )
+}
+
+/// The fixed fields and padded data of a packet block on interface 0 — an enhanced block
+/// (interface as u32) or an obsolete one (interface u16 + drops u16: the same zero bytes);
+/// options may follow.
+pub fn pcapng_packet_body(ticks: u64, data: &[u8], orig_len: u32) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend(0u32.to_le_bytes());
+    body.extend(((ticks >> 32) as u32).to_le_bytes());
+    body.extend((ticks as u32).to_le_bytes());
+    body.extend((data.len() as u32).to_le_bytes());
+    body.extend(orig_len.to_le_bytes());
+    body.extend(data);
+    while body.len() % 4 != 0 {
+        body.push(0);
+    }
+    body
+}
+
 /// An option: code, length, value padded to 4 bytes.
 pub fn pcapng_option(code: u16, value: &[u8]) -> Vec<u8> {
     let mut o = Vec::new();
@@ -678,12 +705,7 @@ fn pcapng_options_that_are_not_utf8_do_not_drop_packets() {
     // UTF-8 either; one obsolete packet block (type 2) at the end.
     let mut r =
         PcapReader::new(std::fs::File::open(fixture("s7comm-clean-15min.pcap")).unwrap()).unwrap();
-    let mut file = pcapng_block(
-        0x0A0D_0D0A,
-        &[
-            0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
-    );
+    let mut file = pcapng_shb();
     let mut idb = vec![1, 0, 0, 0, 0, 0, 4, 0]; // Ethernet, snaplen 262144
     idb.extend(pcapng_option(2, b"eth\xff\xfe0"));
     idb.extend(pcapng_option(9, &[6]));
@@ -694,16 +716,7 @@ fn pcapng_options_that_are_not_utf8_do_not_drop_packets() {
     while let Some(p) = r.next_packet() {
         let p = p.unwrap();
         let us = p.timestamp.as_micros() as u64;
-        let mut body = Vec::new();
-        body.extend(0u32.to_le_bytes());
-        body.extend(((us >> 32) as u32).to_le_bytes());
-        body.extend((us as u32).to_le_bytes());
-        body.extend((p.data.len() as u32).to_le_bytes());
-        body.extend(p.orig_len.to_le_bytes());
-        body.extend(p.data.iter());
-        while body.len() % 4 != 0 {
-            body.push(0);
-        }
+        let mut body = pcapng_packet_body(us, &p.data, p.orig_len);
         body.extend(pcapng_option(1, b"caf\xe9 \x80 not utf-8"));
         body.extend(pcapng_option(0, &[]));
         file.extend(pcapng_block(6, &body));
@@ -711,14 +724,7 @@ fn pcapng_options_that_are_not_utf8_do_not_drop_packets() {
         last = Some((us, p.data.to_vec(), p.orig_len));
     }
     let (us, data, orig) = last.unwrap();
-    let mut opb = Vec::new();
-    opb.extend(0u16.to_le_bytes()); // interface
-    opb.extend(0u16.to_le_bytes()); // drops
-    opb.extend(((us >> 32) as u32).to_le_bytes());
-    opb.extend((us as u32).to_le_bytes());
-    opb.extend((data.len() as u32).to_le_bytes());
-    opb.extend(orig.to_le_bytes());
-    opb.extend(&data);
+    let opb = pcapng_packet_body(us, &data, orig);
     file.extend(pcapng_block(2, &opb));
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("comments.pcapng");

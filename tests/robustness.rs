@@ -450,13 +450,8 @@ fn a_huge_thread_count_is_capped() {
 
 #[test]
 fn pcapng_times_beyond_the_nanosecond_range_are_counted_not_wrapped() {
-    use crate::preprocess::{pcapng_block, pcapng_option};
-    let mut file = pcapng_block(
-        0x0A0D_0D0A,
-        &[
-            0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
-    );
+    use crate::preprocess::{pcapng_block, pcapng_option, pcapng_packet_body, pcapng_shb};
+    let mut file = pcapng_shb();
     let mut idb = vec![101, 0, 0, 0, 0, 0, 1, 0]; // raw IPv4, µs (default if_tsresol)
     idb.extend(pcapng_option(0, &[]));
     file.extend(pcapng_block(1, &idb));
@@ -467,13 +462,7 @@ fn pcapng_times_beyond_the_nanosecond_range_are_counted_not_wrapped() {
     packet.extend([0, 53, 0, 53, 0, 8, 0, 0]);
     let sane = 1_600_000_000u64 * 1_000_000;
     for ticks in [sane, (1u64 << 40) * 1_000_000, u64::MAX, sane + 1_000_000] {
-        let mut body = Vec::new();
-        body.extend(0u32.to_le_bytes());
-        body.extend(((ticks >> 32) as u32).to_le_bytes());
-        body.extend((ticks as u32).to_le_bytes());
-        body.extend((packet.len() as u32).to_le_bytes());
-        body.extend((packet.len() as u32).to_le_bytes());
-        body.extend(&packet);
+        let body = pcapng_packet_body(ticks, &packet, packet.len() as u32);
         file.extend(pcapng_block(6, &body));
     }
     let dir = tempfile::tempdir().unwrap();

@@ -23,16 +23,21 @@ pub fn read_parquet(path: &Path) -> DataFrame {
     ParquetReader::new(file).finish().expect("parquet")
 }
 
-/// Per-second (packets, size, wire, captured) from a dataset, computed here directly from
-/// the columns (independent of ntp's own series code).
-pub fn per_second(df: &DataFrame) -> BTreeMap<i64, [u64; 4]> {
-    let ts = df
-        .column("Timestamp")
+/// A Datetime column as nanoseconds since the epoch.
+pub fn times(df: &DataFrame, name: &str) -> Int64Chunked {
+    let s = df
+        .column(name)
         .unwrap()
         .as_materialized_series()
         .to_physical_repr()
         .into_owned();
-    let ts = ts.i64().unwrap();
+    s.i64().unwrap().clone()
+}
+
+/// Per-second (packets, size, wire, captured) from a dataset, computed here directly from
+/// the columns (independent of ntp's own series code).
+pub fn per_second(df: &DataFrame) -> BTreeMap<i64, [u64; 4]> {
+    let ts = times(df, "Timestamp");
     let col = |name: &str| {
         df.column(name)
             .unwrap()
