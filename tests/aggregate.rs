@@ -36,7 +36,7 @@ fn aggregate(inputs: &[PathBuf], out: &Path) -> assert_cmd::Command {
 }
 
 /// The series table as interval start → values (in [`COLUMNS`] order).
-fn read_series(path: &Path) -> BTreeMap<i64, [u64; 16]> {
+pub fn read_series(path: &Path) -> BTreeMap<i64, [u64; 16]> {
     let df = read_parquet(path);
     let ts = times(&df, "timestamp");
     let cols: Vec<UInt64Chunked> = COLUMNS
@@ -54,7 +54,7 @@ fn read_series(path: &Path) -> BTreeMap<i64, [u64; 16]> {
 }
 
 /// Position of a column in [`COLUMNS`].
-fn idx(name: &str) -> usize {
+pub fn idx(name: &str) -> usize {
     COLUMNS.iter().position(|c| *c == name).unwrap()
 }
 

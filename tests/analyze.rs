@@ -18,7 +18,7 @@ fn num(s: &str) -> f64 {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.nnnnnnnnn]Z` → ns since the epoch.
-fn parse_ts(s: &str) -> i64 {
+pub fn parse_ts(s: &str) -> i64 {
     let (y, m, d) = (
         s[0..4].parse::<i64>().unwrap(),
         s[5..7].parse::<i64>().unwrap(),
@@ -217,7 +217,7 @@ fn zero_filled_and_drop_empty_differ_only_by_empty_seconds() {
 }
 
 /// Writes a dataset with the documented schema from (ns, size, type) rows.
-fn write_dataset(path: &Path, rows: &[(i64, u32, &str)]) {
+pub fn write_dataset(path: &Path, rows: &[(i64, u32, &str)]) {
     let n = rows.len();
     let ts = Int64Chunked::from_vec("Timestamp".into(), rows.iter().map(|r| r.0).collect())
         .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))

@@ -113,7 +113,7 @@ fn schema_is_the_documented_one() {
 }
 
 /// Real packets of a fixture, as pcap-file reads them.
-fn packets_of(name: &str) -> (PcapHeader, Vec<PcapPacket<'static>>) {
+pub fn packets_of(name: &str) -> (PcapHeader, Vec<PcapPacket<'static>>) {
     let mut reader = PcapReader::new(std::fs::File::open(fixture(name)).unwrap()).unwrap();
     let header = reader.header();
     let mut v = Vec::new();
@@ -123,7 +123,7 @@ fn packets_of(name: &str) -> (PcapHeader, Vec<PcapPacket<'static>>) {
     (header, v)
 }
 
-fn write_pcap(path: &Path, header: PcapHeader, packets: &[PcapPacket<'_>]) {
+pub fn write_pcap(path: &Path, header: PcapHeader, packets: &[PcapPacket<'_>]) {
     let mut w = PcapWriter::with_header(std::fs::File::create(path).unwrap(), header).unwrap();
     for p in packets {
         w.write_packet(p).unwrap();

@@ -98,21 +98,33 @@ fn check_length(series: &Series, what: PathBuf) -> Result<()> {
     Ok(())
 }
 
-/// The size histogram of the input, where it has one.
-fn histogram(source: &Source, opts: &AnalysisOptions) -> Result<Option<Histogram>> {
+/// The series of the input and its size histogram, where it has one: a per-packet dataset
+/// gives both in one pass; a series table's histogram is the file beside it.
+fn series_and_histogram(
+    source: &Source,
+    opts: &AnalysisOptions,
+) -> Result<(Series, Option<Histogram>)> {
     match source {
         Source::Packets(files) => {
-            histogram::from_dataset(files, opts.series.size, opts.max_size).map(Some)
+            let p = series::packets::pass(files, &opts.series, true)?;
+            let h = p
+                .sizes
+                .map(|s| s.histogram(opts.series.size, opts.max_size));
+            Ok((p.series, h))
         }
         Source::Table(path) => {
+            let series = series::from_source(source, &opts.series)?;
             let sizes = sizes_path(path);
             if !sizes.exists() {
-                return Ok(None);
+                return Ok((series, None));
             }
             let sizes = crate::series::sizes::Sizes::read(&sizes)?;
-            Ok(Some(sizes.histogram(opts.series.size, opts.max_size)))
+            Ok((
+                series,
+                Some(sizes.histogram(opts.series.size, opts.max_size)),
+            ))
         }
-        Source::File(_) => Ok(None),
+        Source::File(_) => Ok((series::from_source(source, &opts.series)?, None)),
     }
 }
 
@@ -145,10 +157,11 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     opts.validate()?;
     let files = reader::resolve(inputs)?;
     let source = series::source(inputs)?;
-    let series = series::from_source(&source, &opts.series)?;
+    opts.series.window.check()?;
+    let (series, histogram) = series_and_histogram(&source, opts)?;
     check_length(&series, files[0].clone())?;
     let values = series.rates();
-    let mut notices = Vec::new();
+    let mut notices = series.notes.clone();
     if series.filled > 0 {
         notices.push(format!(
             "{} of {} intervals had no value in the file and were filled ({:?})",
@@ -172,7 +185,6 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     let pacf = acf::pacf(&values, pacf_lags);
     let decomposition = decomposition(&values, opts.period, &mut notices);
     let bursts = bursts::bursts(&values, describe.mean, describe.std, opts.z);
-    let histogram = histogram(&source, opts)?;
     match &histogram {
         Some(h) if h.larger > 0 => notices.push(format!(
             "histogram: {} TCP/UDP packets larger than --max-size {} are not shown",

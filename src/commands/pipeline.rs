@@ -98,7 +98,7 @@ fn first_stage(
     if o.packets {
         let fresh = o.force || !up_to_date(&input, &[dataset.to_owned()]);
         if fresh {
-            r.reports = convert::convert(&input, dataset, &ui.progress)?;
+            r.reports = convert::convert(&input, dataset, convert::Partition::None, &ui.progress)?;
         }
         return Ok(Some(("preprocess", fresh)));
     }

@@ -12,6 +12,7 @@ use crate::cli::PredictArgs;
 pub fn run(args: &PredictArgs, ui: &Ui) -> Result<ExitCode> {
     let p = predict::run(&args.model, &args.io.inputs)?;
     let written = prediction::write(&p, &args.io.output)?;
+    ui.notes(&p.notes);
     if !ui.quiet {
         println!("{}", p.markdown());
     }

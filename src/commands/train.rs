@@ -15,6 +15,7 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
         .options(&args.series, &args.io.output, args.period, args.dpi);
     let sweep = sweep::run(&args.io.inputs, &opts, &ui.progress)?;
     let written = training::write(&sweep, &opts)?;
+    ui.notes(&sweep.notes);
     for r in &sweep.results {
         if let Err(reason) = &r.status {
             ui.warning(&format!("look-back {}: {reason}", r.look_back));

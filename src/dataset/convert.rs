@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
-use polars::prelude::DataFrame;
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::capture::stream::{self, Event};
@@ -51,6 +53,131 @@ impl Output {
     }
 }
 
+/// How a directory output is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Partition {
+    /// `{dir}/{stem}.parquet`.
+    #[default]
+    None,
+    /// Hive-style `{dir}/date=YYYY-MM-DD/{stem}.parquet` by the packets' UTC day (the
+    /// date is in the path, not in the file: polars, DuckDB and Spark add it as a column).
+    Day,
+}
+
+/// A capture spreading over more days than this is refused with `--partition day` (a
+/// broken clock would otherwise open a file per day it claims).
+pub const MAX_DAYS: usize = 32;
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The partition directory of a UTC day: `date=YYYY-MM-DD`.
+pub fn day_dir(day: i64) -> String {
+    let (y, m, d) = crate::util::time::civil_from_days(day);
+    format!("date={y:04}-{m:02}-{d:02}")
+}
+
+/// Where the rows of one conversion go: one file, or one per day.
+enum Sinks {
+    One(PathBuf, Option<Box<ParquetSink>>),
+    Days {
+        dir: PathBuf,
+        name: String,
+        open: BTreeMap<i64, ParquetSink>,
+    },
+}
+
+impl Sinks {
+    fn new(dest: &Path, partition: Partition) -> Sinks {
+        match partition {
+            Partition::None => Sinks::One(dest.to_owned(), None),
+            Partition::Day => Sinks::Days {
+                dir: dest.parent().unwrap_or(Path::new(".")).to_owned(),
+                name: dest
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                open: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Appends rows, created with the first ones: an input that holds nothing (or cannot
+    /// be opened) leaves no file behind.
+    fn write(&mut self, df: &DataFrame) -> Result<()> {
+        match self {
+            Sinks::One(dest, sink) => {
+                let sink = match sink {
+                    Some(s) => s,
+                    None => sink.insert(Box::new(ParquetSink::create(dest)?)),
+                };
+                sink.write(df)
+            }
+            Sinks::Days { dir, name, open } => {
+                let err = |e| Error::polars(&*dir, e);
+                let ts = df.column(super::TIMESTAMP).map_err(err)?;
+                let ts = ts.as_materialized_series().to_physical_repr();
+                let days: Vec<i64> = ts
+                    .i64()
+                    .map_err(err)?
+                    .iter()
+                    .map(|t| t.unwrap_or(0).div_euclid(DAY_NS))
+                    .collect();
+                let (lo, hi) = (days.iter().min(), days.iter().max());
+                let mut groups: Vec<(i64, Option<DataFrame>)> = match (lo, hi) {
+                    (Some(&lo), Some(&hi)) if lo == hi => vec![(lo, None)],
+                    _ => {
+                        let mut distinct = days.clone();
+                        distinct.sort_unstable();
+                        distinct.dedup();
+                        let mut g = Vec::new();
+                        for day in distinct {
+                            let mask: BooleanChunked = days.iter().map(|d| *d == day).collect();
+                            g.push((day, Some(df.filter(&mask).map_err(err)?)));
+                        }
+                        g
+                    }
+                };
+                for (day, part) in groups.drain(..) {
+                    if !open.contains_key(&day) {
+                        if open.len() >= MAX_DAYS {
+                            return Err(Error::Dataset {
+                                path: dir.clone(),
+                                message: format!(
+                                    "packets of one capture fall on more than {MAX_DAYS} days \
+                                     (a broken clock?): partitioning by day would open a file for each"
+                                ),
+                            });
+                        }
+                        let dest = dir.join(day_dir(day)).join(&*name);
+                        open.insert(day, ParquetSink::create(&dest)?);
+                    }
+                    let sink = open.get_mut(&day).expect("opened");
+                    sink.write(part.as_ref().unwrap_or(df))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Renames every file into place; the rows written (0: nothing was usable).
+    fn finish(self) -> Result<u64> {
+        match self {
+            Sinks::One(_, Some(sink)) if sink.rows() > 0 => sink.finish(),
+            Sinks::One(..) => Ok(0),
+            Sinks::Days { open, .. } => {
+                if open.values().all(|s| s.rows() == 0) {
+                    return Ok(0);
+                }
+                let mut rows = 0;
+                for sink in open.into_values() {
+                    rows += sink.finish()?;
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
 /// Decodes one chunk into rows.
 pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
     let mut cols = Columns::with_capacity(chunk.packets);
@@ -83,9 +210,15 @@ pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
     (cols.into_frame(), c)
 }
 
-/// Converts `inputs` (in order) into the single Parquet file `dest`.
+/// Converts `inputs` (in order) into the single Parquet file `dest` (with
+/// [`Partition::Day`], one such file per day under `date=…/` beside `dest`'s name).
 /// Fails, leaving no `dest`, if any input cannot be read or no packet was usable.
-pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<Vec<FileReport>> {
+pub fn convert(
+    inputs: &[PathBuf],
+    dest: &Path,
+    partition: Partition,
+    progress: &Progress,
+) -> Result<Vec<FileReport>> {
     let total: u64 = inputs
         .iter()
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
@@ -97,24 +230,24 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
     };
     let bar = progress.bytes(total, label);
     let bytes = stream::progress_counter();
-    let mut reports = FileReport::for_inputs(inputs, dest);
+    let shown = match partition {
+        Partition::None => dest.to_owned(),
+        Partition::Day => {
+            let name = dest.file_name().unwrap_or_default();
+            dest.with_file_name("date=*").join(name)
+        }
+    };
+    let mut reports = FileReport::for_inputs(inputs, &shown);
     let result: Result<()> = std::thread::scope(|s| {
         let (wtx, wrx) = sync_channel::<DataFrame>(4);
-        // The output is created with the first rows: an input that cannot be opened (a
-        // FIFO without a writer blocks) or holds nothing leaves no file behind.
-        let writer = s.spawn(move || -> Result<Option<ParquetSink>> {
-            let mut sink: Option<ParquetSink> = None;
+        let writer = s.spawn(move || -> Result<Sinks> {
+            let mut sinks = Sinks::new(dest, partition);
             for df in wrx.iter() {
-                if df.height() == 0 {
-                    continue;
+                if df.height() > 0 {
+                    sinks.write(&df)?;
                 }
-                let sink = match &mut sink {
-                    Some(s) => s,
-                    None => sink.insert(ParquetSink::create(dest)?),
-                };
-                sink.write(&df)?;
             }
-            Ok(sink)
+            Ok(sinks)
         });
         let outcome = stream::run(inputs, bytes.clone(), decode_chunk, |event| {
             match event {
@@ -134,11 +267,11 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
         });
         drop(wtx);
         // The writer's own error (disk full, …) says more than "writer stopped".
-        let sink = writer.join().expect("writer thread")?;
+        let sinks = writer.join().expect("writer thread")?;
         outcome?;
-        match sink {
-            Some(sink) if sink.rows() > 0 => sink.finish().map(|_| ()),
-            _ => Err(nothing_usable(inputs, dest, &reports)),
+        match sinks.finish()? {
+            0 => Err(nothing_usable(inputs, &shown, &reports)),
+            _ => Ok(()),
         }
     });
     bar.finish_and_clear();
@@ -151,16 +284,19 @@ pub fn convert(inputs: &[PathBuf], dest: &Path, progress: &Progress) -> Result<V
 pub fn run(
     inputs: &[PathBuf],
     output: &Output,
+    partition: Partition,
     progress: &Progress,
 ) -> Vec<Result<Vec<FileReport>>> {
     match output {
-        Output::File(dest) => vec![convert(inputs, dest, progress)],
+        Output::File(dest) => vec![convert(inputs, dest, Partition::None, progress)],
         Output::Dir(dir) => {
             let dests = dir_outputs(inputs, dir);
             inputs
                 .par_iter()
                 .zip(dests.par_iter())
-                .map(|(input, dest)| convert(std::slice::from_ref(input), dest, progress))
+                .map(|(input, dest)| {
+                    convert(std::slice::from_ref(input), dest, partition, progress)
+                })
                 .collect()
         }
     }

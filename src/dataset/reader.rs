@@ -5,23 +5,20 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+pub use polars::io::parquet::metadata::FileMetadataRef;
+
 use super::TIMESTAMP;
 use crate::error::{Error, Result};
 
-/// Expands directories into their `*.parquet` files (sorted by name).
+/// Expands directories into their `*.parquet` files, descending into subdirectories (a
+/// hive-partitioned dataset's `date=YYYY-MM-DD/`), sorted by path. Names starting with `.`
+/// or `_` are skipped, as Spark and Hive do (files being written, `_SUCCESS` markers).
 pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
         if input.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
-                .map_err(|e| Error::io(input, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-                        && p.is_file()
-                })
-                .collect();
+            let mut found = Vec::new();
+            parquet_files(input, &mut found, 0)?;
             if found.is_empty() {
                 return Err(Error::Dataset {
                     path: input.clone(),
@@ -43,6 +40,33 @@ pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         return Err(Error::Invalid("no input dataset given".into()));
     }
     Ok(files)
+}
+
+/// Deepest directory level searched: a dataset partitioned by a few keys, not a file system.
+const MAX_DEPTH: usize = 8;
+
+fn parquet_files(dir: &Path, found: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            if depth < MAX_DEPTH {
+                parquet_files(&path, found, depth + 1)?;
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+            && path.is_file()
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// The Arrow schema of a Parquet file, or "not a Parquet file".
@@ -104,6 +128,30 @@ pub fn check_schema(path: &Path, needed: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// The unit of a file's `Timestamp` column (checked by [`check_schema`] to be a date-time).
+pub fn time_unit(path: &Path) -> Result<TimeUnit> {
+    let schema = read_schema(path)?;
+    match schema.get(TIMESTAMP).map(|f| f.dtype()) {
+        Some(ArrowDataType::Timestamp(unit, _)) => Ok(match unit {
+            ArrowTimeUnit::Nanosecond => TimeUnit::Nanoseconds,
+            ArrowTimeUnit::Microsecond => TimeUnit::Microseconds,
+            ArrowTimeUnit::Millisecond => TimeUnit::Milliseconds,
+            ArrowTimeUnit::Second => {
+                return Err(Error::Dataset {
+                    path: path.to_owned(),
+                    message: format!(
+                        "`{TIMESTAMP}` holds whole seconds: packets need at least milliseconds"
+                    ),
+                })
+            }
+        }),
+        _ => Err(Error::Dataset {
+            path: path.to_owned(),
+            message: format!("not an ntp dataset: `{TIMESTAMP}` is not a date-time column"),
+        }),
+    }
+}
+
 /// A column type in words, not polars' internal names.
 fn kind_of(dtype: &ArrowDataType) -> &'static str {
     use ArrowDataType::*;
@@ -141,4 +189,70 @@ pub fn scan(files: &[PathBuf], columns: &[&str]) -> Result<LazyFrame> {
         return Ok(frames.pop().expect("one frame"));
     }
     concat(frames, UnionArgs::default()).map_err(|e| Error::polars(&files[0], e))
+}
+
+/// Consecutive whole row groups of one file, read together.
+#[derive(Clone, Debug)]
+pub struct Slice {
+    /// Index into the files given to [`slices`].
+    pub file: usize,
+    pub offset: usize,
+    pub rows: usize,
+}
+
+/// The files' footers and their row groups grouped into slices of about `rows` rows (a
+/// row group larger than that is a slice of its own): the unit of a bounded-memory pass.
+pub fn slices(files: &[PathBuf], rows: usize) -> Result<(Vec<FileMetadataRef>, Vec<Slice>)> {
+    let mut metas = Vec::with_capacity(files.len());
+    let mut out = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
+        let meta = ParquetReader::new(file)
+            .get_metadata()
+            .map_err(|e| Error::Dataset {
+                path: f.clone(),
+                message: format!("not a Parquet file ({})", first_line(&e.to_string())),
+            })?
+            .clone();
+        let mut slice = Slice {
+            file: i,
+            offset: 0,
+            rows: 0,
+        };
+        for rg in &meta.row_groups {
+            if slice.rows > 0 && slice.rows + rg.num_rows() > rows {
+                let next = slice.offset + slice.rows;
+                out.push(std::mem::replace(
+                    &mut slice,
+                    Slice {
+                        file: i,
+                        offset: next,
+                        rows: 0,
+                    },
+                ));
+            }
+            slice.rows += rg.num_rows();
+        }
+        if slice.rows > 0 {
+            out.push(slice);
+        }
+        metas.push(meta);
+    }
+    Ok((metas, out))
+}
+
+/// Reads `columns` of one slice (single-threaded: slices are read in parallel).
+pub fn read_slice(
+    path: &Path,
+    meta: &FileMetadataRef,
+    columns: &[&str],
+    slice: &Slice,
+) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = ParquetReader::new(file)
+        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+        .with_slice(Some((slice.offset, slice.rows)))
+        .read_parallel(ParallelStrategy::None);
+    reader.set_metadata(meta.clone());
+    reader.finish().map_err(|e| Error::polars(path, e))
 }

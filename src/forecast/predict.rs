@@ -16,6 +16,8 @@ use crate::series;
 
 /// The forecasts of a saved model on a series, before anything is written.
 pub struct Prediction {
+    /// How the series was built (late packets, gaps between files).
+    pub notes: Vec<String>,
     pub stem: String,
     /// Start of each target interval (ns since the epoch).
     pub target_ns: Vec<i64>,
@@ -88,5 +90,6 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
         lstm: pred,
         persistence,
         metrics,
+        notes: series.notes,
     })
 }

@@ -121,6 +121,8 @@ pub struct Sweep {
     /// What the series counts and its interval.
     pub quantity: Quantity,
     pub every_ns: i64,
+    /// How the series was built (late packets, gaps between files).
+    pub notes: Vec<String>,
 }
 
 impl Sweep {
@@ -255,5 +257,6 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         started,
         quantity: series.quantity,
         every_ns: series.every_ns,
+        notes: series.notes,
     })
 }

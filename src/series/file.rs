@@ -338,6 +338,7 @@ fn regularize(
         packets: None,
         quantity,
         filled,
+        notes: Vec::new(),
     })
 }
 
@@ -473,6 +474,7 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             packets: None,
             quantity: table_quantity(&name),
             filled: 0,
+            notes: Vec::new(),
         }
     } else {
         let mut s = regularize(path, &points, Fill::Zero, "row", table_quantity(&name))?;
@@ -520,6 +522,7 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
                 packets: s.packets.as_ref().map(|_| Vec::new()),
                 quantity: s.quantity.clone(),
                 filled: s.filled,
+                notes: s.notes.clone(),
             };
             for i in 0..s.len() {
                 let k = s.start_ns[i].div_euclid(every) * every;

@@ -217,6 +217,9 @@ pub struct Series {
     pub quantity: Quantity,
     /// Intervals a series file had no value for, filled by [`Fill`].
     pub filled: usize,
+    /// What the reader of the results should know about how the series was built (late
+    /// packets, gaps and overlaps between files).
+    pub notes: Vec<String>,
 }
 
 impl Series {

@@ -1,141 +1,364 @@
-//! The series of a per-packet dataset, with polars `group_by_dynamic`: windows
-//! `[k·every, (k+1)·every)` aligned to the Unix epoch, labelled by their start, sums in u64.
-//! Input is sorted by time first (the study's lazy path silently mis-binned unsorted input).
-//! Empty intervals are zeros unless `drop_empty` (the study's behaviour, which shifts every
-//! later position).
+//! The series of a per-packet dataset in one bounded-memory pass: only the time, size and
+//! protocol columns are read, a slice of whole row groups at a time (slices in parallel,
+//! merged in file order), and every packet is added to its interval `[k·every, (k+1)·every)`
+//! (aligned to the Unix epoch, labelled by its start, sums in u64) as it is read. Memory
+//! holds the per-interval sums and a few slices, never the table: a day of dumps or the same
+//! table ten times over needs no more than one dump.
+//!
+//! No sort is needed: a sum does not care in which order its packets come, so unsorted and
+//! overlapping inputs give the same series as sorted ones (the study's lazy path silently
+//! mis-binned unsorted input). Packets that come more than [`LATE_WINDOW`] after later ones
+//! are counted and said, as `aggregate` does. Empty intervals are zeros unless `drop_empty`
+//! (the study's behaviour, which shifts every later position).
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
+use foldhash::fast::FixedState;
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::{Quantity, Series, SeriesOptions};
-use crate::dataset::{self, reader};
+use super::aggregate::{check_span, LATE_WINDOW, MAX_ROWS};
+use super::sizes::{type_index, Sizes};
+use super::{Quantity, Series, SeriesOptions, SizeKind, Window};
+use crate::dataset::reader::{self, Slice};
+use crate::dataset::{PROTOCOL, TIMESTAMP, TYPE};
 use crate::error::{Error, Result};
+use crate::util::time::duration_text;
 
-/// Aggregates a sorted (or not) lazy frame with `Timestamp` and a size column.
-pub fn aggregate(lf: LazyFrame, opts: &SeriesOptions, every_ns: i64) -> PolarsResult<DataFrame> {
-    let every = Duration::try_parse(&format!("{every_ns}ns"))?;
-    lf.select([
-        col(dataset::TIMESTAMP),
-        col(opts.size.column())
-            .cast(DataType::UInt64)
-            .alias("bytes"),
-    ])
-    .sort([dataset::TIMESTAMP], SortMultipleOptions::default())
-    .group_by_dynamic(
-        col(dataset::TIMESTAMP),
-        [],
-        DynamicGroupOptions {
-            every,
-            period: every,
-            offset: Duration::try_parse("0ns")?,
-            label: Label::Left,
-            include_boundaries: false,
-            closed_window: ClosedWindow::Left,
-            start_by: StartBy::WindowBound,
-            ..Default::default()
-        },
-    )
-    .agg([
-        col("bytes").sum().alias("bytes"),
-        len().cast(DataType::UInt64).alias("packets"),
-    ])
-    .collect()
+/// Rows read at once per thread (whole row groups): ~17 MB of decoded columns.
+const SLICE_ROWS: usize = 1 << 20;
+
+/// What a pass over a per-packet dataset gives.
+pub struct PacketSeries {
+    pub series: Series,
+    /// Packet counts per transport and size (the measured size only), when asked for.
+    pub sizes: Option<Sizes>,
 }
 
-/// Builds the series of the dataset files (a directory or parts of one capture).
+/// Builds the series of the dataset files (a directory, or parts of one capture).
 pub fn build(files: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
-    let every_ns = opts.every_ns()?.unwrap_or(1_000_000_000);
-    let mut lf = reader::scan(files, &[dataset::TIMESTAMP, opts.size.column()])?;
-    let ts = || col(dataset::TIMESTAMP).cast(DataType::Int64);
-    if let Some(s) = opts.window.start {
-        lf = lf.filter(ts().gt_eq(lit(s)));
-    }
-    if let Some(e) = opts.window.end {
-        lf = lf.filter(ts().lt(lit(e)));
-    }
-    check_time_range(&files[0], lf.clone(), opts.size.column(), every_ns)?;
-    let df = aggregate(lf, opts, every_ns).map_err(|e| Error::polars(&files[0], e))?;
-    from_frame(&df, every_ns, opts.drop_empty).map_err(|e| Error::polars(&files[0], e))
+    Ok(pass(files, opts, false)?.series)
 }
 
-/// Refuses, before polars builds any window, a span of more intervals than a series may
-/// hold or stamps at the very end of the time range (their window's end would overflow).
-fn check_time_range(
-    what: &std::path::Path,
-    lf: LazyFrame,
-    size: &str,
+/// How a file stores what the pass reads.
+struct Layout {
+    /// Nanoseconds per unit of the time column.
+    factor: i64,
+    /// The transport column: `Protocol` (numbers), or the study's `Type` text.
+    transport: Option<&'static str>,
+}
+
+fn layout(path: &Path, size: &str, sizes: bool) -> Result<Layout> {
+    let mut needed = vec![TIMESTAMP, size];
+    let names = reader::column_names(path)?;
+    let transport = if !sizes {
+        None
+    } else if names.iter().any(|n| n == PROTOCOL) {
+        Some(PROTOCOL)
+    } else if names.iter().any(|n| n == TYPE) {
+        Some(TYPE)
+    } else {
+        None
+    };
+    needed.extend(transport);
+    reader::check_schema(path, &needed)?;
+    let factor = match reader::time_unit(path)? {
+        TimeUnit::Nanoseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Milliseconds => 1_000_000,
+    };
+    Ok(Layout { factor, transport })
+}
+
+/// One slice's sums.
+struct Part {
+    file: usize,
+    /// (interval, amount, packets), in order of first appearance.
+    intervals: Vec<(i64, u64, u64)>,
+    sizes: Option<Sizes>,
+    rows: u64,
+    no_time: u64,
+    no_size: u64,
+    /// Kept packets' first and last time.
+    span: Option<(i64, i64)>,
+    /// A time stamp that cannot be placed (ns overflow, or the very end of the range).
+    broken: Option<i64>,
+}
+
+/// Reads and sums one slice.
+fn tally(
+    path: &Path,
+    meta: &reader::FileMetadataRef,
+    slice: &Slice,
+    layout: &Layout,
+    size: SizeKind,
     every_ns: i64,
-) -> Result<()> {
-    let ts = col(dataset::TIMESTAMP).cast(DataType::Int64);
-    let df = lf
-        .select([
-            ts.clone().min().alias("lo"),
-            ts.clone().max().alias("hi"),
-            ts.null_count().cast(DataType::UInt64).alias("no_time"),
-            col(size)
-                .null_count()
-                .cast(DataType::UInt64)
-                .alias("no_size"),
-            len().cast(DataType::UInt64).alias("rows"),
-        ])
-        .collect()
-        .map_err(|e| Error::polars(what, e))?;
-    let count = |c: &str| -> Result<u64> {
-        let s = df.column(c).map_err(|e| Error::polars(what, e))?;
-        Ok(s.u64()
-            .map_err(|e| Error::polars(what, e))?
-            .get(0)
-            .unwrap_or(0))
-    };
-    let (rows, no_time, no_size) = (count("rows")?, count("no_time")?, count("no_size")?);
-    for (missing, column) in [(no_time, dataset::TIMESTAMP), (no_size, size)] {
-        if missing > 0 {
-            return Err(Error::Dataset {
-                path: what.to_owned(),
-                message: format!("{missing} of {rows} rows have no `{column}`: a series cannot place or weigh them"),
-            });
-        }
-    }
-    let get = |c: &str| -> Result<Option<i64>> {
-        let s = df.column(c).map_err(|e| Error::polars(what, e))?;
-        Ok(s.i64().map_err(|e| Error::polars(what, e))?.get(0))
-    };
-    let (Some(lo), Some(hi)) = (get("lo")?, get("hi")?) else {
-        return Ok(()); // no rows: "no packets" is said later
-    };
-    if hi > i64::MAX - 2 * every_ns || lo < i64::MIN + 2 * every_ns {
-        return Err(Error::Dataset {
-            path: what.to_owned(),
-            message: format!(
-                "a packet time stamp ({} ns since 1970) lies at the end of the representable range: \
-                 the capture's clock was broken; drop such rows before building a series",
-                if hi > i64::MAX - 2 * every_ns { hi } else { lo }
-            ),
-        });
-    }
-    super::aggregate::check_span(
-        what,
-        lo.div_euclid(every_ns),
-        hi.div_euclid(every_ns),
-        every_ns,
-    )
-}
-
-/// Reads the aggregated frame and fills empty windows with zeros unless `drop_empty`.
-pub fn from_frame(df: &DataFrame, every_ns: i64, drop_empty: bool) -> PolarsResult<Series> {
+    window: Window,
+) -> Result<Part> {
+    let mut columns = vec![TIMESTAMP, size.column()];
+    columns.extend(layout.transport);
+    let df = reader::read_slice(path, meta, &columns, slice)?;
+    let err = |e| Error::polars(path, e);
     let ts = df
-        .column(dataset::TIMESTAMP)?
+        .column(TIMESTAMP)
+        .map_err(err)?
         .as_materialized_series()
         .to_physical_repr()
         .into_owned();
-    let ts = ts.i64()?;
-    let bytes = df.column("bytes")?.as_materialized_series().u64()?.clone();
-    let packets = df
-        .column("packets")?
-        .as_materialized_series()
-        .u64()?
-        .clone();
+    let ts = ts.i64().map_err(err)?;
+    let amount = df
+        .column(size.column())
+        .map_err(err)?
+        .cast(&DataType::UInt64)
+        .map_err(err)?;
+    let amount = amount.u64().map_err(err)?;
+    let transport: Option<Vec<usize>> = match layout.transport {
+        Some(PROTOCOL) => {
+            let p = df
+                .column(PROTOCOL)
+                .map_err(err)?
+                .cast(&DataType::Int64)
+                .map_err(err)?;
+            let p = p.i64().map_err(err)?;
+            Some(
+                p.iter()
+                    .map(|v| type_index(v.and_then(|v| u8::try_from(v).ok()).unwrap_or(0)))
+                    .collect(),
+            )
+        }
+        Some(_) => {
+            let t = df.column(TYPE).map_err(err)?.str().map_err(err)?.clone();
+            Some(
+                t.iter()
+                    .map(|v| match v {
+                        Some("TCP") => 0,
+                        Some("UDP") => 1,
+                        _ => 2,
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let mut part = Part {
+        file: slice.file,
+        intervals: Vec::new(),
+        sizes: transport.as_ref().map(|_| Sizes::default()),
+        rows: df.height() as u64,
+        no_time: 0,
+        no_size: 0,
+        span: None,
+        broken: None,
+    };
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut index: HashMap<i64, usize, FixedState> = HashMap::default();
+    let mut current = (i64::MIN, usize::MAX);
+    let (lo_ok, hi_ok) = (i64::MIN + 2 * every_ns, i64::MAX - 2 * every_ns);
+    for (row, (t, a)) in ts.iter().zip(amount.iter()).enumerate() {
+        let Some(t) = t else {
+            part.no_time += 1;
+            continue;
+        };
+        let Some(a) = a else {
+            part.no_size += 1;
+            continue;
+        };
+        let t = match t.checked_mul(layout.factor) {
+            Some(t) if (lo_ok..=hi_ok).contains(&t) => t,
+            _ => {
+                part.broken.get_or_insert(t);
+                continue;
+            }
+        };
+        if !window.contains(t) {
+            continue;
+        }
+        let k = t.div_euclid(every_ns);
+        if k != current.0 {
+            let i = *index.entry(k).or_insert_with(|| {
+                part.intervals.push((k, 0, 0));
+                part.intervals.len() - 1
+            });
+            current = (k, i);
+        }
+        let e = &mut part.intervals[current.1];
+        e.1 += a;
+        e.2 += 1;
+        if let (Some(s), Some(tr)) = (&mut part.sizes, &transport) {
+            s.add_one(tr[row], size, u32::try_from(a).unwrap_or(u32::MAX));
+        }
+        first = first.min(t);
+        last = last.max(t);
+    }
+    if first <= last {
+        part.span = Some((first, last));
+    }
+    Ok(part)
+}
+
+/// The running result: sums per interval, and what to say about the input.
+struct Merged {
+    every_ns: i64,
+    late_after: i64,
+    sums: BTreeMap<i64, (u64, u64)>,
+    newest: i64,
+    late: u64,
+    rows: u64,
+    no_time: u64,
+    no_size: u64,
+    spans: Vec<Option<(i64, i64)>>,
+    sizes: Option<Sizes>,
+}
+
+impl Merged {
+    fn add(&mut self, files: &[PathBuf], part: Part) -> Result<()> {
+        let path = &files[part.file];
+        if let Some(t) = part.broken {
+            return Err(Error::Dataset {
+                path: path.clone(),
+                message: format!(
+                    "a packet time stamp ({t} in the file's unit) lies at the end of the representable range: \
+                     the capture's clock was broken; drop such rows before building a series"
+                ),
+            });
+        }
+        self.rows += part.rows;
+        self.no_time += part.no_time;
+        self.no_size += part.no_size;
+        for (k, amount, packets) in part.intervals {
+            if k < self.newest.saturating_sub(self.late_after) {
+                self.late += packets;
+            }
+            self.newest = self.newest.max(k);
+            let e = self.sums.entry(k).or_default();
+            e.0 += amount;
+            e.1 += packets;
+        }
+        // The series is refused as soon as it could not be held, before it grows further.
+        if let (Some((&lo, _)), Some((&hi, _))) =
+            (self.sums.first_key_value(), self.sums.last_key_value())
+        {
+            check_span(path, lo, hi, self.every_ns)?;
+        }
+        if let Some((a, b)) = part.span {
+            let s = &mut self.spans[part.file];
+            *s = Some(s.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        if let (Some(all), Some(s)) = (&mut self.sizes, &part.sizes) {
+            all.merge(s);
+        }
+        Ok(())
+    }
+
+    /// What the reader should know: late packets, gaps and overlaps between files.
+    fn notes(&self, files: &[PathBuf]) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.late > 0 {
+            notes.push(format!(
+                "{} packets came more than {} after later packets (the table is not in time order); \
+                 each is counted in its own interval",
+                self.late,
+                duration_text(self.late_after * self.every_ns)
+            ));
+        }
+        let mut spans: Vec<(i64, i64, &PathBuf)> = self
+            .spans
+            .iter()
+            .zip(files)
+            .filter_map(|(s, f)| s.map(|(a, b)| (a, b, f)))
+            .collect();
+        spans.sort();
+        for w in spans.windows(2) {
+            let ((_, end, a), (start, _, b)) = (w[0], w[1]);
+            if start - end > 5 * self.every_ns {
+                notes.push(format!(
+                    "gap of {:.3} s between {} and {} (zero-filled)",
+                    (start - end) as f64 / 1e9,
+                    a.display(),
+                    b.display()
+                ));
+            } else if start < end {
+                notes.push(format!(
+                    "{} and {} overlap in time by {:.3} s: their packets are summed interval by interval",
+                    a.display(),
+                    b.display(),
+                    (end - start) as f64 / 1e9
+                ));
+            }
+        }
+        notes
+    }
+}
+
+/// One pass over the dataset files: the series, and with `sizes` the packet-size counts
+/// of the measured size.
+pub fn pass(files: &[PathBuf], opts: &SeriesOptions, sizes: bool) -> Result<PacketSeries> {
+    let every_ns = opts.every_ns()?.unwrap_or(1_000_000_000);
+    let layouts = files
+        .iter()
+        .map(|f| layout(f, opts.size.column(), sizes))
+        .collect::<Result<Vec<_>>>()?;
+    let (metas, slices) = reader::slices(files, SLICE_ROWS)?;
+    let (intervals, seconds) = LATE_WINDOW;
+    let mut merged = Merged {
+        every_ns,
+        late_after: intervals.max((seconds * 1_000_000_000 + every_ns - 1) / every_ns),
+        sums: BTreeMap::new(),
+        newest: i64::MIN,
+        late: 0,
+        rows: 0,
+        no_time: 0,
+        no_size: 0,
+        spans: vec![None; files.len()],
+        sizes: sizes.then(Sizes::default),
+    };
+    // A few slices at a time, one per thread, merged in file order.
+    for batch in slices.chunks(rayon::current_num_threads().max(1)) {
+        let parts = batch
+            .par_iter()
+            .map(|s| {
+                tally(
+                    &files[s.file],
+                    &metas[s.file],
+                    s,
+                    &layouts[s.file],
+                    opts.size,
+                    every_ns,
+                    opts.window,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for part in parts {
+            merged.add(files, part)?;
+        }
+    }
+    for (missing, column) in [
+        (merged.no_time, TIMESTAMP),
+        (merged.no_size, opts.size.column()),
+    ] {
+        if missing > 0 {
+            return Err(Error::Dataset {
+                path: files[0].to_owned(),
+                message: format!(
+                    "{missing} of {} rows have no `{column}`: a series cannot place or weigh them",
+                    merged.rows
+                ),
+            });
+        }
+    }
+    let notes = merged.notes(files);
+    let mut series = series_of(&merged.sums, every_ns, opts.drop_empty);
+    series.notes = notes;
+    Ok(PacketSeries {
+        series,
+        sizes: merged.sizes,
+    })
+}
+
+/// The series of per-interval sums: every interval from the first to the last, empty ones
+/// as zeros, unless `drop_empty`.
+fn series_of(sums: &BTreeMap<i64, (u64, u64)>, every_ns: i64, drop_empty: bool) -> Series {
     let mut s = Series {
         every_ns,
         start_ns: Vec::new(),
@@ -143,24 +366,26 @@ pub fn from_frame(df: &DataFrame, every_ns: i64, drop_empty: bool) -> PolarsResu
         packets: Some(Vec::new()),
         quantity: Quantity::bytes(),
         filled: 0,
+        notes: Vec::new(),
     };
     let counts = s.packets.as_mut().expect("packets");
-    for i in 0..df.height() {
-        let start = ts.get(i).unwrap_or_default();
-        if !drop_empty {
-            if let Some(&prev) = s.start_ns.last() {
-                let mut k = prev + every_ns;
-                while k < start {
-                    s.start_ns.push(k);
-                    s.values.push(0.0);
-                    counts.push(0);
-                    k += every_ns;
-                }
+    let mut push = |k: i64, (amount, packets): (u64, u64)| {
+        s.start_ns.push(k * every_ns);
+        s.values.push(amount as f64);
+        counts.push(packets);
+    };
+    match (sums.first_key_value(), sums.last_key_value()) {
+        (Some((&lo, _)), Some((&hi, _))) if !drop_empty => {
+            debug_assert!(hi - lo < MAX_ROWS);
+            for k in lo..=hi {
+                push(k, sums.get(&k).copied().unwrap_or_default());
             }
         }
-        s.start_ns.push(start);
-        s.values.push(bytes.get(i).unwrap_or(0) as f64);
-        counts.push(packets.get(i).unwrap_or(0));
+        _ => {
+            for (&k, &v) in sums {
+                push(k, v);
+            }
+        }
     }
-    Ok(s)
+    s
 }

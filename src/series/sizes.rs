@@ -56,6 +56,17 @@ impl Sizes {
         }
     }
 
+    /// Counts one packet of type `t` measured one way only (a per-packet table's chosen size).
+    #[inline]
+    pub fn add_one(&mut self, t: usize, kind: SizeKind, size: u32) {
+        let k = KINDS.iter().position(|x| *x == kind).expect("listed");
+        if (size as usize) < DENSE {
+            self.dense[(t * KINDS.len() + k) * DENSE + size as usize] += 1;
+        } else {
+            *self.sparse.entry((t as u8, k as u8, size)).or_default() += 1;
+        }
+    }
+
     pub fn merge(&mut self, o: &Sizes) {
         for (a, b) in self.dense.iter_mut().zip(&o.dense) {
             *a += b;
