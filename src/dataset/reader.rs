@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-pub use polars::io::parquet::metadata::FileMetadataRef;
+use polars::io::parquet::metadata::FileMetadataRef;
 
 use super::TIMESTAMP;
 use crate::error::{Error, Result};
@@ -196,14 +196,17 @@ pub fn scan(files: &[PathBuf], columns: &[&str]) -> Result<LazyFrame> {
 pub struct Slice {
     /// Index into the files given to [`slices`].
     pub file: usize,
-    pub offset: usize,
     pub rows: usize,
+    /// The file's footer with only this slice's row groups: polars maps and decodes
+    /// nothing else. (Given the whole footer and a row range, polars 0.55 still maps, and
+    /// prefetches, the projected columns of every earlier row group — the whole file's by
+    /// the last slice.)
+    meta: FileMetadataRef,
 }
 
-/// The files' footers and their row groups grouped into slices of about `rows` rows (a
-/// row group larger than that is a slice of its own): the unit of a bounded-memory pass.
-pub fn slices(files: &[PathBuf], rows: usize) -> Result<(Vec<FileMetadataRef>, Vec<Slice>)> {
-    let mut metas = Vec::with_capacity(files.len());
+/// The files' row groups grouped into slices of about `rows` rows (a row group larger than
+/// that is a slice of its own): the unit of a bounded-memory pass.
+pub fn slices(files: &[PathBuf], rows: usize) -> Result<Vec<Slice>> {
     let mut out = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
@@ -214,45 +217,38 @@ pub fn slices(files: &[PathBuf], rows: usize) -> Result<(Vec<FileMetadataRef>, V
                 message: format!("not a Parquet file ({})", first_line(&e.to_string())),
             })?
             .clone();
-        let mut slice = Slice {
+        let mut template = (*meta).clone();
+        template.row_groups = Vec::new();
+        let slice = |groups: &[_], rows| Slice {
             file: i,
-            offset: 0,
-            rows: 0,
+            rows,
+            meta: std::sync::Arc::new(polars::io::parquet::read::FileMetadata {
+                num_rows: rows,
+                row_groups: groups.to_vec(),
+                ..template.clone()
+            }),
         };
-        for rg in &meta.row_groups {
-            if slice.rows > 0 && slice.rows + rg.num_rows() > rows {
-                let next = slice.offset + slice.rows;
-                out.push(std::mem::replace(
-                    &mut slice,
-                    Slice {
-                        file: i,
-                        offset: next,
-                        rows: 0,
-                    },
-                ));
+        let (mut first, mut count) = (0, 0);
+        for (g, rg) in meta.row_groups.iter().enumerate() {
+            if count > 0 && count + rg.num_rows() > rows {
+                out.push(slice(&meta.row_groups[first..g], count));
+                (first, count) = (g, 0);
             }
-            slice.rows += rg.num_rows();
+            count += rg.num_rows();
         }
-        if slice.rows > 0 {
-            out.push(slice);
+        if count > 0 {
+            out.push(slice(&meta.row_groups[first..], count));
         }
-        metas.push(meta);
     }
-    Ok((metas, out))
+    Ok(out)
 }
 
 /// Reads `columns` of one slice (single-threaded: slices are read in parallel).
-pub fn read_slice(
-    path: &Path,
-    meta: &FileMetadataRef,
-    columns: &[&str],
-    slice: &Slice,
-) -> Result<DataFrame> {
+pub fn read_slice(path: &Path, columns: &[&str], slice: &Slice) -> Result<DataFrame> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = ParquetReader::new(file)
         .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-        .with_slice(Some((slice.offset, slice.rows)))
         .read_parallel(ParallelStrategy::None);
-    reader.set_metadata(meta.clone());
+    reader.set_metadata(slice.meta.clone());
     reader.finish().map_err(|e| Error::polars(path, e))
 }

@@ -89,7 +89,6 @@ struct Part {
 /// Reads and sums one slice.
 fn tally(
     path: &Path,
-    meta: &reader::FileMetadataRef,
     slice: &Slice,
     layout: &Layout,
     size: SizeKind,
@@ -98,7 +97,7 @@ fn tally(
 ) -> Result<Part> {
     let mut columns = vec![TIMESTAMP, size.column()];
     columns.extend(layout.transport);
-    let df = reader::read_slice(path, meta, &columns, slice)?;
+    let df = reader::read_slice(path, &columns, slice)?;
     let err = |e| Error::polars(path, e);
     let ts = df
         .column(TIMESTAMP)
@@ -299,7 +298,7 @@ pub fn pass(files: &[PathBuf], opts: &SeriesOptions, sizes: bool) -> Result<Pack
         .iter()
         .map(|f| layout(f, opts.size.column(), sizes))
         .collect::<Result<Vec<_>>>()?;
-    let (metas, slices) = reader::slices(files, SLICE_ROWS)?;
+    let slices = reader::slices(files, SLICE_ROWS)?;
     let (intervals, seconds) = LATE_WINDOW;
     let mut merged = Merged {
         every_ns,
@@ -320,7 +319,6 @@ pub fn pass(files: &[PathBuf], opts: &SeriesOptions, sizes: bool) -> Result<Pack
             .map(|s| {
                 tally(
                     &files[s.file],
-                    &metas[s.file],
                     s,
                     &layouts[s.file],
                     opts.size,
