@@ -126,6 +126,9 @@ pub struct PreprocessArgs {
     #[arg(short, long, default_value = "results/", value_name = "OUT")]
     pub output: PathBuf,
 
+    #[command(flatten)]
+    pub unit: TimestampUnitArgs,
+
     /// Lay a directory output out by the packets' UTC day, hive-style:
     /// `OUT/date=YYYY-MM-DD/{stem}.parquet` (read as one table, with a `date` column, by
     /// polars, DuckDB and Spark; ntp's later stages take the directory).
@@ -135,6 +138,38 @@ pub struct PreprocessArgs {
     /// Worker threads (default: one per core; at most 4 per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// The unit of the time column of the Parquet files written.
+#[derive(Args, Debug, Clone)]
+pub struct TimestampUnitArgs {
+    /// Unit of the time column written: `ns` keeps every digit a capture has (polars,
+    /// pandas, DuckDB); `us` is what Spark, Hive and Impala read (sub-microsecond digits
+    /// are rounded down and counted in the summary).
+    #[arg(
+        long = "timestamp-unit",
+        value_enum,
+        default_value = "ns",
+        value_name = "UNIT"
+    )]
+    pub value: UnitArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnitArg {
+    /// Nanoseconds (Parquet TIMESTAMP(NANOS, UTC)).
+    Ns,
+    /// Microseconds (Parquet TIMESTAMP(MICROS, UTC)).
+    Us,
+}
+
+impl From<&TimestampUnitArgs> for ntp::dataset::writer::TimestampUnit {
+    fn from(a: &TimestampUnitArgs) -> Self {
+        match a.value {
+            UnitArg::Ns => Self::Ns,
+            UnitArg::Us => Self::Us,
+        }
+    }
 }
 
 /// How `preprocess` lays out a directory output.
@@ -179,6 +214,9 @@ pub struct AggregateArgs {
     /// Rebuild series that are already newer than their captures.
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub unit: TimestampUnitArgs,
 
     /// Only packets at or after this time (epoch seconds or ISO 8601).
     #[arg(long, value_name = "TIME", value_parser = time_arg)]

@@ -243,3 +243,72 @@ fn partition_by_day_is_one_hive_table_for_polars_and_for_analyze() {
             "--partition day lays out a directory",
         ));
 }
+
+#[test]
+fn microsecond_tables_give_the_same_series_and_say_what_they_rounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = fixture("lan-broadcast-28min-ns.pcapng");
+    let (ns, us) = (dir.path().join("ns.parquet"), dir.path().join("us.parquet"));
+    preprocess(&capture, &ns).success();
+    let a = ntp()
+        .args(["preprocess", "--timestamp-unit", "us"])
+        .arg(&capture)
+        .arg("-o")
+        .arg(&us)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    // Counted here: stamps of the ns table with digits below a microsecond.
+    let exact = times(&read_parquet(&ns), "Timestamp");
+    let finer = exact.iter().filter(|t| t.unwrap() % 1000 != 0).count();
+    assert!(finer > 0);
+    assert!(
+        stderr.contains(&format!(
+            "{finer} of {} time stamps had digits below a microsecond",
+            exact.len()
+        )),
+        "{stderr}"
+    );
+    let df = read_parquet(&us);
+    assert_eq!(
+        df.column("Timestamp").unwrap().dtype(),
+        &DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+    );
+    let rounded: Vec<i64> = exact.iter().map(|t| t.unwrap().div_euclid(1000)).collect();
+    let stored = df
+        .column("Timestamp")
+        .unwrap()
+        .as_materialized_series()
+        .to_physical_repr()
+        .into_owned();
+    let stored: Vec<i64> = stored.i64().unwrap().into_no_null_iter().collect();
+    assert_eq!(stored, rounded);
+    // Both tables, and a µs series table, give one series (intervals of whole µs).
+    for every in ["1s", "10ms"] {
+        let e = ["--every", every, "-q"];
+        let (from_ns, _) = analyze(&[ns.clone()], &dir.path().join(format!("a-{every}")), &e);
+        let (from_us, _) = analyze(&[us.clone()], &dir.path().join(format!("b-{every}")), &e);
+        assert_eq!(from_ns, from_us, "{every}");
+        let table = dir.path().join(format!("s-{every}.series.parquet"));
+        ntp()
+            .arg("aggregate")
+            .arg(&capture)
+            .arg("-o")
+            .arg(&table)
+            .args(["--timestamp-unit", "us", "-q", "--every", every])
+            .assert()
+            .success();
+        let (from_table, _) = analyze(&[table], &dir.path().join(format!("c-{every}")), &e);
+        assert_eq!(from_table, from_ns, "{every}");
+    }
+    // Intervals finer than the unit cannot be stamped in it.
+    ntp()
+        .arg("aggregate")
+        .arg(&capture)
+        .arg("-o")
+        .arg(dir.path().join("x.parquet"))
+        .args(["--timestamp-unit", "us", "--every", "500ns"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--every 500ns"));
+}

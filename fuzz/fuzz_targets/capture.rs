@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     while let Ok(Some(chunk)) = reader.next_chunk() {
-        let _ = ntp::dataset::convert::decode_chunk(&chunk);
+        let _ = ntp::dataset::convert::decode_chunk(&chunk, Default::default());
         let _ = ntp::series::aggregate::tally_chunk(&chunk, 1_000_000_000, Default::default());
     }
 });

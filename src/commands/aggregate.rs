@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use ntp::dataset::convert::Output;
+use ntp::dataset::reader;
+use ntp::dataset::writer::TimestampUnit;
 use ntp::series::aggregate::{self, Aggregate};
 use ntp::series::{parse_every, Window};
 use ntp::util::fresh::up_to_date;
@@ -32,13 +34,21 @@ fn report(ui: &Ui, a: &Aggregate, every: &str) {
 pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     super::use_threads(args.threads)?;
     let every_ns = parse_every(&args.every)?;
+    let unit: TimestampUnit = (&args.unit).into();
+    if every_ns % unit.ns() != 0 {
+        anyhow::bail!(
+            "--every {}: intervals stamped in {} must be a whole number of them (or --timestamp-unit ns)",
+            args.every,
+            unit.name()
+        );
+    }
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
         let window = Window {
             start: args.start,
             end: args.end,
         };
         let a = aggregate::aggregate(inputs, dest, every_ns, window, &ui.progress)?;
-        aggregate::write(&a, dest)?;
+        aggregate::write(&a, dest, unit)?;
         Ok(a)
     };
     match Output::from_arg(&args.output) {
@@ -56,7 +66,13 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
                 .map(|(input, dest)| {
                     let outputs = [dest.clone(), ntp::series::table::sizes_path(dest)];
                     let input = std::slice::from_ref(input);
-                    (args.force || !up_to_date(input, &outputs)).then(|| pass(input, dest))
+                    // A table in another unit is rebuilt, not skipped.
+                    let same_unit = || {
+                        reader::time_unit(dest, ntp::series::table::TIMESTAMP)
+                            .is_ok_and(|u| u == unit.polars())
+                    };
+                    let fresh = up_to_date(input, &outputs) && same_unit();
+                    (args.force || !fresh).then(|| pass(input, dest))
                 })
                 .collect();
             let mut failed = false;

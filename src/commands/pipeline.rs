@@ -98,7 +98,7 @@ fn first_stage(
     if o.packets {
         let fresh = o.force || !up_to_date(&input, &[dataset.to_owned()]);
         if fresh {
-            r.reports = convert::convert(&input, dataset, convert::Partition::None, &ui.progress)?;
+            r.reports = convert::convert(&input, dataset, Default::default(), &ui.progress)?;
         }
         return Ok(Some(("preprocess", fresh)));
     }
@@ -111,7 +111,7 @@ fn first_stage(
     if fresh {
         let window = o.analysis.series.window;
         let a = aggregate::aggregate(&input, dataset, every, window, &ui.progress)?;
-        aggregate::write(&a, dataset)?;
+        aggregate::write(&a, dataset, Default::default())?;
         if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
             r.notices
                 .push(a.summary(&duration_text(every)).trim().to_string());

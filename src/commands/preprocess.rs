@@ -11,8 +11,11 @@ use crate::cli::PreprocessArgs;
 pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
     super::use_threads(args.threads)?;
     let output = Output::from_arg(&args.output);
-    let partition = args.partition.into();
-    if let (Output::File(file), convert::Partition::Day) = (&output, partition) {
+    let opts = convert::WriteOptions {
+        partition: args.partition.into(),
+        unit: (&args.unit).into(),
+    };
+    if let (Output::File(file), convert::Partition::Day) = (&output, opts.partition) {
         anyhow::bail!(
             "--partition day lays out a directory: give -o DIR/, not {}",
             file.display()
@@ -20,7 +23,7 @@ pub fn run(args: &PreprocessArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let mut failed = false;
     // Every output is tried; each failure is reported, and any failure fails the run.
-    for result in convert::run(&args.inputs, &output, partition, &ui.progress) {
+    for result in convert::run(&args.inputs, &output, opts, &ui.progress) {
         match result {
             Ok(reports) => {
                 for r in &reports {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::capture::stream::{self, Event};
 use crate::capture::{stem, Chunk};
-use crate::dataset::writer::ParquetSink;
+use crate::dataset::writer::{ParquetSink, TimestampUnit};
 use crate::dataset::Columns;
 use crate::decode;
 use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
@@ -64,6 +64,13 @@ pub enum Partition {
     Day,
 }
 
+/// How `preprocess` writes: the layout of a directory output and the time unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    pub partition: Partition,
+    pub unit: TimestampUnit,
+}
+
 /// A capture spreading over more days than this is refused with `--partition day` (a
 /// broken clock would otherwise open a file per day it claims).
 pub const MAX_DAYS: usize = 32;
@@ -78,24 +85,26 @@ pub fn day_dir(day: i64) -> String {
 
 /// Where the rows of one conversion go: one file, or one per day.
 enum Sinks {
-    One(PathBuf, Option<Box<ParquetSink>>),
+    One(PathBuf, TimestampUnit, Option<Box<ParquetSink>>),
     Days {
         dir: PathBuf,
         name: String,
+        unit: TimestampUnit,
         open: BTreeMap<i64, ParquetSink>,
     },
 }
 
 impl Sinks {
-    fn new(dest: &Path, partition: Partition) -> Sinks {
-        match partition {
-            Partition::None => Sinks::One(dest.to_owned(), None),
+    fn new(dest: &Path, opts: WriteOptions) -> Sinks {
+        match opts.partition {
+            Partition::None => Sinks::One(dest.to_owned(), opts.unit, None),
             Partition::Day => Sinks::Days {
                 dir: dest.parent().unwrap_or(Path::new(".")).to_owned(),
                 name: dest
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
+                unit: opts.unit,
                 open: BTreeMap::new(),
             },
         }
@@ -105,14 +114,20 @@ impl Sinks {
     /// be opened) leaves no file behind.
     fn write(&mut self, df: &DataFrame) -> Result<()> {
         match self {
-            Sinks::One(dest, sink) => {
+            Sinks::One(dest, unit, sink) => {
                 let sink = match sink {
                     Some(s) => s,
-                    None => sink.insert(Box::new(ParquetSink::create(dest)?)),
+                    None => sink.insert(Box::new(ParquetSink::create(dest, *unit)?)),
                 };
                 sink.write(df)
             }
-            Sinks::Days { dir, name, open } => {
+            Sinks::Days {
+                dir,
+                name,
+                unit,
+                open,
+            } => {
+                let day_len = DAY_NS / unit.ns();
                 let err = |e| Error::polars(&*dir, e);
                 let ts = df.column(super::TIMESTAMP).map_err(err)?;
                 let ts = ts.as_materialized_series().to_physical_repr();
@@ -120,7 +135,7 @@ impl Sinks {
                     .i64()
                     .map_err(err)?
                     .iter()
-                    .map(|t| t.unwrap_or(0).div_euclid(DAY_NS))
+                    .map(|t| t.unwrap_or(0).div_euclid(day_len))
                     .collect();
                 let (lo, hi) = (days.iter().min(), days.iter().max());
                 let mut groups: Vec<(i64, Option<DataFrame>)> = match (lo, hi) {
@@ -149,7 +164,7 @@ impl Sinks {
                             });
                         }
                         let dest = dir.join(day_dir(day)).join(&*name);
-                        open.insert(day, ParquetSink::create(&dest)?);
+                        open.insert(day, ParquetSink::create(&dest, *unit)?);
                     }
                     let sink = open.get_mut(&day).expect("opened");
                     sink.write(part.as_ref().unwrap_or(df))?;
@@ -162,7 +177,7 @@ impl Sinks {
     /// Renames every file into place; the rows written (0: nothing was usable).
     fn finish(self) -> Result<u64> {
         match self {
-            Sinks::One(_, Some(sink)) if sink.rows() > 0 => sink.finish(),
+            Sinks::One(_, _, Some(sink)) if sink.rows() > 0 => sink.finish(),
             Sinks::One(..) => Ok(0),
             Sinks::Days { open, .. } => {
                 if open.values().all(|s| s.rows() == 0) {
@@ -178,8 +193,8 @@ impl Sinks {
     }
 }
 
-/// Decodes one chunk into rows.
-pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
+/// Decodes one chunk into rows, times in `unit`.
+pub fn decode_chunk(chunk: &Chunk, unit: TimestampUnit) -> (DataFrame, Counts) {
     let mut cols = Columns::with_capacity(chunk.packets);
     let mut c = Counts::default();
     let mut days = DayTally::default();
@@ -207,7 +222,9 @@ pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
         c.first_ns = Some(first);
         c.last_ns = Some(last);
     }
-    (cols.into_frame(), c)
+    let (df, rounded) = cols.into_frame(unit);
+    c.rounded = rounded;
+    (df, c)
 }
 
 /// Converts `inputs` (in order) into the single Parquet file `dest` (with
@@ -216,7 +233,7 @@ pub fn decode_chunk(chunk: &Chunk) -> (DataFrame, Counts) {
 pub fn convert(
     inputs: &[PathBuf],
     dest: &Path,
-    partition: Partition,
+    opts: WriteOptions,
     progress: &Progress,
 ) -> Result<Vec<FileReport>> {
     let total: u64 = inputs
@@ -230,7 +247,7 @@ pub fn convert(
     };
     let bar = progress.bytes(total, label);
     let bytes = stream::progress_counter();
-    let shown = match partition {
+    let shown = match opts.partition {
         Partition::None => dest.to_owned(),
         Partition::Day => {
             let name = dest.file_name().unwrap_or_default();
@@ -241,7 +258,7 @@ pub fn convert(
     let result: Result<()> = std::thread::scope(|s| {
         let (wtx, wrx) = sync_channel::<DataFrame>(4);
         let writer = s.spawn(move || -> Result<Sinks> {
-            let mut sinks = Sinks::new(dest, partition);
+            let mut sinks = Sinks::new(dest, opts);
             for df in wrx.iter() {
                 if df.height() > 0 {
                     sinks.write(&df)?;
@@ -249,7 +266,8 @@ pub fn convert(
             }
             Ok(sinks)
         });
-        let outcome = stream::run(inputs, bytes.clone(), decode_chunk, |event| {
+        let decode = |chunk: &Chunk| decode_chunk(chunk, opts.unit);
+        let outcome = stream::run(inputs, bytes.clone(), decode, |event| {
             match event {
                 Event::Opened(i, container, compression) => {
                     reports[i].container = container;
@@ -284,19 +302,23 @@ pub fn convert(
 pub fn run(
     inputs: &[PathBuf],
     output: &Output,
-    partition: Partition,
+    opts: WriteOptions,
     progress: &Progress,
 ) -> Vec<Result<Vec<FileReport>>> {
     match output {
-        Output::File(dest) => vec![convert(inputs, dest, Partition::None, progress)],
+        Output::File(dest) => {
+            let opts = WriteOptions {
+                partition: Partition::None,
+                ..opts
+            };
+            vec![convert(inputs, dest, opts, progress)]
+        }
         Output::Dir(dir) => {
             let dests = dir_outputs(inputs, dir);
             inputs
                 .par_iter()
                 .zip(dests.par_iter())
-                .map(|(input, dest)| {
-                    convert(std::slice::from_ref(input), dest, partition, progress)
-                })
+                .map(|(input, dest)| convert(std::slice::from_ref(input), dest, opts, progress))
                 .collect()
         }
     }

@@ -44,11 +44,11 @@ pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {
 }
 
 /// The dataset's schema, in column order.
-pub fn schema() -> Schema {
+pub fn schema(unit: writer::TimestampUnit) -> Schema {
     Schema::from_iter([
         Field::new(
             TIMESTAMP.into(),
-            DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
+            DataType::Datetime(unit.polars(), Some(TimeZone::UTC)),
         ),
         Field::new(FAMILY.into(), DataType::String),
         Field::new(SOURCE_IP.into(), DataType::String),
@@ -136,13 +136,12 @@ impl Columns {
         self.typ.append_value(type_name(p.protocol));
     }
 
-    pub fn into_frame(self) -> DataFrame {
+    /// The rows as a frame with times in `unit`, and how many times lost digits to it.
+    pub fn into_frame(self, unit: writer::TimestampUnit) -> (DataFrame, u64) {
         let n = self.ts.len();
-        let ts = Int64Chunked::from_vec(TIMESTAMP.into(), self.ts)
-            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-            .into_series();
+        let (ts, lost) = unit.column(TIMESTAMP, self.ts);
         let columns: Vec<Column> = vec![
-            ts.into(),
+            ts,
             self.family.finish().into_series().into(),
             self.src.finish().into_series().into(),
             self.dst.finish().into_series().into(),
@@ -166,7 +165,8 @@ impl Columns {
                 .into(),
             self.typ.finish().into_series().into(),
         ];
-        DataFrame::new(n, columns).expect("columns of equal length")
+        let df = DataFrame::new(n, columns).expect("columns of equal length");
+        (df, lost)
     }
 }
 

@@ -128,10 +128,11 @@ pub fn check_schema(path: &Path, needed: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The unit of a file's `Timestamp` column (checked by [`check_schema`] to be a date-time).
-pub fn time_unit(path: &Path) -> Result<TimeUnit> {
+/// The unit of a file's time column `column` (a dataset's `Timestamp`, a series table's
+/// `timestamp`).
+pub fn time_unit(path: &Path, column: &str) -> Result<TimeUnit> {
     let schema = read_schema(path)?;
-    match schema.get(TIMESTAMP).map(|f| f.dtype()) {
+    match schema.get(column).map(|f| f.dtype()) {
         Some(ArrowDataType::Timestamp(unit, _)) => Ok(match unit {
             ArrowTimeUnit::Nanosecond => TimeUnit::Nanoseconds,
             ArrowTimeUnit::Microsecond => TimeUnit::Microseconds,
@@ -140,14 +141,14 @@ pub fn time_unit(path: &Path) -> Result<TimeUnit> {
                 return Err(Error::Dataset {
                     path: path.to_owned(),
                     message: format!(
-                        "`{TIMESTAMP}` holds whole seconds: packets need at least milliseconds"
+                        "`{column}` holds whole seconds: packets need at least milliseconds"
                     ),
                 })
             }
         }),
         _ => Err(Error::Dataset {
             path: path.to_owned(),
-            message: format!("not an ntp dataset: `{TIMESTAMP}` is not a date-time column"),
+            message: format!("not an ntp dataset: `{column}` is not a date-time column"),
         }),
     }
 }

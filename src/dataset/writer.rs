@@ -10,6 +10,65 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::util::atomic::TempFile;
 
+/// The unit of the time columns ntp writes (`Timestamp` of the per-packet dataset,
+/// `timestamp` of a series table), always UTC.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimestampUnit {
+    /// Nanoseconds: every digit a capture can carry; what polars, pandas and the study's
+    /// notebooks use.
+    #[default]
+    Ns,
+    /// Microseconds: what Spark (no nanosecond type), Hive and Impala read; MAWI and
+    /// classic pcap captures hold no finer digits.
+    Us,
+}
+
+impl TimestampUnit {
+    pub fn polars(self) -> TimeUnit {
+        match self {
+            TimestampUnit::Ns => TimeUnit::Nanoseconds,
+            TimestampUnit::Us => TimeUnit::Microseconds,
+        }
+    }
+
+    /// Nanoseconds per unit.
+    pub fn ns(self) -> i64 {
+        match self {
+            TimestampUnit::Ns => 1,
+            TimestampUnit::Us => 1_000,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TimestampUnit::Ns => "ns",
+            TimestampUnit::Us => "us",
+        }
+    }
+
+    /// A time in this unit, rounded down (so a packet stays in its interval whenever the
+    /// interval is a whole number of units).
+    #[inline]
+    pub fn from_ns(self, ns: i64) -> i64 {
+        ns.div_euclid(self.ns())
+    }
+
+    /// A time column of `ns` values in this unit: `(column, values that lost digits)`.
+    pub fn column(self, name: &str, ns: Vec<i64>) -> (polars::prelude::Column, u64) {
+        let (values, lost) = match self {
+            TimestampUnit::Ns => (ns, 0),
+            unit => {
+                let lost = ns.iter().filter(|t| t.rem_euclid(unit.ns()) != 0).count() as u64;
+                (ns.into_iter().map(|t| unit.from_ns(t)).collect(), lost)
+            }
+        };
+        let column = Int64Chunked::from_vec(name.into(), values)
+            .into_datetime(self.polars(), Some(TimeZone::UTC))
+            .into_column();
+        (column, lost)
+    }
+}
+
 /// A Parquet file being written under a temporary name.
 pub struct ParquetSink {
     tmp: TempFile,
@@ -19,8 +78,8 @@ pub struct ParquetSink {
 
 impl ParquetSink {
     /// A per-packet dataset file.
-    pub fn create(dest: &Path) -> Result<ParquetSink> {
-        ParquetSink::with_schema(dest, &super::schema())
+    pub fn create(dest: &Path, unit: TimestampUnit) -> Result<ParquetSink> {
+        ParquetSink::with_schema(dest, &super::schema(unit))
     }
 
     /// A Parquet file of any schema (series tables, size histograms).

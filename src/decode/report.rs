@@ -28,6 +28,8 @@ pub struct Counts {
     pub unplaceable: u64,
     /// Packets outside the `--start`/`--end` window.
     pub outside: u64,
+    /// Kept packets whose time had digits finer than the unit written (rounded down).
+    pub rounded: u64,
     /// First and last timestamp of the kept rows (ns since the epoch).
     pub first_ns: Option<i64>,
     pub last_ns: Option<i64>,
@@ -111,6 +113,7 @@ impl Counts {
         self.truncated += o.truncated;
         self.unplaceable += o.unplaceable;
         self.outside += o.outside;
+        self.rounded += o.rounded;
         self.first_ns = min_opt(self.first_ns, o.first_ns);
         self.last_ns = max_opt(self.last_ns, o.last_ns);
     }
@@ -212,6 +215,13 @@ impl FileReport {
                 iso_millis(a),
                 iso_millis(b),
                 (b - a) as f64 / 1e9
+            ));
+        }
+        if c.rounded > 0 {
+            s.push_str(&format!(
+                "\n  {} of {} time stamps had digits below a microsecond: written in µs \
+                 (--timestamp-unit us) rounded down; --timestamp-unit ns keeps them",
+                c.rounded, c.kept
             ));
         }
         s

@@ -17,6 +17,7 @@ use super::table::{Column, SeriesTable, COLUMNS, SUMS};
 use super::Window;
 use crate::capture::stream::{self, Event};
 use crate::capture::Chunk;
+use crate::dataset::writer::TimestampUnit;
 use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
 use crate::decode::{self, Addrs};
 use crate::error::{Error, Result};
@@ -460,10 +461,11 @@ fn gaps(reports: &[FileReport], every_ns: i64) -> Vec<(PathBuf, f64)> {
         .collect()
 }
 
-/// Writes the series table to `dest` and its size histogram beside it.
-pub fn write(a: &Aggregate, dest: &std::path::Path) -> Result<Vec<PathBuf>> {
+/// Writes the series table to `dest` (interval starts in `unit`) and its size histogram
+/// beside it.
+pub fn write(a: &Aggregate, dest: &std::path::Path, unit: TimestampUnit) -> Result<Vec<PathBuf>> {
     let sizes = super::table::sizes_path(dest);
-    a.table.write(dest)?;
+    a.table.write(dest, unit)?;
     a.sizes.write(&sizes)?;
     Ok(vec![dest.to_owned(), sizes])
 }

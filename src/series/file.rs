@@ -431,8 +431,13 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         .with_columns(Some(vec![TIMESTAMP.into(), name.clone(), "packets".into()]))
         .finish()
         .map_err(err)?;
-    let ts = df.column(TIMESTAMP).map_err(err)?.as_materialized_series();
-    let ts = ts.to_physical_repr().into_owned();
+    // Written in ns or µs: read as ns.
+    let ts = df
+        .column(TIMESTAMP)
+        .map_err(err)?
+        .cast(&DataType::Datetime(TimeUnit::Nanoseconds, None))
+        .map_err(err)?;
+    let ts = ts.as_materialized_series().to_physical_repr().into_owned();
     let ts: Vec<i64> = ts
         .i64()
         .map_err(err)?

@@ -63,7 +63,7 @@ fn layout(path: &Path, size: &str, sizes: bool) -> Result<Layout> {
     };
     needed.extend(transport);
     reader::check_schema(path, &needed)?;
-    let factor = match reader::time_unit(path)? {
+    let factor = match reader::time_unit(path, TIMESTAMP)? {
         TimeUnit::Nanoseconds => 1,
         TimeUnit::Microseconds => 1_000,
         TimeUnit::Milliseconds => 1_000_000,

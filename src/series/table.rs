@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::dataset::writer::ParquetSink;
+use crate::dataset::writer::{ParquetSink, TimestampUnit};
 use crate::error::{Error, Result};
 
 /// The columns of a series table after `timestamp`, in file order.
@@ -115,10 +115,10 @@ impl SeriesTable {
         self.rows.iter().map(|r| r[c.index()]).collect()
     }
 
-    pub fn schema() -> Schema {
+    pub fn schema(unit: TimestampUnit) -> Schema {
         let mut fields = vec![Field::new(
             TIMESTAMP.into(),
-            DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
+            DataType::Datetime(unit.polars(), Some(TimeZone::UTC)),
         )];
         fields.extend(
             Column::ALL
@@ -128,13 +128,11 @@ impl SeriesTable {
         Schema::from_iter(fields)
     }
 
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+    /// The table as a frame, interval starts in `unit` (the caller checks that the
+    /// interval is a whole number of units).
+    pub fn to_frame(&self, unit: TimestampUnit) -> PolarsResult<DataFrame> {
         let mut cols: Vec<polars::prelude::Column> = Vec::with_capacity(COLUMNS + 1);
-        cols.push(
-            Int64Chunked::from_vec(TIMESTAMP.into(), self.start_ns.clone())
-                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-                .into_column(),
-        );
+        cols.push(unit.column(TIMESTAMP, self.start_ns.clone()).0);
         for c in Column::ALL {
             cols.push(UInt64Chunked::from_vec(c.name().into(), self.column(c)).into_column());
         }
@@ -142,9 +140,16 @@ impl SeriesTable {
     }
 
     /// Writes the table to `dest` (atomically).
-    pub fn write(&self, dest: &Path) -> Result<()> {
-        let df = self.to_frame().map_err(|e| Error::polars(dest, e))?;
-        let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema())?;
+    pub fn write(&self, dest: &Path, unit: TimestampUnit) -> Result<()> {
+        if self.every_ns % unit.ns() != 0 {
+            return Err(Error::Invalid(format!(
+                "intervals of {} cannot be stamped in {}: choose --timestamp-unit ns",
+                crate::util::time::duration_text(self.every_ns),
+                unit.name()
+            )));
+        }
+        let df = self.to_frame(unit).map_err(|e| Error::polars(dest, e))?;
+        let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema(unit))?;
         sink.write(&df)?;
         sink.finish()?;
         Ok(())
