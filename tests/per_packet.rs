@@ -286,8 +286,16 @@ fn microsecond_tables_give_the_same_series_and_say_what_they_rounded() {
     // Both tables, and a µs series table, give one series (intervals of whole µs).
     for every in ["1s", "10ms"] {
         let e = ["--every", every, "-q"];
-        let (from_ns, _) = analyze(&[ns.clone()], &dir.path().join(format!("a-{every}")), &e);
-        let (from_us, _) = analyze(&[us.clone()], &dir.path().join(format!("b-{every}")), &e);
+        let (from_ns, _) = analyze(
+            std::slice::from_ref(&ns),
+            &dir.path().join(format!("a-{every}")),
+            &e,
+        );
+        let (from_us, _) = analyze(
+            std::slice::from_ref(&us),
+            &dir.path().join(format!("b-{every}")),
+            &e,
+        );
         assert_eq!(from_ns, from_us, "{every}");
         let table = dir.path().join(format!("s-{every}.series.parquet"));
         ntp()
