@@ -6,10 +6,10 @@ binary is shipped with the job by `SparkContext.addFile`, or found on the worker
 `--ntp-on-workers`). Nothing here schedules, retries or balances work: Spark does.
 
     # series: one table per capture, and the captures joined into one series
-    spark-submit examples/spark/ntp_spark.py aggregate --ntp target/release/ntp \
+    spark-submit benches/spark/ntp_spark.py aggregate --ntp target/release/ntp \
         --out /shared/series CAPTURE...
     # per-packet dataset partitioned by day, on a file system every worker sees
-    spark-submit examples/spark/ntp_spark.py preprocess --ntp target/release/ntp \
+    spark-submit benches/spark/ntp_spark.py preprocess --ntp target/release/ntp \
         --out /shared/packets CAPTURE...
 
 Captures are paths every worker can open (a shared or distributed file system mounted on

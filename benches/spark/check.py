@@ -5,8 +5,8 @@ Run by hand, not in CI (it needs a JVM):
 
     apt-get install default-jre-headless && pip install pyspark duckdb polars
     cargo build --release
-    python3 examples/spark/check.py                       # captures of ../shared
-    python3 examples/spark/check.py --trace BIG.pcap --parts 8   # + timing on a big trace
+    python3 benches/spark/check.py                       # captures of ../shared
+    python3 benches/spark/check.py --trace BIG.pcap --parts 8   # + timing on a big trace
 
 What it shows, each step printed with its outcome (exit 1 if any fails):
 1. Spark reads every Parquet ntp writes with --timestamp-unit us (per-packet table, day
