@@ -423,6 +423,9 @@ pub struct PipelineArgs {
     /// of the one-pass series table (`ntp aggregate`, the default).
     #[arg(long)]
     pub packets: bool,
+
+    #[command(flatten)]
+    pub unit: TimestampUnitArgs,
 }
 
 /// Shells `ntp completions` can write a script for.

@@ -309,6 +309,27 @@ fn microsecond_tables_give_the_same_series_and_say_what_they_rounded() {
         let (from_table, _) = analyze(&[table], &dir.path().join(format!("c-{every}")), &e);
         assert_eq!(from_table, from_ns, "{every}");
     }
+    // The pipeline writes its series table in the unit asked for, and rewrites one left in
+    // the other unit by an earlier run.
+    let run = dir.path().join("run");
+    for (unit, want) in [
+        ("ns", TimeUnit::Nanoseconds),
+        ("us", TimeUnit::Microseconds),
+    ] {
+        ntp()
+            .arg("pipeline")
+            .arg(&capture)
+            .arg("-o")
+            .arg(&run)
+            .args(["--no-train", "--dpi", "50", "-q", "--timestamp-unit", unit])
+            .assert()
+            .success();
+        let table = read_parquet(&run.join("lan-broadcast-28min-ns.series.parquet"));
+        assert_eq!(
+            table.column("timestamp").unwrap().dtype(),
+            &DataType::Datetime(want, Some(TimeZone::UTC))
+        );
+    }
     // Intervals finer than the unit cannot be stamped in it.
     ntp()
         .arg("aggregate")

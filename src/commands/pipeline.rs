@@ -2,6 +2,8 @@
 //! stage is skipped when its outputs are newer than its inputs (`--force` reruns
 //! everything), so a second run is a no-op.
 
+use ntp::dataset::reader;
+use ntp::dataset::writer::TimestampUnit;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -69,6 +71,8 @@ struct Options {
     force: bool,
     /// The per-packet road (`--packets`) instead of the one-pass series.
     packets: bool,
+    /// Unit of the time column of the tables written.
+    unit: TimestampUnit,
     analysis: AnalysisOptions,
     train: Option<TrainOptions>,
 }
@@ -95,10 +99,19 @@ fn first_stage(
         return Ok(None);
     }
     let input = [capture.to_owned()];
+    // A table written in another unit is rebuilt, not taken as up to date.
+    let other_unit =
+        |column: &str| !reader::time_unit(dataset, column).is_ok_and(|u| u == o.unit.polars());
     if o.packets {
-        let fresh = o.force || !up_to_date(&input, &[dataset.to_owned()]);
+        let fresh = o.force
+            || !up_to_date(&input, &[dataset.to_owned()])
+            || other_unit(ntp::dataset::TIMESTAMP);
         if fresh {
-            r.reports = convert::convert(&input, dataset, Default::default(), &ui.progress)?;
+            let opts = convert::WriteOptions {
+                unit: o.unit,
+                ..Default::default()
+            };
+            r.reports = convert::convert(&input, dataset, opts, &ui.progress)?;
         }
         return Ok(Some(("preprocess", fresh)));
     }
@@ -107,11 +120,19 @@ fn first_stage(
         None => 1_000_000_000,
     };
     let outputs = [dataset.to_owned(), sizes_path(dataset)];
-    let fresh = o.force || !up_to_date(&input, &outputs);
+    if every % o.unit.ns() != 0 {
+        anyhow::bail!(
+            "--every {}: intervals stamped in {} must be a whole number of them (or --timestamp-unit ns)",
+            duration_text(every),
+            o.unit.name()
+        );
+    }
+    let fresh =
+        o.force || !up_to_date(&input, &outputs) || other_unit(ntp::series::table::TIMESTAMP);
     if fresh {
         let window = o.analysis.series.window;
         let a = aggregate::aggregate(&input, dataset, every, window, &ui.progress)?;
-        aggregate::write(&a, dataset, Default::default())?;
+        aggregate::write(&a, dataset, o.unit)?;
         if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
             r.notices
                 .push(a.summary(&duration_text(every)).trim().to_string());
@@ -185,6 +206,7 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
         }),
         force: args.force,
         packets: args.packets,
+        unit: (&args.unit).into(),
         dir,
     };
     // Bad options fail before any work is done.
