@@ -35,13 +35,7 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     super::use_threads(args.threads)?;
     let every_ns = parse_every(&args.every)?;
     let unit: TimestampUnit = (&args.unit).into();
-    if every_ns % unit.ns() != 0 {
-        anyhow::bail!(
-            "--every {}: intervals stamped in {} must be a whole number of them (or --timestamp-unit ns)",
-            args.every,
-            unit.name()
-        );
-    }
+    unit.check_every(every_ns)?;
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
         let window = Window {
             start: args.start,

@@ -120,13 +120,7 @@ fn first_stage(
         None => 1_000_000_000,
     };
     let outputs = [dataset.to_owned(), sizes_path(dataset)];
-    if every % o.unit.ns() != 0 {
-        anyhow::bail!(
-            "--every {}: intervals stamped in {} must be a whole number of them (or --timestamp-unit ns)",
-            duration_text(every),
-            o.unit.name()
-        );
-    }
+    o.unit.check_every(every)?;
     let fresh =
         o.force || !up_to_date(&input, &outputs) || other_unit(ntp::series::table::TIMESTAMP);
     if fresh {

@@ -46,6 +46,19 @@ impl TimestampUnit {
         }
     }
 
+    /// Refuses intervals that are not a whole number of units (their starts could not be
+    /// written).
+    pub fn check_every(self, every_ns: i64) -> Result<()> {
+        if every_ns % self.ns() != 0 {
+            return Err(Error::Invalid(format!(
+                "--every {}: intervals stamped in {} must be a whole number of them (or --timestamp-unit ns)",
+                crate::util::time::duration_text(every_ns),
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+
     /// A time in this unit, rounded down (so a packet stays in its interval whenever the
     /// interval is a whole number of units).
     #[inline]

@@ -141,13 +141,7 @@ impl SeriesTable {
 
     /// Writes the table to `dest` (atomically).
     pub fn write(&self, dest: &Path, unit: TimestampUnit) -> Result<()> {
-        if self.every_ns % unit.ns() != 0 {
-            return Err(Error::Invalid(format!(
-                "intervals of {} cannot be stamped in {}: choose --timestamp-unit ns",
-                crate::util::time::duration_text(self.every_ns),
-                unit.name()
-            )));
-        }
+        unit.check_every(self.every_ns)?;
         let df = self.to_frame(unit).map_err(|e| Error::polars(dest, e))?;
         let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema(unit))?;
         sink.write(&df)?;
