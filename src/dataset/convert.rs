@@ -23,6 +23,7 @@ use crate::decode;
 use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
+use crate::util::time::{civil_from_days, DAY_NS};
 
 /// Where `ntp preprocess` writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,11 +76,9 @@ pub struct WriteOptions {
 /// broken clock would otherwise open a file per day it claims).
 pub const MAX_DAYS: usize = 32;
 
-const DAY_NS: i64 = 86_400_000_000_000;
-
 /// The partition directory of a UTC day: `date=YYYY-MM-DD`.
 pub fn day_dir(day: i64) -> String {
-    let (y, m, d) = crate::util::time::civil_from_days(day);
+    let (y, m, d) = civil_from_days(day);
     format!("date={y:04}-{m:02}-{d:02}")
 }
 
@@ -137,22 +136,17 @@ impl Sinks {
                     .iter()
                     .map(|t| t.unwrap_or(0).div_euclid(day_len))
                     .collect();
-                let (lo, hi) = (days.iter().min(), days.iter().max());
-                let mut groups: Vec<(i64, Option<DataFrame>)> = match (lo, hi) {
-                    (Some(&lo), Some(&hi)) if lo == hi => vec![(lo, None)],
-                    _ => {
-                        let mut distinct = days.clone();
-                        distinct.sort_unstable();
-                        distinct.dedup();
-                        let mut g = Vec::new();
-                        for day in distinct {
-                            let mask: BooleanChunked = days.iter().map(|d| *d == day).collect();
-                            g.push((day, Some(df.filter(&mask).map_err(err)?)));
-                        }
-                        g
-                    }
-                };
-                for (day, part) in groups.drain(..) {
+                // Nearly every chunk lies within one day: split only the few that do not.
+                let mut distinct = days.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                for &day in &distinct {
+                    let part = if distinct.len() == 1 {
+                        df.clone()
+                    } else {
+                        let mask: BooleanChunked = days.iter().map(|d| *d == day).collect();
+                        df.filter(&mask).map_err(err)?
+                    };
                     if !open.contains_key(&day) {
                         if open.len() >= MAX_DAYS {
                             return Err(Error::Dataset {
@@ -167,7 +161,7 @@ impl Sinks {
                         open.insert(day, ParquetSink::create(&dest, *unit)?);
                     }
                     let sink = open.get_mut(&day).expect("opened");
-                    sink.write(part.as_ref().unwrap_or(df))?;
+                    sink.write(&part)?;
                 }
                 Ok(())
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::Skip;
 use crate::capture::{Compression, Container, Damage};
 use crate::error::Error;
-use crate::util::time::iso_millis;
+use crate::util::time::{iso_millis, DAY_NS};
 use crate::util::units::human_bytes;
 
 /// Counts of what happened to the packets of one capture.
@@ -36,8 +36,6 @@ pub struct Counts {
     /// Kept rows per UTC day (days since the epoch): where the bulk of the capture lies.
     pub days: BTreeMap<i64, u64>,
 }
-
-const DAY_NS: i64 = 86_400_000_000_000;
 
 /// Counts kept rows per UTC day for [`Counts::days`] without a map lookup per row: a run of
 /// rows of one day (nearly all of a capture) is summed first. Call `flush` at the end.

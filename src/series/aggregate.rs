@@ -22,13 +22,19 @@ use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
 use crate::decode::{self, Addrs};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
-use crate::util::time::iso_millis;
+use crate::util::time::{iso_millis, DAY_NS};
 
 type Set<T> = HashSet<T, FixedState>;
 
 /// How many intervals, and at least how many seconds, the stream may run ahead of an
 /// interval before its distinct sets are dropped.
 pub const LATE_WINDOW: (i64, i64) = (4, 2);
+
+/// [`LATE_WINDOW`] in intervals of `every_ns`.
+pub fn late_window(every_ns: i64) -> i64 {
+    let (intervals, seconds) = LATE_WINDOW;
+    intervals.max((seconds * 1_000_000_000 + every_ns - 1) / every_ns)
+}
 
 /// The longest series a pass will build (rows), whatever the timestamps claim.
 pub const MAX_ROWS: i64 = 10_000_000;
@@ -212,11 +218,9 @@ struct Merger {
 
 impl Merger {
     fn new(every_ns: i64) -> Merger {
-        let (intervals, seconds) = LATE_WINDOW;
-        let window = intervals.max((seconds * 1_000_000_000 + every_ns - 1) / every_ns);
         Merger {
             every_ns,
-            window,
+            window: late_window(every_ns),
             open: BTreeMap::new(),
             closed: BTreeMap::new(),
             non_ip: BTreeMap::new(),
@@ -319,7 +323,7 @@ impl Merger {
             seen += r[Column::Packets.index()];
             (seen * 2 >= total).then_some(*k)
         })?;
-        let day = (86_400_000_000_000 / self.every_ns).max(1);
+        let day = (DAY_NS / self.every_ns).max(1);
         let far: Vec<(i64, u64)> = self
             .closed
             .iter()
@@ -480,7 +484,7 @@ impl Aggregate {
                  counted in every sum, but the distinct counts (sources, destinations, flows) \
                  of their intervals may miss them",
                 self.late_packets,
-                Merger::new(self.table.every_ns).window
+                late_window(self.table.every_ns)
             ));
         }
         if let Some(strays) = &self.strays {

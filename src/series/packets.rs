@@ -18,7 +18,7 @@ use foldhash::fast::FixedState;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::aggregate::{check_span, LATE_WINDOW, MAX_ROWS};
+use super::aggregate::{check_span, late_window, MAX_ROWS};
 use super::sizes::{type_index, Sizes};
 use super::{Quantity, Series, SeriesOptions, SizeKind, Window};
 use crate::dataset::reader::{self, Slice};
@@ -299,10 +299,9 @@ pub fn pass(files: &[PathBuf], opts: &SeriesOptions, sizes: bool) -> Result<Pack
         .map(|f| layout(f, opts.size.column(), sizes))
         .collect::<Result<Vec<_>>>()?;
     let slices = reader::slices(files, SLICE_ROWS)?;
-    let (intervals, seconds) = LATE_WINDOW;
     let mut merged = Merged {
         every_ns,
-        late_after: intervals.max((seconds * 1_000_000_000 + every_ns - 1) / every_ns),
+        late_after: late_window(every_ns),
         sums: BTreeMap::new(),
         newest: i64::MIN,
         late: 0,

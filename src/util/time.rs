@@ -3,6 +3,9 @@
 //! the calendar ntp needs).
 
 /// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
+/// Nanoseconds in a (UTC, leap-second-free) day.
+pub const DAY_NS: i64 = 86_400_000_000_000;
+
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
