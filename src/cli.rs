@@ -9,6 +9,7 @@ use ntp::analysis::AnalysisOptions;
 use ntp::download::targets::Sources;
 use ntp::download::DownloadOptions;
 use ntp::forecast::lstm::Hyper;
+use ntp::forecast::spans::Split;
 use ntp::forecast::sweep::TrainOptions;
 use ntp::series::{Fill, SeriesOptions, SizeKind, Window};
 
@@ -542,9 +543,35 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 1, value_name = "H")]
     pub horizon: usize,
 
-    /// Share of the windows (the last ones) kept for testing.
+    /// Share of the series (its end) kept for testing; with --folds, cut into that many
+    /// consecutive test blocks.
     #[arg(long, default_value_t = 0.2, value_name = "F")]
     pub test_fraction: f64,
+
+    /// Share of the series just before each test block used for validation: early stopping
+    /// and every choice (look-back, saved model, best model) are made on it.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub val_fraction: f64,
+
+    /// Rolling origins: the test region cut into K blocks, every model refitted on all data
+    /// before each block (expanding window).
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub folds: usize,
+
+    /// LSTM trainings per look-back and fold, from seeds --seed, --seed+1, … (tables: mean ± sd).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub seeds: usize,
+
+    /// Stop an LSTM after this many epochs without a lower validation loss and keep its best
+    /// epoch's weights (0: run every epoch, still keep the best).
+    #[arg(long, default_value_t = 5, value_name = "EPOCHS")]
+    pub patience: usize,
+
+    /// The study's selection: train/test by window count per look-back, no validation, every
+    /// epoch run, look-back and model chosen by the lowest *test* MSE (optimistic; for
+    /// reproducing its tables only).
+    #[arg(long)]
+    pub select_on_test: bool,
 
     /// Fit the MinMax scaler on the whole series before the split (the study's test leak).
     #[arg(long)]
@@ -565,29 +592,44 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
 
+    /// Most epochs per training (early stopping may end it sooner).
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
 
-    /// Seed of the initial weights and the shuffling: the same seed gives the same tables.
+    /// First seed of the initial weights and the shuffling: the same seeds give the same tables.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
 
 impl TrainingArgs {
-    /// The training stage's options, writing to `out`.
+    /// The training stage's options, writing to `out`; `periods` are the seasonal periods
+    /// named (empty: detected).
     pub fn options(
         &self,
         series: &SeriesArgs,
         out: &Path,
-        period: Option<usize>,
+        periods: &[usize],
         dpi: u32,
     ) -> TrainOptions {
+        let split = if self.select_on_test {
+            Split::Study {
+                test_fraction: self.test_fraction,
+            }
+        } else {
+            Split::Validated {
+                val_fraction: self.val_fraction,
+                test_fraction: self.test_fraction,
+                folds: self.folds,
+            }
+        };
         TrainOptions {
             series: series.into(),
             out_dir: out.to_owned(),
             look_backs: self.look_back.clone(),
             horizon: self.horizon,
-            test_fraction: self.test_fraction,
+            split,
+            seeds: self.seeds,
+            patience: self.patience,
             scale_on_all: self.scale_on_all,
             hyper: Hyper {
                 hidden: self.hidden,
@@ -597,7 +639,7 @@ impl TrainingArgs {
                 epochs: self.epochs,
                 seed: self.seed,
             },
-            period,
+            periods: periods.to_vec(),
             dpi,
         }
     }
@@ -614,9 +656,11 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub training: TrainingArgs,
 
-    /// Seasonal period (intervals) of the seasonal-naive baseline (default: as analyze).
-    #[arg(long, value_name = "N")]
-    pub period: Option<usize>,
+    /// Seasonal periods in intervals (e.g. 288,2016 for daily and weekly on 5-min data): a
+    /// seasonal naive per period, Holt-Winters on the first, MSTL on all (default: detected
+    /// on the training span).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub period: Vec<usize>,
 
     /// Resolution of the PNG figures.
     #[arg(long, default_value_t = 300, value_name = "DPI")]

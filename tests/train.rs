@@ -1,30 +1,87 @@
-//! `ntp train` / `ntp predict` end to end on the bundled sample: every output, baselines
-//! checked against an independent computation, repeatability, too-short series.
+//! `ntp train` / `ntp predict` end to end: every output, baselines checked against an
+//! independent computation, the classical models and the Diebold–Mariano test against
+//! statsmodels and the `dieboldmariano` package, selection that the test span cannot
+//! influence, seeds, folds, early stopping, the study's mode, too-short series.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
 const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
 
 /// `ntp train DATASET -o OUT`, to which each test adds its options.
-fn train(dataset: &std::path::Path, out: &std::path::Path) -> assert_cmd::Command {
+fn train(dataset: &Path, out: &Path) -> assert_cmd::Command {
     let mut c = ntp();
     c.arg("train").arg(dataset).arg("-o").arg(out);
     c
 }
 
+/// A CSV ntp wrote, as rows of named fields (RFC 4180 quotes handled).
+fn table(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let split = |line: &str| {
+        let mut fields = vec![String::new()];
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ',' if !quoted => fields.push(String::new()),
+                c => fields.last_mut().unwrap().push(c),
+            }
+        }
+        fields
+    };
+    let mut lines = text.lines();
+    let header = split(lines.next().unwrap());
+    lines
+        .map(|l| header.iter().cloned().zip(split(l)).collect())
+        .collect()
+}
+
+fn num(row: &HashMap<String, String>, column: &str) -> f64 {
+    row[column].parse().unwrap_or(f64::NAN)
+}
+
+fn find<'a>(
+    rows: &'a [HashMap<String, String>],
+    look_back: &str,
+    model: &str,
+    fold: &str,
+    seed: &str,
+) -> &'a HashMap<String, String> {
+    rows.iter()
+        .find(|r| {
+            r["look_back"] == look_back
+                && r["model"] == model
+                && r["fold"] == fold
+                && r["seed"] == seed
+        })
+        .unwrap_or_else(|| panic!("no row {look_back} {model} {fold} {seed:?}"))
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn nab() -> PathBuf {
+    fixture("series/nab-ec2-network-in-257a54.csv")
+}
+
 #[test]
-fn sweep_writes_every_output_and_baselines_are_right() {
+fn experiment_writes_every_output_and_its_numbers_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
     let out = dir.path().join("out");
     train(&ds, &out)
-        .args(["--look-back", "5,20"])
+        .args(["--look-back", "5,20", "--period", "60"])
         .args(QUICK)
         .assert()
         .success();
     let stem = "lan-broadcast-28min-ns";
     for f in [
         "mse_results.e2.b32.csv",
+        "forecasts.e2.b32.csv",
         "mse_results.e2.b32.tex",
         "prediction.e2.b32.png",
         "loss.e2.b32.png",
@@ -34,25 +91,37 @@ fn sweep_writes_every_output_and_baselines_are_right() {
     ] {
         assert!(out.join(format!("{stem}.{f}")).exists(), "{f} missing");
     }
-    let rows = read_csv(&out.join(format!("{stem}.mse_results.e2.b32.csv")));
-    let models: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str()))
-        .collect();
+    let rows = table(&out.join(format!("{stem}.mse_results.e2.b32.csv")));
     for l in ["5", "20"] {
         for m in [
-            "lstm",
             "persistence",
-            "seasonal_naive",
+            "seasonal_naive_60",
             "window_mean",
             "linear_ar",
+            "holt_winters",
+            "ets",
+            "mstl_ets",
         ] {
-            assert!(models.contains(&(l, m)), "{l} {m} missing: {models:?}");
+            find(&rows, l, m, "all", "");
         }
+        for seed in ["7", "8", "9", "mean", "sd", "min", "max"] {
+            find(&rows, l, "lstm", "all", seed);
+        }
+        // The mean and sd rows are the mean and sd of the seeds' rows.
+        let seeds: Vec<f64> = ["7", "8", "9"]
+            .iter()
+            .map(|s| num(find(&rows, l, "lstm", "all", s), "test_mse"))
+            .collect();
+        let mean = seeds.iter().sum::<f64>() / 3.0;
+        let sd = (seeds.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+        assert!(
+            (num(find(&rows, l, "lstm", "all", "mean"), "test_mse") - mean).abs() <= 1e-9 * mean
+        );
+        assert!((num(find(&rows, l, "lstm", "all", "sd"), "test_mse") - sd).abs() <= 1e-9 * mean);
     }
 
-    // Persistence MSE from the Parquet, computed here: zero-filled 1-s IP-size series,
-    // n − L windows, the first ⌊0.8·(n − L)⌋ train, next = last.
+    // Persistence from the Parquet, computed here: the zero-filled 1-s IP-size series; the
+    // last round(0.2·n) values test, the round(0.1·n) before them validate; next = last.
     let per_sec = per_second(&read_parquet(&ds));
     let (first, last) = (
         *per_sec.keys().next().unwrap(),
@@ -61,38 +130,91 @@ fn sweep_writes_every_output_and_baselines_are_right() {
     let x: Vec<f64> = (first..=last)
         .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
         .collect();
-    for l in [5usize, 20] {
-        let windows = x.len() - l;
-        let train = (0.8 * windows as f64).floor() as usize;
-        let errs: Vec<f64> = (train..windows).map(|i| x[i + l] - x[i + l - 1]).collect();
-        let mse = errs.iter().map(|e| e * e).sum::<f64>() / errs.len() as f64;
-        let row = rows
-            .iter()
-            .find(|r| r[0] == l.to_string() && r[1] == "persistence")
-            .unwrap();
-        let ours: f64 = row[2].parse().unwrap();
+    let n = x.len();
+    let test_start = n - (0.2 * n as f64).round() as usize;
+    let val_start = test_start - (0.1 * n as f64).round() as usize;
+    let mse = |range: std::ops::Range<usize>| {
+        let k = range.len() as f64;
+        range.map(|t| (x[t] - x[t - 1]).powi(2)).sum::<f64>() / k
+    };
+    for l in ["5", "20"] {
+        let row = find(&rows, l, "persistence", "all", "");
+        let (test, val) = (mse(test_start..n), mse(val_start..test_start));
         assert!(
-            (ours - mse).abs() <= 1e-9 * mse,
-            "L={l}: persistence MSE {ours} vs {mse}"
+            (num(row, "test_mse") - test).abs() <= 1e-9 * test,
+            "{l}: {row:?} vs {test}"
         );
-        assert_eq!(row[9], (windows - train).to_string(), "test windows");
+        assert!(
+            (num(row, "val_mse") - val).abs() <= 1e-9 * val,
+            "{l}: {row:?} vs {val}"
+        );
+        assert_eq!(row["test_windows"], (n - test_start).to_string());
+        assert_eq!(row["val_windows"], (test_start - val_start).to_string());
     }
-    let tex = std::fs::read_to_string(out.join(format!("{stem}.mse_results.e2.b32.tex"))).unwrap();
-    assert!(tex.contains("\\toprule") && tex.contains("$^\\dagger$") && tex.contains("\\textbf{"));
-    let card: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join(format!("{stem}.best_model.e2.b32.json"))).unwrap(),
-    )
-    .unwrap();
+
+    // One look-back chosen, on validation: the lowest mean validation MSE of the LSTM; the
+    // saved model is its seed with the lowest validation MSE.
+    let chosen: Vec<&str> = rows
+        .iter()
+        .filter(|r| {
+            r["model"] == "lstm"
+                && r["selected"] == "true"
+                && r["seed"] == "mean"
+                && r["fold"] == "all"
+        })
+        .map(|r| r["look_back"].as_str())
+        .collect();
+    assert_eq!(chosen.len(), 1, "{chosen:?}");
+    let best_l = ["5", "20"]
+        .into_iter()
+        .min_by(|a, b| {
+            num(find(&rows, a, "lstm", "all", "mean"), "val_mse")
+                .total_cmp(&num(find(&rows, b, "lstm", "all", "mean"), "val_mse"))
+        })
+        .unwrap();
+    assert_eq!(chosen[0], best_l);
+    let best_seed = ["7", "8", "9"]
+        .into_iter()
+        .min_by(|a, b| {
+            num(find(&rows, best_l, "lstm", "0", a), "val_mse")
+                .total_cmp(&num(find(&rows, best_l, "lstm", "0", b), "val_mse"))
+        })
+        .unwrap();
+    let card = json(&out.join(format!("{stem}.best_model.e2.b32.json")));
+    assert_eq!(card["look_back"].to_string(), best_l);
+    assert_eq!(card["hyper"]["seed"].to_string(), best_seed);
     assert_eq!(card["hyper"]["hidden"], 50);
-    let run: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join(format!("{stem}.run.json"))).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(run["input_sha256"].as_str().unwrap().len(), 64);
     assert_eq!(
-        run["candle_version"].as_str().unwrap().split('.').count(),
-        3
+        rows.iter()
+            .filter(|r| r["best_model"] == "true"
+                && r["fold"] == "all"
+                && (r["seed"] == "mean" || r["seed"].is_empty()))
+            .count(),
+        1
     );
+
+    // Every test forecast is in the forecasts table, and the metrics come from them.
+    let forecasts = table(&out.join(format!("{stem}.forecasts.e2.b32.csv")));
+    let ets: Vec<(f64, f64)> = forecasts
+        .iter()
+        .filter(|r| r["model"] == "ets" && r["look_back"] == "5" && r["span"] == "test")
+        .map(|r| (num(r, "actual"), num(r, "forecast")))
+        .collect();
+    assert_eq!(ets.len(), n - test_start);
+    let ets_mse = ets.iter().map(|(a, f)| (a - f).powi(2)).sum::<f64>() / ets.len() as f64;
+    let row = find(&rows, "5", "ets", "all", "");
+    assert!((num(row, "test_mse") - ets_mse).abs() <= 1e-9 * ets_mse);
+
+    let tex = std::fs::read_to_string(out.join(format!("{stem}.mse_results.e2.b32.tex"))).unwrap();
+    assert!(tex.contains("\\toprule") && tex.contains("$\\pm$") && tex.contains("\\textbf{"));
+    let run = json(&out.join(format!("{stem}.run.json")));
+    assert_eq!(run["input_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(run["seeds"], serde_json::json!([7, 8, 9]));
+    assert_eq!(run["chosen_look_back"].to_string(), best_l);
+    assert!(run["selection_rule"]
+        .as_str()
+        .unwrap()
+        .contains("validation"));
 
     // The saved model applies to another capture.
     let other = dataset(dir.path(), "s7comm-clean-15min.pcap");
@@ -113,25 +235,281 @@ fn sweep_writes_every_output_and_baselines_are_right() {
         metrics.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
         vec!["lstm", "persistence"]
     );
-    assert!(metrics
-        .iter()
-        .all(|r| r[1].parse::<f64>().unwrap().is_finite()));
+}
+
+/// Changing every value of the test span changes the test errors and nothing chosen: the
+/// look-back, the seed, every kept epoch and the saved weights are byte-identical.
+#[test]
+fn the_test_span_never_influences_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--look-back",
+        "6,24",
+        "--epochs",
+        "6",
+        "--hidden",
+        "8",
+        "--seeds",
+        "2",
+        "--patience",
+        "2",
+        "--dpi",
+        "50",
+        "-q",
+    ];
+    let a = dir.path().join("a");
+    train(&nab(), &a).args(args).assert().success();
+    let stem = "nab-ec2-network-in-257a54";
+    let run_a = json(&a.join(format!("{stem}.run.json")));
+    let test_first = run_a["spans"][0]["test_first"]
+        .as_str()
+        .unwrap()
+        .replace('T', " ");
+    let test_first = test_first.trim_end_matches('Z');
+
+    // The same series with every test-span value replaced.
+    let text = std::fs::read_to_string(nab()).unwrap();
+    let mut changed = 0;
+    let modified: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let (time, value) = line.split_once(',').unwrap();
+            if i == 0 || time < test_first {
+                return line.to_string();
+            }
+            changed += 1;
+            let v: f64 = value.parse().unwrap();
+            format!("{time},{}", v * 3.0 + (i % 7) as f64 * 1e5)
+        })
+        .collect();
+    assert!(changed > 700, "{changed} values changed");
+    let input = dir.path().join(format!("{stem}.csv"));
+    std::fs::write(&input, modified.join("\n") + "\n").unwrap();
+    let b = dir.path().join("b");
+    train(&input, &b).args(args).assert().success();
+    let run_b = json(&b.join(format!("{stem}.run.json")));
+
+    for key in [
+        "chosen_look_back",
+        "saved_model",
+        "best_model",
+        "best_baseline_per_look_back",
+        "periods",
+    ] {
+        assert_eq!(run_a[key], run_b[key], "{key}");
+    }
+    let epochs = |run: &serde_json::Value| -> Vec<serde_json::Value> {
+        run["lstm_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                serde_json::json!([
+                    r["look_back"],
+                    r["seed"],
+                    r["kept_epoch"],
+                    r["validation_loss"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(epochs(&run_a), epochs(&run_b));
+    let weights =
+        |d: &Path| std::fs::read(d.join(format!("{stem}.best_model.e6.b32.safetensors"))).unwrap();
+    assert_eq!(weights(&a), weights(&b));
+    let rows_a = table(&a.join(format!("{stem}.mse_results.e6.b32.csv")));
+    let rows_b = table(&b.join(format!("{stem}.mse_results.e6.b32.csv")));
+    assert_eq!(rows_a.len(), rows_b.len());
+    for (x, y) in rows_a.iter().zip(&rows_b) {
+        for c in ["val_mse", "val_mae", "selected", "best_model", "kept_epoch"] {
+            assert_eq!(x[c], y[c], "{c} of {x:?}");
+        }
+    }
+    // The test errors did change (the comparison above could not pass by accident).
+    let t = |rows: &[HashMap<String, String>]| {
+        num(find(rows, "6", "persistence", "all", ""), "test_mse")
+    };
+    assert!(t(&rows_b) > 2.0 * t(&rows_a));
+}
+
+/// Holt-Winters, ETS and MSTL+ETS replayed by statsmodels with ntp's fitted parameters and
+/// states, statsmodels' own fits, and the Diebold–Mariano p-values of the `dieboldmariano`
+/// package — all on ntp's forecasts of the NAB series (tests/data/reference/experiment/).
+#[test]
+fn classical_models_and_significance_agree_with_independent_implementations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    train(&nab(), &out)
+        .args([
+            "--period",
+            "288,2016",
+            "--look-back",
+            "12,36",
+            "--epochs",
+            "4",
+        ])
+        .args(["--hidden", "8", "--seeds", "2", "--dpi", "50", "-q"])
+        .assert()
+        .success();
+    let stem = "nab-ec2-network-in-257a54";
+    let reference = |name: &str| table(&fixture(&format!("reference/experiment/{name}")));
+
+    // Forecasts of the validation and test targets.
+    let forecasts = table(&out.join(format!("{stem}.forecasts.e4.b32.csv")));
+    let smoothing = reference("smoothing.csv");
+    for (model, tolerance) in [("holt_winters", 1e-9), ("ets", 1e-9), ("mstl_ets", 2e-3)] {
+        let ours: Vec<f64> = forecasts
+            .iter()
+            .filter(|r| r["model"] == model && r["look_back"] == "12")
+            .map(|r| num(r, "forecast"))
+            .collect();
+        let theirs: Vec<f64> = smoothing.iter().map(|r| num(r, model)).collect();
+        assert_eq!(ours.len(), theirs.len(), "{model}");
+        let rms = |v: &mut dyn Iterator<Item = f64>| {
+            let v: Vec<f64> = v.collect();
+            (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
+        };
+        let diff = rms(&mut ours.iter().zip(&theirs).map(|(a, b)| a - b));
+        let scale = rms(&mut theirs.iter().copied());
+        assert!(
+            diff <= tolerance * scale,
+            "{model}: RMS difference {diff} of {scale}"
+        );
+    }
+
+    // The training fit: ETS as statsmodels' own optimum, Holt-Winters no worse than it.
+    for r in reference("fit.csv") {
+        let (ours, theirs) = (num(&r, "ntp_train_mse"), num(&r, "statsmodels_train_mse"));
+        assert!(
+            ours <= theirs * 1.02,
+            "{}: {ours} vs statsmodels {theirs}",
+            r["model"]
+        );
+    }
+    let run = json(&out.join(format!("{stem}.run.json")));
+    let fits = &run["classical_fits"][0]["fits"];
+    for r in reference("fit.csv") {
+        let ours = fits[r["model"].as_str()]["train_mse"].as_f64().unwrap();
+        assert!(
+            (ours - num(&r, "ntp_train_mse")).abs() <= 1e-9 * ours,
+            "{}",
+            r["model"]
+        );
+    }
+
+    // Diebold–Mariano p-values.
+    let rows = table(&out.join(format!("{stem}.mse_results.e4.b32.csv")));
+    let dm = reference("dm.csv");
+    assert!(dm.len() >= 20);
+    for r in &dm {
+        let row = find(&rows, &r["look_back"], &r["model"], "all", "");
+        let (ours, theirs) = (num(row, &r["against"]), num(r, "p_value"));
+        let close = if theirs > 1e-12 {
+            (ours - theirs).abs() <= 1e-6 * theirs
+        } else {
+            (ours.log10() - theirs.log10()).abs() <= 1e-3 * theirs.log10().abs()
+        };
+        assert!(close, "{r:?}: ntp {ours}");
+    }
 }
 
 #[test]
-fn same_seed_gives_identical_tables() {
+fn same_seeds_give_identical_tables_and_folds_roll_forward() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
     let run = |name: &str| {
         let out = dir.path().join(name);
         train(&ds, &out)
-            .args(["--look-back", "10"])
+            .args(["--look-back", "10", "--folds", "3", "--seeds", "2"])
             .args(QUICK)
             .assert()
             .success();
-        std::fs::read(out.join("s7comm-clean-15min.mse_results.e2.b32.csv")).unwrap()
+        out.join("s7comm-clean-15min.mse_results.e2.b32.csv")
     };
-    assert_eq!(run("a"), run("b"));
+    let (a, b) = (run("a"), run("b"));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let rows = table(&a);
+    // Three consecutive test blocks; the `all` row is their mean; training grows by a block.
+    let folds: Vec<&HashMap<String, String>> = (0..3)
+        .map(|k| find(&rows, "10", "persistence", &k.to_string(), ""))
+        .collect();
+    let all = find(&rows, "10", "persistence", "all", "");
+    let mean = folds.iter().map(|r| num(r, "test_mse")).sum::<f64>() / 3.0;
+    assert!((num(all, "test_mse") - mean).abs() <= 1e-9 * mean);
+    let windows = |r: &HashMap<String, String>, c: &str| r[c].parse::<usize>().unwrap();
+    assert_eq!(
+        folds
+            .iter()
+            .map(|r| windows(r, "test_windows"))
+            .sum::<usize>(),
+        windows(all, "test_windows")
+    );
+    let block = windows(folds[0], "test_windows");
+    assert_eq!(
+        windows(folds[1], "train_windows"),
+        windows(folds[0], "train_windows") + block
+    );
+    assert_eq!(
+        windows(folds[2], "train_windows"),
+        windows(folds[1], "train_windows") + block
+    );
+}
+
+/// Early stopping keeps the epoch with the lowest validation loss and stops `patience`
+/// epochs after it.
+#[test]
+fn early_stopping_keeps_the_best_validation_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    train(&nab(), &out)
+        .args([
+            "--look-back",
+            "12",
+            "--epochs",
+            "30",
+            "--hidden",
+            "8",
+            "--seeds",
+            "2",
+        ])
+        .args([
+            "--patience",
+            "2",
+            "--lr",
+            "0.05",
+            "--period",
+            "288",
+            "--dpi",
+            "50",
+            "-q",
+        ])
+        .assert()
+        .success();
+    let run = json(&out.join("nab-ec2-network-in-257a54.run.json"));
+    let mut stopped = 0;
+    for r in run["lstm_runs"].as_array().unwrap() {
+        let losses: Vec<f64> = r["validation_loss"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let best = (0..losses.len())
+            .min_by(|&a, &b| losses[a].total_cmp(&losses[b]))
+            .unwrap();
+        assert_eq!(r["kept_epoch"], best + 1, "{r}");
+        if r["stopped_early"] == true {
+            stopped += 1;
+            assert_eq!(losses.len(), best + 1 + 2, "{r}");
+        } else {
+            assert_eq!(losses.len(), 30);
+        }
+    }
+    assert!(
+        stopped > 0,
+        "no run stopped early: the test would prove nothing"
+    );
 }
 
 #[test]
@@ -140,7 +518,16 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
     let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
     let out = dir.path().join("out");
     let a = train(&ds, &out)
-        .args(["--look-back", "10,5000", "--epochs", "1", "--dpi", "50"])
+        .args([
+            "--look-back",
+            "10,5000",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--dpi",
+            "50",
+        ])
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
@@ -148,11 +535,13 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
         stderr.contains("look-back 5000: series too short"),
         "{stderr}"
     );
-    let rows = read_csv(&out.join("s7comm-clean-15min.mse_results.e1.b32.csv"));
+    let rows = table(&out.join("s7comm-clean-15min.mse_results.e1.b32.csv"));
+    assert!(rows.iter().any(|r| r["look_back"] == "5000"
+        && r["model"].is_empty()
+        && r["status"].contains("series too short")));
     assert!(rows
         .iter()
-        .any(|r| r[0] == "5000" && r.last().unwrap().contains("series too short")));
-    assert!(rows.iter().any(|r| r[0] == "10" && r[1] == "lstm"));
+        .any(|r| r["look_back"] == "10" && r["model"] == "lstm"));
 
     let out2 = dir.path().join("none");
     let a = train(&ds, &out2)
@@ -165,36 +554,60 @@ fn too_short_look_backs_are_reported_and_the_rest_run() {
     assert!(listing(&out2).is_empty());
 }
 
-/// The study's settings: the persistence MSE equals, bit for bit, the one the Keras re-run
-/// of the study's code computed on the same input (tests/data/reference/keras/).
+/// The study's settings and selection: the persistence MSE equals, bit for bit, the one the
+/// Keras re-run of the study's code computed on the same input (tests/data/reference/keras/),
+/// and the look-back is chosen on the test span, as the study did.
 #[test]
 fn study_mode_persistence_equals_the_keras_script() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
     let out = dir.path().join("out");
     train(&ds, &out)
-        .args(["--size", "captured", "--drop-empty", "--scale-on-all"])
-        .args(["--batch-size", "64", "--look-back", "10,20,30,60"])
+        .args([
+            "--size",
+            "captured",
+            "--drop-empty",
+            "--scale-on-all",
+            "--select-on-test",
+        ])
+        .args([
+            "--batch-size",
+            "64",
+            "--look-back",
+            "10,20,30,60",
+            "--seeds",
+            "1",
+        ])
         .args(["--epochs", "1", "--dpi", "50", "-q"])
         .assert()
         .success();
-    let ours = read_csv(&out.join("lan-broadcast-28min-ns.mse_results.e1.b64.csv"));
+    let ours = table(&out.join("lan-broadcast-28min-ns.mse_results.e1.b64.csv"));
     let keras = read_csv(&fixture("reference/keras/lan-broadcast-28min-ns.keras.csv"));
     let mut checked = 0;
     for k in keras.iter().filter(|r| r[1] == "persistence") {
-        let row = ours
-            .iter()
-            .find(|r| r[0] == k[0] && r[1] == "persistence")
-            .unwrap_or_else(|| panic!("no persistence row for look-back {}", k[0]));
+        let row = find(&ours, &k[0], "persistence", "all", "");
         assert_eq!(
-            row[2].parse::<f64>().unwrap(),
+            num(row, "test_mse"),
             k[3].parse::<f64>().unwrap(),
             "look-back {}",
             k[0]
         );
+        assert!(row["val_mse"].is_empty());
         checked += 1;
     }
     assert_eq!(checked, 4);
+    let chosen = ours
+        .iter()
+        .find(|r| r["model"] == "lstm" && r["selected"] == "true" && r["seed"] == "42")
+        .unwrap();
+    let lowest = ours
+        .iter()
+        .filter(|r| r["model"] == "lstm" && r["seed"] == "42" && r["fold"] == "all")
+        .min_by(|a, b| num(a, "test_mse").total_cmp(&num(b, "test_mse")))
+        .unwrap();
+    assert_eq!(chosen["look_back"], lowest["look_back"]);
+    let run = json(&out.join("lan-broadcast-28min-ns.run.json"));
+    assert!(run["selection_rule"].as_str().unwrap().contains("test MSE"));
 }
 
 /// Settings no model can be trained with: one line naming the option, exit 1, no output.
@@ -211,6 +624,10 @@ fn impossible_settings_are_one_clear_error() {
         ("--lr", "0", "--lr"),
         ("--lr", "NaN", "--lr"),
         ("--test-fraction", "1.5", "--test-fraction"),
+        ("--val-fraction", "0.9", "--val-fraction"),
+        ("--seeds", "0", "--seeds"),
+        ("--folds", "0", "--folds"),
+        ("--period", "1", "--period"),
         ("--look-back", "0,10", "--look-back"),
     ] {
         let out = dir.path().join("out");

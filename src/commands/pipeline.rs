@@ -169,11 +169,9 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         if stale {
             let sweep = sweep::run(&dataset_in, t, &ui.progress)?;
             report::training::write(&sweep, t)?;
-            for lb in &sweep.results {
-                if let Err(reason) = &lb.status {
-                    r.notices
-                        .push(format!("look-back {}: {reason}", lb.look_back));
-                }
+            for row in sweep.summary.rows.iter().filter(|row| row.model.is_none()) {
+                r.notices
+                    .push(format!("look-back {}: {}", row.look_back, row.status));
             }
         }
         r.stages.push(("train", stale));
@@ -196,7 +194,8 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
         analysis: args.analysis.options(&args.series, &dir),
         train: (!args.no_train).then(|| {
             let (period, dpi) = (args.analysis.period, args.analysis.dpi);
-            args.training.options(&args.series, &dir, period, dpi)
+            args.training
+                .options(&args.series, &dir, period.as_slice(), dpi)
         }),
         force: args.force,
         packets: args.packets,

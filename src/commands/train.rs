@@ -1,10 +1,11 @@
-//! `ntp train`: the LSTM look-back sweep beside the baselines.
+//! `ntp train`: the forecasting experiment — the LSTM look-back sweep over seeds and folds
+//! beside the baselines and the classical seasonal models.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use ntp::forecast::sweep;
-use ntp::report::training;
+use ntp::report::training::{self, Span};
 
 use super::Ui;
 use crate::cli::TrainArgs;
@@ -12,22 +13,41 @@ use crate::cli::TrainArgs;
 pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let opts = args
         .training
-        .options(&args.series, &args.io.output, args.period, args.dpi);
+        .options(&args.series, &args.io.output, &args.period, args.dpi);
     let sweep = sweep::run(&args.io.inputs, &opts, &ui.progress)?;
     let written = training::write(&sweep, &opts)?;
     ui.notes(&sweep.notes);
-    for r in &sweep.results {
-        if let Err(reason) = &r.status {
-            ui.warning(&format!("look-back {}: {reason}", r.look_back));
-        }
+    for r in sweep.summary.rows.iter().filter(|r| r.model.is_none()) {
+        ui.warning(&format!("look-back {}: {}", r.look_back, r.status));
     }
+    let s = &sweep.summary;
     if !ui.quiet {
-        let rows = training::metrics_rows(&sweep.results);
-        println!("{}", training::mse_markdown(&rows, Some(sweep.best)));
+        if !s.on_test {
+            println!(
+                "Validation MSE\n\n{}",
+                training::mse_markdown(&s.rows, Span::Validation)
+            );
+        }
+        println!(
+            "Test MSE\n\n{}",
+            training::mse_markdown(&s.rows, Span::Test)
+        );
+        println!("{}", training::legend(s.on_test, opts.seeds, sweep.folds()));
     }
+    let (look_back, seed) = s.saved.expect("run() checks a model was saved");
     ui.info(format!(
-        "best look-back {}; wrote {} files to {}",
-        sweep.best().look_back,
+        "periods {}; chosen look-back {look_back} (saved: seed {seed}){}; best model {}; wrote {} files to {}",
+        if sweep.periods.is_empty() {
+            "none detected".to_string()
+        } else {
+            format!(
+                "{}{}",
+                sweep.periods.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(","),
+                if sweep.periods_detected { " (detected)" } else { "" }
+            )
+        },
+        if s.on_test { " on the test span (the study's rule)" } else { " on validation" },
+        s.best.map_or("none".into(), |(m, l)| format!("{} at look-back {l}", m.label())),
         written.len(),
         opts.out_dir.display()
     ));

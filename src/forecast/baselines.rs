@@ -1,6 +1,6 @@
-//! Baselines evaluated on exactly the LSTM's test windows: persistence (next = last),
-//! seasonal naive, the mean of the look-back window, and a linear autoregression on the L
-//! lags fitted by least squares on the training windows.
+//! Baselines evaluated on exactly the LSTM's windows: persistence (next = last), seasonal
+//! naive (one per period named), the mean of the look-back window, and a linear
+//! autoregression on the L lags fitted by least squares on the training windows.
 
 use super::Windows;
 
@@ -8,7 +8,8 @@ use super::Windows;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Baseline {
     Persistence,
-    SeasonalNaive,
+    /// The value one or more whole periods (this many intervals) before the target.
+    SeasonalNaive(usize),
     WindowMean,
     LinearAr,
 }
@@ -20,7 +21,6 @@ pub fn forecast(
     x: &[f64],
     w: &Windows,
     range: std::ops::Range<usize>,
-    period: Option<usize>,
     ar: Option<&[f64]>,
 ) -> Vec<f64> {
     range
@@ -29,16 +29,14 @@ pub fn forecast(
             let window = &x[s..s + w.look_back];
             match b {
                 Baseline::Persistence => window[w.look_back - 1],
-                Baseline::SeasonalNaive => match period {
-                    Some(p) if p > 0 => {
-                        // The newest observed value one or more whole periods before the target.
-                        let t = w.target(i);
-                        let last = s + w.look_back - 1;
-                        let k = (t - last).div_ceil(p);
-                        t.checked_sub(k * p).map(|j| x[j]).unwrap_or(f64::NAN)
-                    }
-                    _ => f64::NAN,
-                },
+                Baseline::SeasonalNaive(0) => f64::NAN,
+                Baseline::SeasonalNaive(p) => {
+                    // The newest observed value one or more whole periods before the target.
+                    let t = w.target(i);
+                    let last = s + w.look_back - 1;
+                    let k = (t - last).div_ceil(p);
+                    t.checked_sub(k * p).map(|j| x[j]).unwrap_or(f64::NAN)
+                }
                 Baseline::WindowMean => window.iter().sum::<f64>() / window.len() as f64,
                 Baseline::LinearAr => match ar {
                     Some(c) => c[0] + window.iter().zip(&c[1..]).map(|(v, w)| v * w).sum::<f64>(),
@@ -149,9 +147,9 @@ mod tests {
     fn persistence_and_seasonal() {
         let x: Vec<f64> = (0..20).map(|v| (v % 5) as f64).collect();
         let w = Windows::new(x.len(), 3, 1);
-        let p = forecast(Baseline::Persistence, &x, &w, 0..2, None, None);
+        let p = forecast(Baseline::Persistence, &x, &w, 0..2, None);
         assert_eq!(p, vec![2.0, 3.0]);
-        let s = forecast(Baseline::SeasonalNaive, &x, &w, 5..8, Some(5), None);
+        let s = forecast(Baseline::SeasonalNaive(5), &x, &w, 5..8, None);
         let truth: Vec<f64> = (5..8).map(|i| x[w.target(i)]).collect();
         assert_eq!(s, truth, "a period-5 series is forecast exactly");
     }

@@ -23,6 +23,12 @@ pub struct ModelCard {
     pub scale_on_all: bool,
     pub trained_on: String,
     pub test_mse: f64,
+    /// Validation MSE of the saved run (absent in the study's mode, which has no validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mse: Option<f64>,
+    /// The epoch whose weights were kept (early stopping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_epoch: Option<usize>,
     /// The value column of a series file (absent: the capture's byte count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,

@@ -334,22 +334,42 @@ impl Adam {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct History {
     pub train: Vec<f64>,
+    /// Loss on the monitored windows: the validation span (the test span in the study's mode).
     pub validation: Vec<f64>,
+    /// The epoch (1-based) whose weights the model keeps: the lowest validation loss under
+    /// early stopping, else the last.
+    pub kept_epoch: usize,
+    /// Whether training stopped before the last epoch (`patience` epochs without a better
+    /// validation loss).
+    pub stopped_early: bool,
     /// Wall seconds of each epoch's training pass (shuffle, batches, forward, backward,
     /// optimiser step; not the validation pass).
     pub seconds: Vec<f64>,
 }
 
+/// How the epoch whose weights are kept is chosen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stopping {
+    /// Every epoch runs and the last one's weights are kept (the study; the monitored loss is
+    /// only reported).
+    LastEpoch,
+    /// Stop after this many epochs without a lower validation loss (0: never stop early) and
+    /// restore the weights of the epoch with the lowest one.
+    BestValidation { patience: usize },
+}
+
 /// Trains on (inputs, targets) with shuffled mini-batches; reports the mean training loss
-/// and the loss on the validation windows after each epoch through `on_epoch`.
+/// and the loss on the monitored windows after each epoch through `on_epoch`.
 pub fn train(
     model: &Lstm,
     x: &[Vec<f32>],
     y: &[f32],
     val: (&[Vec<f32>], &[f32]),
     hp: &Hyper,
+    stopping: Stopping,
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<History> {
+    let mut best: Option<(f64, Vec<Tensor>)> = None;
     let mut opt = Adam::new(model.vars(), hp.lr).map_err(model_err)?;
     let mut rng = StdRng::seed_from_u64(hp.seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut order: Vec<usize> = (0..x.len()).collect();
@@ -393,7 +413,42 @@ pub fn train(
         };
         history.train.push(train_loss);
         history.validation.push(val_loss);
+        history.kept_epoch = epoch + 1;
         on_epoch(epoch + 1, train_loss, val_loss);
+        if let Stopping::BestValidation { patience } = stopping {
+            if best.as_ref().is_none_or(|b| val_loss < b.0) {
+                let weights = model
+                    .vars()
+                    .iter()
+                    .map(|v| v.as_tensor().copy())
+                    .collect::<candle_core::Result<Vec<_>>>()
+                    .map_err(model_err)?;
+                best = Some((val_loss, weights));
+            }
+            let best_epoch = history
+                .validation
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_nan())
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(epoch + 1, |(i, _)| i + 1);
+            if patience > 0 && epoch + 1 - best_epoch >= patience && epoch + 1 < hp.epochs {
+                history.stopped_early = true;
+                break;
+            }
+        }
+    }
+    if let (Stopping::BestValidation { .. }, Some((_, weights))) = (stopping, best) {
+        for (var, w) in model.vars().iter().zip(&weights) {
+            var.set(w).map_err(model_err)?;
+        }
+        history.kept_epoch = history
+            .validation
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_nan())
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(history.kept_epoch, |(i, _)| i + 1);
     }
     Ok(history)
 }

@@ -1,15 +1,22 @@
-//! Forecasting: sliding windows over a series, a chronological train/test split, MinMax
-//! scaling (here); the LSTM ([`lstm`], its recurrence as one candle op in [`lstm_op`]),
-//! honest baselines ([`baselines`]), the one list of [`models`], [`metrics`]; the look-back
-//! [`sweep`] of `ntp train`, the saved model's [`card`] and [`predict`] on another series.
+//! Forecasting: sliding windows over a series and MinMax scaling (here); the chronological
+//! train / validation / test [`spans`] and rolling origins; the LSTM ([`lstm`], its
+//! recurrence as one candle op in [`lstm_op`]), honest [`baselines`], the [`classical`]
+//! seasonal models, the one list of [`models`], [`metrics`] and the Diebold–Mariano test
+//! ([`significance`]); the experiment of `ntp train` ([`sweep`]) and its tidy [`summary`]
+//! with the choices made on validation; the saved model's [`card`] and [`predict`] on another
+//! series.
 
 pub mod baselines;
 pub mod card;
+pub mod classical;
 pub mod lstm;
 pub mod lstm_op;
 pub mod metrics;
 pub mod models;
 pub mod predict;
+pub mod significance;
+pub mod spans;
+pub mod summary;
 pub mod sweep;
 
 /// Windows of `look_back` values predicting the value `horizon` steps after each window.
@@ -46,8 +53,8 @@ impl Windows {
     }
 }
 
-/// Chronological split: the first ⌊(1 − test_fraction)·windows⌋ windows train (the study:
-/// `int(0.8·(n − L))`), the rest test.
+/// The study's chronological split: the first ⌊(1 − test_fraction)·windows⌋ windows train
+/// (`int(0.8·(n − L))`), the rest test.
 pub fn split(windows: usize, test_fraction: f64) -> usize {
     ((1.0 - test_fraction) * windows as f64).floor() as usize
 }

@@ -74,7 +74,7 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
         .map(|p| card.scaler.unscale(p as f64))
         .collect();
     let actual: Vec<f64> = (0..w.len()).map(|i| x[w.target(i)]).collect();
-    let persistence = baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None, None);
+    let persistence = baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None);
     let scale = metrics::naive_scale(&x);
     let metrics = vec![
         (Model::Lstm, metrics::compute(&actual, &pred, scale)),

@@ -1,21 +1,28 @@
-//! The study's LSTM look-back sweep, beside baselines that tell whether the LSTM learned
-//! anything a persistence forecast does not know.
+//! The forecasting experiment of `ntp train`: the LSTM look-back sweep, repeated over seeds
+//! and rolling origins, beside baselines and the classical seasonal models, every model
+//! scored on the same validation and test values.
 //!
-//! For each look-back L: sliding windows over the series ([`crate::series`], the same options
-//! as the analysis), a chronological split, MinMax scaling fitted on the training part only
-//! (`scale_on_all` reproduces the study's leak), the LSTM trained with Adam on MSE, and every
-//! baseline on exactly the same test windows. Errors are in the series' units (bytes/s).
+//! Per fold and look-back ([`Cell`]): sliding windows, the spans of [`Split`], MinMax scaling
+//! fitted on the training span (`scale_on_all` reproduces the study's leak), the LSTM trained
+//! once per seed with Adam on MSE and early stopping on the validation loss, every baseline
+//! and classical model fitted on the training span and run over the later spans with its
+//! parameters fixed. Independent trainings (folds × look-backs × seeds) run in parallel.
+//! Choices — look-back, seed of the saved model, epoch, best model — are made on validation
+//! ([`super::summary`]); the study's split selects on test. Errors are in the series' units.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::baselines;
-use super::lstm::{self, History, Hyper, Lstm};
+use rayon::prelude::*;
+
+use super::baselines::{self, Baseline};
+use super::classical::{ets, mstl, seasons};
+use super::lstm::{self, History, Hyper, Lstm, Stopping};
 use super::metrics::{self, Metrics};
-use super::models::Model;
-use super::{scaled_windows, split, training_span, Scaler, Windows};
-use crate::analysis::decompose::auto_period;
+use super::models::{Classical, Model};
+use super::spans::{Spans, Split};
+use super::{scaled_windows, Scaler, Windows};
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
 use crate::series::{self, Quantity, SeriesOptions};
@@ -28,11 +35,15 @@ pub struct TrainOptions {
     pub out_dir: PathBuf,
     pub look_backs: Vec<usize>,
     pub horizon: usize,
-    pub test_fraction: f64,
+    pub split: Split,
+    /// LSTM trainings per configuration, seeds `hyper.seed`, `hyper.seed + 1`, …
+    pub seeds: usize,
+    /// Early-stopping patience in epochs (0: run every epoch, keep the best one).
+    pub patience: usize,
     pub scale_on_all: bool,
     pub hyper: Hyper,
-    /// Seasonal period for the seasonal-naive baseline (default: the analysis rule).
-    pub period: Option<usize>,
+    /// Seasonal periods in intervals (empty: detected on the training span).
+    pub periods: Vec<usize>,
     pub dpi: u32,
 }
 
@@ -40,6 +51,19 @@ impl TrainOptions {
     /// Rejects settings no model can be trained with, naming the option.
     pub fn validate(&self) -> Result<()> {
         let hp = &self.hyper;
+        let fraction = |f: f64| f > 0.0 && f < 1.0;
+        let (test_ok, val_ok, folds) = match self.split {
+            Split::Validated {
+                val_fraction,
+                test_fraction,
+                folds,
+            } => (
+                fraction(test_fraction),
+                fraction(val_fraction) && val_fraction + test_fraction < 1.0,
+                folds,
+            ),
+            Split::Study { test_fraction } => (fraction(test_fraction), true, 1),
+        };
         let checks = [
             (
                 self.look_backs.is_empty(),
@@ -51,8 +75,18 @@ impl TrainOptions {
             ),
             (self.horizon == 0, "--horizon must be ≥ 1"),
             (
-                !(self.test_fraction > 0.0 && self.test_fraction < 1.0),
+                !test_ok,
                 "--test-fraction must be between 0 and 1 (exclusive)",
+            ),
+            (
+                !val_ok,
+                "--val-fraction must be between 0 and 1, and with --test-fraction below 1",
+            ),
+            (folds == 0, "--folds must be ≥ 1"),
+            (self.seeds == 0, "--seeds must be ≥ 1"),
+            (
+                self.periods.iter().any(|&p| p < 2),
+                "--period values must be ≥ 2",
             ),
             (hp.hidden == 0, "--hidden must be ≥ 1"),
             (hp.layers == 0, "--layers must be ≥ 1"),
@@ -68,195 +102,468 @@ impl TrainOptions {
             None => crate::report::plot::check_dpi(self.dpi),
         }
     }
+
+    /// Selection on the test span: the study's rule.
+    pub fn selects_on_test(&self) -> bool {
+        matches!(self.split, Split::Study { .. })
+    }
+
+    pub fn seed_list(&self) -> Vec<u64> {
+        (0..self.seeds as u64)
+            .map(|k| self.hyper.seed.wrapping_add(k))
+            .collect()
+    }
 }
 
-/// The result of one look-back.
-pub struct LookBack {
+/// One fold at one look-back: its spans and the values every model is scored on.
+pub struct Cell {
+    pub fold: usize,
     pub look_back: usize,
     /// `Err(reason)` when the series is too short for it.
-    pub status: std::result::Result<(), String>,
-    pub train_windows: usize,
-    pub test_windows: usize,
-    /// Metrics per model, in [`Model::ALL`] order (None: the baseline has no forecast).
-    pub rows: Vec<(Model, Option<Metrics>)>,
-    pub history: History,
-    pub seconds: f64,
-    /// Test targets and forecasts (bytes/s).
-    pub actual: Vec<f64>,
-    pub forecasts: BTreeMap<Model, Vec<f64>>,
-    pub test_start_ns: Vec<i64>,
+    pub status: std::result::Result<Spans, String>,
     pub scaler: Scaler,
-    pub model: Option<Lstm>,
+    pub val_actual: Vec<f64>,
+    pub test_actual: Vec<f64>,
+    /// Time (ns) of each validation and test target.
+    pub val_start_ns: Vec<i64>,
+    pub test_start_ns: Vec<i64>,
+    /// MASE's scale: the mean absolute one-step change over the training span.
+    pub mase_scale: f64,
 }
 
-impl LookBack {
-    pub fn mse(&self, model: Model) -> Option<f64> {
-        self.rows
-            .iter()
-            .find(|r| r.0 == model)
-            .and_then(|r| r.1.map(|m| m.mse))
-    }
-
-    /// The baseline with the lowest test MSE (persistence when none has a forecast).
-    pub fn best_baseline(&self) -> Model {
-        Model::ALL
-            .into_iter()
-            .filter(|m| *m != Model::Lstm)
-            .filter_map(|m| self.mse(m).map(|v| (m, v)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(m, _)| m)
-            .unwrap_or(Model::Baseline(baselines::Baseline::Persistence))
+impl Cell {
+    pub fn spans(&self) -> Option<&Spans> {
+        self.status.as_ref().ok()
     }
 }
 
-/// A finished sweep, before anything is written.
+/// One model's forecasts in one cell (one seed of the LSTM).
+pub struct Run {
+    pub cell: usize,
+    pub model: Model,
+    pub seed: Option<u64>,
+    /// Forecasts of the validation and test targets (empty when `status` says why not).
+    pub val: Vec<f64>,
+    pub test: Vec<f64>,
+    pub val_metrics: Option<Metrics>,
+    pub test_metrics: Option<Metrics>,
+    /// `ok`, or why the model has no forecast.
+    pub status: String,
+    pub history: Option<History>,
+    pub seconds: f64,
+}
+
+/// The classical models fitted on one training span.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClassicalFits {
+    pub fit_end: usize,
+    pub holt_winters: Option<ets::Fit>,
+    pub ets: Option<ets::Fit>,
+    pub mstl: Option<mstl::Fit>,
+}
+
+/// A finished experiment, before anything is written.
 pub struct Sweep {
     pub stem: String,
     /// The dataset files the series came from.
     pub files: Vec<PathBuf>,
-    pub results: Vec<LookBack>,
-    /// Index of the look-back whose LSTM had the lowest test MSE.
-    pub best: usize,
     pub started: Instant,
     /// What the series counts and its interval.
     pub quantity: Quantity,
     pub every_ns: i64,
     /// How the series was built (late packets, gaps between files).
     pub notes: Vec<String>,
+    /// Series length.
+    pub points: usize,
+    /// Seasonal periods used, and whether they were detected (not given).
+    pub periods: Vec<usize>,
+    pub periods_detected: bool,
+    pub models: Vec<Model>,
+    /// Fold-major, look-backs in the order given.
+    pub cells: Vec<Cell>,
+    pub runs: Vec<Run>,
+    /// The trained LSTMs of the last fold, by (look-back, seed).
+    pub lstms: HashMap<(usize, u64), Lstm>,
+    pub classical: Vec<(usize, ClassicalFits)>,
+    pub summary: super::summary::Summary,
 }
 
 impl Sweep {
-    pub fn best(&self) -> &LookBack {
-        &self.results[self.best]
+    pub fn cell(&self, fold: usize, look_back: usize) -> Option<&Cell> {
+        self.cells
+            .iter()
+            .find(|c| c.fold == fold && c.look_back == look_back)
+    }
+
+    pub fn run(&self, cell: usize, model: Model, seed: Option<u64>) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| r.cell == cell && r.model == model && r.seed == seed)
+    }
+
+    pub fn folds(&self) -> usize {
+        self.cells.iter().map(|c| c.fold + 1).max().unwrap_or(0)
     }
 }
 
-fn too_short(x_len: usize, windows: usize, look_back: usize, horizon: usize) -> String {
-    format!(
-        "series too short: {x_len} points give {windows} windows of {look_back}+{horizon} (needs ≥ 2 train and 1 test)"
-    )
-}
-
-fn one_look_back(
-    x: &[f64],
-    start_ns: &[i64],
-    look_back: usize,
-    opts: &TrainOptions,
-    period: Option<usize>,
-    progress: &Progress,
-) -> Result<LookBack> {
-    let started = Instant::now();
-    let w = Windows::new(x.len(), look_back, opts.horizon);
-    let train = split(w.len(), opts.test_fraction);
-    let mut r = LookBack {
-        look_back,
-        status: Ok(()),
-        train_windows: train,
-        test_windows: w.len().saturating_sub(train),
-        rows: Vec::new(),
-        history: History::default(),
-        seconds: 0.0,
-        actual: Vec::new(),
-        forecasts: BTreeMap::new(),
-        test_start_ns: Vec::new(),
-        scaler: Scaler { min: 0.0, max: 1.0 },
-        model: None,
-    };
-    if train < 2 || r.test_windows < 1 {
-        r.status = Err(too_short(x.len(), w.len(), look_back, opts.horizon));
-        return Ok(r);
-    }
-    let span = training_span(&w, train);
-    r.scaler = if opts.scale_on_all {
-        Scaler::fit(x)
+fn scored(cell: &Cell, model: Model, seed: Option<u64>, val: Vec<f64>, test: Vec<f64>) -> Run {
+    let usable = |f: &[f64]| !f.is_empty() && f.iter().all(|v| v.is_finite());
+    let (val_metrics, test_metrics, status) = if usable(&test) && (val.is_empty() || usable(&val)) {
+        (
+            (!val.is_empty()).then(|| metrics::compute(&cell.val_actual, &val, cell.mase_scale)),
+            Some(metrics::compute(&cell.test_actual, &test, cell.mase_scale)),
+            "ok".to_string(),
+        )
     } else {
-        Scaler::fit(&x[..span])
+        (None, None, String::new())
     };
-    let (tx, ty) = scaled_windows(x, &w, 0..train, &r.scaler);
-    let (vx, vy) = scaled_windows(x, &w, train..w.len(), &r.scaler);
-    let model = Lstm::new(opts.hyper.hidden, opts.hyper.layers, opts.hyper.seed)?;
-    let bar = progress.items(opts.hyper.epochs as u64, format!("look-back {look_back}"));
-    r.history = lstm::train(
-        &model,
-        &tx,
-        &ty,
-        (&vx, &vy),
-        &opts.hyper,
-        |epoch, loss, val| {
-            bar.set_position(epoch as u64);
-            bar.set_message(format!("loss {loss:.5} val {val:.5}"));
-        },
-    )?;
-    bar.finish_and_clear();
-    let pred: Vec<f64> = model
-        .predict(&vx, 256)?
-        .into_iter()
-        .map(|p| r.scaler.unscale(p as f64))
-        .collect();
-    r.actual = (train..w.len()).map(|i| x[w.target(i)]).collect();
-    r.test_start_ns = (train..w.len()).map(|i| start_ns[w.target(i)]).collect();
-    let scale = metrics::naive_scale(&x[..span]);
-    r.rows
-        .push((Model::Lstm, Some(metrics::compute(&r.actual, &pred, scale))));
-    r.forecasts.insert(Model::Lstm, pred);
-    let ar = baselines::fit_ar(x, &w, train);
-    for b in Model::baselines() {
-        let f = baselines::forecast(b, x, &w, train..w.len(), period, ar.as_deref());
-        let m = (!f.iter().any(|v| v.is_nan())).then(|| metrics::compute(&r.actual, &f, scale));
-        r.rows.push((Model::Baseline(b), m));
-        r.forecasts.insert(Model::Baseline(b), f);
+    Run {
+        cell: usize::MAX,
+        model,
+        seed,
+        val,
+        test,
+        val_metrics,
+        test_metrics,
+        status,
+        history: None,
+        seconds: 0.0,
     }
-    r.model = Some(model);
-    r.seconds = started.elapsed().as_secs_f64();
-    Ok(r)
 }
 
-/// Runs the sweep on a dataset (files or a directory of parts of one capture).
+fn no_forecast(model: Model, why: &str) -> Run {
+    Run {
+        cell: usize::MAX,
+        model,
+        seed: None,
+        val: Vec::new(),
+        test: Vec::new(),
+        val_metrics: None,
+        test_metrics: None,
+        status: why.into(),
+        history: None,
+        seconds: 0.0,
+    }
+}
+
+/// The baselines of one cell.
+fn baseline_runs(
+    x: &[f64],
+    cell: &Cell,
+    spans: &Spans,
+    horizon: usize,
+    models: &[Model],
+) -> Vec<Run> {
+    let w = Windows::new(x.len(), cell.look_back, horizon);
+    let ar = baselines::fit_ar(x, &w, spans.train.end);
+    models
+        .iter()
+        .filter_map(|m| match m {
+            Model::Baseline(b) => Some(*b),
+            _ => None,
+        })
+        .map(|b| {
+            let model = Model::Baseline(b);
+            let val = baselines::forecast(b, x, &w, spans.val.clone(), ar.as_deref());
+            let test = baselines::forecast(b, x, &w, spans.test.clone(), ar.as_deref());
+            let mut r = scored(cell, model, None, val, test);
+            if r.test_metrics.is_none() {
+                r = no_forecast(
+                    model,
+                    match b {
+                        Baseline::SeasonalNaive(_) => "no forecast (needs one period of history)",
+                        Baseline::LinearAr => "no forecast (fewer training windows than lags)",
+                        _ => "no forecast",
+                    },
+                );
+            }
+            r
+        })
+        .collect()
+}
+
+fn fit_classical(x: &[f64], fit_end: usize, periods: &[usize]) -> ClassicalFits {
+    let train = &x[..fit_end];
+    ClassicalFits {
+        fit_end,
+        holt_winters: periods.first().and_then(|&m| {
+            ets::fit(
+                ets::Spec {
+                    trend: ets::Trend::Additive,
+                    period: Some(m),
+                },
+                train,
+            )
+        }),
+        ets: ets::auto(train, periods.first().copied()),
+        mstl: mstl::fit(train, periods),
+    }
+}
+
+fn classical_runs(
+    x: &[f64],
+    cell: &Cell,
+    spans: &Spans,
+    horizon: usize,
+    fits: &ClassicalFits,
+    models: &[Model],
+) -> Vec<Run> {
+    let w = Windows::new(x.len(), cell.look_back, horizon);
+    let pick = |f: &[f64], range: std::ops::Range<usize>| -> Vec<f64> {
+        range.map(|i| f[w.target(i)]).collect()
+    };
+    models
+        .iter()
+        .filter_map(|m| match m {
+            Model::Classical(c) => Some(*c),
+            _ => None,
+        })
+        .map(|c| {
+            let model = Model::Classical(c);
+            let path = match c {
+                Classical::HoltWinters => {
+                    fits.holt_winters.as_ref().map(|f| f.forecasts(x, horizon))
+                }
+                Classical::Ets => fits.ets.as_ref().map(|f| f.forecasts(x, horizon)),
+                Classical::Mstl => fits.mstl.as_ref().map(|f| f.forecasts(x, horizon)),
+            };
+            match path {
+                Some(f) => scored(
+                    cell,
+                    model,
+                    None,
+                    pick(&f, spans.val.clone()),
+                    pick(&f, spans.test.clone()),
+                ),
+                None => no_forecast(model, "no forecast (needs two seasons of training data)"),
+            }
+        })
+        .collect()
+}
+
+/// Trains the LSTM of one cell from one seed.
+fn lstm_run(
+    x: &[f64],
+    cell: &Cell,
+    spans: &Spans,
+    seed: u64,
+    opts: &TrainOptions,
+    on_epoch: &(dyn Fn() + Sync),
+) -> Result<(Run, Lstm)> {
+    let started = Instant::now();
+    let w = Windows::new(x.len(), cell.look_back, opts.horizon);
+    let (tx, ty) = scaled_windows(x, &w, spans.train.clone(), &cell.scaler);
+    let (vx, vy) = scaled_windows(x, &w, spans.val.clone(), &cell.scaler);
+    let (sx, sy) = scaled_windows(x, &w, spans.test.clone(), &cell.scaler);
+    let hyper = Hyper {
+        seed,
+        ..opts.hyper.clone()
+    };
+    let model = Lstm::new(hyper.hidden, hyper.layers, seed)?;
+    let (monitored, stopping) = if opts.selects_on_test() {
+        ((&sx[..], &sy[..]), Stopping::LastEpoch)
+    } else {
+        (
+            (&vx[..], &vy[..]),
+            Stopping::BestValidation {
+                patience: opts.patience,
+            },
+        )
+    };
+    let history = lstm::train(&model, &tx, &ty, monitored, &hyper, stopping, |_, _, _| {
+        on_epoch()
+    })?;
+    let unscale = |p: Vec<f32>| -> Vec<f64> {
+        p.into_iter()
+            .map(|v| cell.scaler.unscale(v as f64))
+            .collect()
+    };
+    let val = if vx.is_empty() {
+        Vec::new()
+    } else {
+        unscale(model.predict(&vx, 256)?)
+    };
+    let test = unscale(model.predict(&sx, 256)?);
+    let mut run = scored(cell, Model::Lstm, Some(seed), val, test);
+    if run.test_metrics.is_none() {
+        run.status = "no forecast (the network's output is not finite)".into();
+    }
+    run.history = Some(history);
+    run.seconds = started.elapsed().as_secs_f64();
+    Ok((run, model))
+}
+
+/// A trained LSTM of the last fold and its (look-back, seed).
+type LastFoldModel = ((usize, u64), Lstm);
+
+/// Runs the experiment on a dataset (files or a directory of parts of one capture).
 pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Result<Sweep> {
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
     let series = series::load(inputs, &opts.series)?;
     let x = series.rates();
+    let n = x.len();
     lstm::prefer_single_threaded_gemm();
-    let period = opts.period.or_else(|| auto_period(x.len()));
-    let mut results = Vec::new();
-    for &l in &opts.look_backs {
-        results.push(one_look_back(
-            &x,
-            &series.start_ns,
-            l,
-            opts,
-            period,
-            progress,
-        )?);
+
+    // The cells: spans, scaler and the values scored.
+    let mut cells = Vec::new();
+    for fold in 0..opts.split.folds() {
+        for &look_back in &opts.look_backs {
+            let w = Windows::new(n, look_back, opts.horizon);
+            let status = opts.split.spans(n, &w, fold);
+            let mut cell = Cell {
+                fold,
+                look_back,
+                status: Err(String::new()),
+                scaler: Scaler { min: 0.0, max: 1.0 },
+                val_actual: Vec::new(),
+                test_actual: Vec::new(),
+                val_start_ns: Vec::new(),
+                test_start_ns: Vec::new(),
+                mase_scale: f64::NAN,
+            };
+            if let Ok(s) = &status {
+                cell.scaler = if opts.scale_on_all {
+                    Scaler::fit(&x)
+                } else {
+                    Scaler::fit(&x[..s.fit_end])
+                };
+                cell.val_actual = s.val.clone().map(|i| x[w.target(i)]).collect();
+                cell.test_actual = s.test.clone().map(|i| x[w.target(i)]).collect();
+                cell.val_start_ns = s
+                    .val
+                    .clone()
+                    .map(|i| series.start_ns[w.target(i)])
+                    .collect();
+                cell.test_start_ns = s
+                    .test
+                    .clone()
+                    .map(|i| series.start_ns[w.target(i)])
+                    .collect();
+                cell.mase_scale = metrics::naive_scale(&x[..s.fit_end]);
+            }
+            cell.status = status;
+            cells.push(cell);
+        }
     }
-    let best = results
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.mse(Model::Lstm).map(|m| (i, m)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
-        .ok_or_else(|| Error::Dataset {
+    if cells.iter().all(|c| c.status.is_err()) {
+        return Err(Error::Dataset {
             path: files[0].clone(),
             message: format!(
-                "series of {} intervals is too short for every look-back ({})",
-                x.len(),
+                "series of {n} intervals is too short for every look-back ({})",
                 opts.look_backs
                     .iter()
                     .map(|l| l.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        })?;
-    Ok(Sweep {
+        });
+    }
+
+    // Seasonal periods: given, or detected on the shortest training span (no later value).
+    let shortest = cells
+        .iter()
+        .filter_map(|c| c.spans().map(|s| s.fit_end))
+        .min()
+        .unwrap_or(0);
+    let (periods, periods_detected) = if opts.periods.is_empty() {
+        (seasons::detect(&x[..shortest]), true)
+    } else {
+        (opts.periods.clone(), false)
+    };
+    let models = Model::list(&periods);
+
+    // Deterministic models, per cell (classical fits shared by cells with one training span).
+    let mut classical: Vec<(usize, ClassicalFits)> = Vec::new();
+    let mut runs = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let Some(spans) = cell.spans() else { continue };
+        if !classical.iter().any(|(_, f)| f.fit_end == spans.fit_end) {
+            classical.push((cell.fold, fit_classical(&x, spans.fit_end, &periods)));
+        }
+        let fits = &classical
+            .iter()
+            .find(|(_, f)| f.fit_end == spans.fit_end)
+            .expect("just fitted")
+            .1;
+        for mut r in baseline_runs(&x, cell, spans, opts.horizon, &models)
+            .into_iter()
+            .chain(classical_runs(&x, cell, spans, opts.horizon, fits, &models))
+        {
+            r.cell = i;
+            runs.push(r);
+        }
+    }
+
+    // The LSTM trainings, in parallel.
+    let seeds = opts.seed_list();
+    let jobs: Vec<(usize, u64)> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.status.is_ok())
+        .flat_map(|(i, _)| seeds.iter().map(move |&s| (i, s)))
+        .collect();
+    let epochs = opts.hyper.epochs as u64;
+    let bar = progress.items(
+        jobs.len() as u64 * epochs,
+        format!("training {} LSTMs", jobs.len()),
+    );
+    let tick = || bar.inc(1);
+    let last_fold = opts.split.folds() - 1;
+    let trained: Vec<(Run, Option<LastFoldModel>)> = jobs
+        .par_iter()
+        .map(|&(i, seed)| {
+            let cell = &cells[i];
+            let spans = cell.spans().expect("filtered");
+            let (mut run, model) = lstm_run(&x, cell, spans, seed, opts, &tick)?;
+            let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
+            bar.inc(epochs - ran);
+            run.cell = i;
+            let keep = (cell.fold == last_fold).then_some(((cell.look_back, seed), model));
+            Ok((run, keep))
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    let mut lstms = HashMap::new();
+    for (run, model) in trained {
+        runs.push(run);
+        if let Some((key, m)) = model {
+            lstms.insert(key, m);
+        }
+    }
+    // Table order: cell, then model, then seed.
+    let order: BTreeMap<Model, usize> = models.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    runs.sort_by_key(|r| {
+        (
+            r.cell,
+            order.get(&r.model).copied().unwrap_or(usize::MAX),
+            r.seed,
+        )
+    });
+
+    let mut sweep = Sweep {
         stem: dataset::stem_of(inputs),
         files,
-        results,
-        best,
         started,
         quantity: series.quantity,
         every_ns: series.every_ns,
         notes: series.notes,
-    })
+        points: n,
+        periods,
+        periods_detected,
+        models,
+        cells,
+        runs,
+        lstms,
+        classical,
+        summary: Default::default(),
+    };
+    sweep.summary = super::summary::summarise(&sweep, opts);
+    if sweep.summary.saved.is_none() {
+        return Err(Error::Model(
+            "no LSTM gave a finite forecast: lower --lr or check the series".into(),
+        ));
+    }
+    Ok(sweep)
 }

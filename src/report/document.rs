@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::forecast::sweep::TrainOptions;
 use crate::report::analysis::read_describe;
 use crate::report::outputs::{AnalysisFile as A, AnalysisOutputs, TrainFile as T, TrainOutputs};
-use crate::report::training::{mse_markdown, read_metrics};
+use crate::report::training::{legend, mse_markdown, read_metrics, Span};
 use crate::util::atomic::write_atomically;
 
 /// One capture's part of the report.
@@ -129,21 +129,33 @@ fn analysis_sections(body: &mut String, o: &AnalysisOutputs, a: &AnalysisOptions
 fn training_section(body: &mut String, o: &TrainOutputs, t: &TrainOptions) -> Result<()> {
     let n = |f| o.name(f);
     let (e, b) = (t.hyper.epochs, t.hyper.batch_size);
-    body.push_str("### Forecasting: LSTM beside baselines\n\n");
-    body.push_str(&mse_markdown(&read_metrics(&o.path(T::MetricsCsv))?, None));
+    let rows = read_metrics(&o.path(T::MetricsCsv))?;
+    let on_test = t.selects_on_test();
+    body.push_str("### Forecasting: LSTM beside baselines and classical models\n\n");
+    if !on_test {
+        body.push_str("Validation MSE (what every choice was made on):\n\n");
+        body.push_str(&mse_markdown(&rows, Span::Validation));
+        body.push_str("\nTest MSE (reported, never used to choose):\n\n");
+    }
+    body.push_str(&mse_markdown(&rows, Span::Test));
     body.push_str(&format!(
-        "\nTest MSE in (bytes/s)² for each look-back (LSTM({}) trained {e} epochs, batch {b}; scaler fitted on {}). A model is only worth its cost where it beats persistence (next = last) and the linear \
-         autoregression on the same windows. All metrics: {}; \
+        "\n{}\n",
+        legend(on_test, t.seeds, t.split.folds())
+    ));
+    body.push_str(&format!(
+        "\nMSE in the series' units squared for each look-back (LSTM({}) trained at most {e} epochs, batch {b}; scaler fitted on {}). A model is only worth its cost where it beats persistence (next = last), the linear \
+         autoregression on the same windows and the classical seasonal models. All metrics, per fold and seed: {}; every forecast: {}; \
          LaTeX: [`.tex`]({}).\n\n\
          ![prediction]({})\n\n\
-         The test span with the best look-back: the observed series, the LSTM's one-step forecasts and the best \
+         The (last) test span at the chosen look-back: the observed series, the saved LSTM's forecasts and the best \
          baseline's. Forecasts that trail the observed spikes by one interval are what persistence does too.\n\n\
          ![loss]({})\n\n\
-         Training and test loss per epoch (MSE of scaled values): a test loss that rises while the training loss \
-         falls is over-fitting. The best model is saved as {}.\n\n",
+         Training and validation loss per epoch (MSE of scaled values), the kept epoch marked: a validation loss that rises while the training loss \
+         falls is over-fitting, and early stopping keeps the epoch before it. The chosen model is saved as {}.\n\n",
         t.hyper.hidden,
         if t.scale_on_all { "the whole series, as the study did" } else { "the training span only" },
         link(&n(T::MetricsCsv)),
+        link(&n(T::ForecastsCsv)),
         n(T::MseTex),
         n(T::PredictionPng),
         n(T::LossPng),

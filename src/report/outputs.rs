@@ -106,8 +106,10 @@ impl AnalysisOutputs {
 /// A file the training sweep writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrainFile {
-    /// Every model and metric per look-back.
+    /// Every model and metric per look-back, fold and seed (tidy).
     MetricsCsv,
+    /// Every validation and test forecast scored.
+    ForecastsCsv,
     MseTex,
     PredictionPng,
     LossPng,
@@ -120,8 +122,9 @@ pub enum TrainFile {
 }
 
 impl TrainFile {
-    pub const ALL: [TrainFile; 7] = [
+    pub const ALL: [TrainFile; 8] = [
         TrainFile::MetricsCsv,
+        TrainFile::ForecastsCsv,
         TrainFile::MseTex,
         TrainFile::PredictionPng,
         TrainFile::LossPng,
@@ -155,6 +158,7 @@ impl TrainOutputs {
         let (s, e, b) = (&self.stem, self.epochs, self.batch_size);
         match f {
             TrainFile::MetricsCsv => format!("{s}.mse_results.e{e}.b{b}.csv"),
+            TrainFile::ForecastsCsv => format!("{s}.forecasts.e{e}.b{b}.csv"),
             TrainFile::MseTex => format!("{s}.mse_results.e{e}.b{b}.tex"),
             TrainFile::PredictionPng => format!("{s}.prediction.e{e}.b{b}.png"),
             TrainFile::LossPng => format!("{s}.loss.e{e}.b{b}.png"),

@@ -560,11 +560,12 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// One panel of [`panels`]: several labelled lines.
+/// One panel of [`panels`]: several labelled lines and marked points.
 pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub lines: Vec<Series>,
+    pub marks: Vec<Series>,
 }
 
 /// Stacked panels of labelled lines sharing an x axis.
@@ -586,15 +587,17 @@ pub fn panels(
                     label: &s.label,
                 })
                 .collect();
+            let marks: Vec<Marks<'_>> = p
+                .marks
+                .iter()
+                .map(|s| Marks {
+                    points: &s.points,
+                    color: s.color,
+                    label: &s.label,
+                })
+                .collect();
             line_panel(
-                dest,
-                area,
-                canvas,
-                &p.title,
-                x_label,
-                &p.y_label,
-                &lines,
-                &[],
+                dest, area, canvas, &p.title, x_label, &p.y_label, &lines, &marks,
             )?;
         }
         Ok(())

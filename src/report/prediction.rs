@@ -34,19 +34,23 @@ fn predictions_csv(dest: &Path, p: &Prediction) -> Result<()> {
 }
 
 fn metrics_csv(dest: &Path, p: &Prediction) -> Result<()> {
+    let names: Vec<String> = p.metrics.iter().map(|(model, _)| model.name()).collect();
     csv::write_rows(
         dest,
         &["model", "mse", "rmse", "mae", "smape", "r2", "mase"],
-        p.metrics.iter().map(|(model, m): &(_, Metrics)| {
-            [
-                Cell::Text(model.name()),
-                Cell::Float(m.mse),
-                Cell::Float(m.rmse),
-                Cell::Float(m.mae),
-                Cell::Float(m.smape),
-                Cell::Float(m.r2),
-                Cell::Float(m.mase),
-            ]
-        }),
+        p.metrics
+            .iter()
+            .zip(&names)
+            .map(|((_, m), name): (&(_, Metrics), _)| {
+                [
+                    Cell::Text(name),
+                    Cell::Float(m.mse),
+                    Cell::Float(m.rmse),
+                    Cell::Float(m.mae),
+                    Cell::Float(m.smape),
+                    Cell::Float(m.r2),
+                    Cell::Float(m.mase),
+                ]
+            }),
     )
 }

@@ -8,14 +8,18 @@ use crate::error::{Error, Result};
 use crate::forecast::card::ModelCard;
 use crate::forecast::metrics::Metrics;
 use crate::forecast::models::Model;
-use crate::forecast::sweep::{LookBack, Sweep, TrainOptions};
+use crate::forecast::summary::{FoldKey, Row, SeedKey, Summary};
+use crate::forecast::sweep::{Sweep, TrainOptions};
 use crate::report::csv::{self, Cell};
 use crate::report::outputs::{TrainFile, TrainOutputs};
 use crate::report::plot::{self, Canvas, TimeAxis};
 use crate::report::{latex, markdown};
 use crate::util::atomic::write_atomically;
 
-/// Writes every output of a sweep, in [`TrainFile::ALL`] order; returns their paths.
+/// Significance level of the table marks.
+pub const ALPHA: f64 = 0.05;
+
+/// Writes every output of an experiment, in [`TrainFile::ALL`] order; returns their paths.
 pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
     let outputs = TrainOutputs::new(
         &opts.out_dir,
@@ -23,15 +27,17 @@ pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
         opts.hyper.epochs,
         opts.hyper.batch_size,
     );
+    let (look_back, seed) = sweep.summary.saved.expect("run() checks a model was saved");
     let mut written = Vec::new();
     for f in TrainFile::ALL {
         let p = outputs.path(f);
         match f {
-            TrainFile::MetricsCsv => write_metrics(&p, &metrics_rows(&sweep.results))?,
+            TrainFile::MetricsCsv => write_metrics(&p, &sweep.summary.rows)?,
+            TrainFile::ForecastsCsv => forecasts_csv(&p, sweep)?,
             TrainFile::MseTex => mse_tex(&p, sweep, opts)?,
             TrainFile::PredictionPng => prediction_png(&p, sweep, opts)?,
             TrainFile::LossPng => loss_png(&p, sweep, opts)?,
-            TrainFile::Model => sweep.best().model.as_ref().expect("trained").save(&p)?,
+            TrainFile::Model => sweep.lstms[&(look_back, seed)].save(&p)?,
             TrainFile::ModelCard => model_card(&p, sweep, opts)?,
             TrainFile::RunJson => run_json(&p, sweep, opts)?,
         }
@@ -40,88 +46,95 @@ pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// One row of the metrics table: a model at a look-back (or a look-back the series is too
-/// short for), as written and as read back.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricsRow {
-    pub look_back: usize,
-    /// `None` on a look-back the series is too short for.
-    pub model: Option<Model>,
-    /// `None` where the model has no forecast.
-    pub metrics: Option<Metrics>,
-    pub train_windows: usize,
-    pub test_windows: usize,
-    /// `ok`, or why there is no forecast.
-    pub status: String,
-}
+const METRICS: [&str; 6] = ["mse", "rmse", "mae", "smape", "r2", "mase"];
 
-const NO_FORECAST: &str = "no forecast (needs one period of history)";
-
-/// The rows of a sweep, look-back by look-back, models in [`Model::ALL`] order.
-pub fn metrics_rows(results: &[LookBack]) -> Vec<MetricsRow> {
-    let mut rows = Vec::new();
-    for r in results {
-        match &r.status {
-            Err(reason) => rows.push(MetricsRow {
-                look_back: r.look_back,
-                model: None,
-                metrics: None,
-                train_windows: 0,
-                test_windows: 0,
-                status: reason.clone(),
-            }),
-            Ok(()) => rows.extend(r.rows.iter().map(|(model, m)| MetricsRow {
-                look_back: r.look_back,
-                model: Some(*model),
-                metrics: *m,
-                train_windows: r.train_windows,
-                test_windows: r.test_windows,
-                status: if m.is_some() { "ok" } else { NO_FORECAST }.into(),
-            })),
-        }
-    }
-    rows
-}
-
-const METRICS_HEADER: [&str; 11] = [
+const METRICS_HEADER: [&str; 26] = [
     "look_back",
     "model",
-    "mse",
-    "rmse",
-    "mae",
-    "smape",
-    "r2",
-    "mase",
+    "fold",
+    "seed",
+    "runs",
+    "val_mse",
+    "val_rmse",
+    "val_mae",
+    "val_smape",
+    "val_r2",
+    "val_mase",
+    "test_mse",
+    "test_rmse",
+    "test_mae",
+    "test_smape",
+    "test_r2",
+    "test_mase",
+    "dm_p_vs_persistence",
+    "dm_p_vs_best_baseline",
+    "kept_epoch",
+    "selected",
+    "best_model",
     "train_windows",
+    "val_windows",
     "test_windows",
     "status",
 ];
 
-fn write_metrics(p: &Path, rows: &[MetricsRow]) -> Result<()> {
+fn values(m: &Option<Metrics>) -> [f64; 6] {
+    m.map_or([f64::NAN; 6], |m| {
+        [m.mse, m.rmse, m.mae, m.smape, m.r2, m.mase]
+    })
+}
+
+fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
+    let text: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.model.map_or(String::new(), |m| m.name()),
+                r.fold.text(),
+                r.seed.text(),
+                r.status.clone(),
+            ]
+        })
+        .collect();
     csv::write_rows(
         p,
         &METRICS_HEADER,
-        rows.iter().map(|r| {
-            let m = |f: fn(&Metrics) -> f64| Cell::Float(r.metrics.as_ref().map_or(f64::NAN, f));
+        rows.iter().zip(&text).map(|(r, t)| {
+            let [v0, v1, v2, v3, v4, v5] = values(&r.val);
+            let [t0, t1, t2, t3, t4, t5] = values(&r.test);
             [
                 Cell::Int(r.look_back as u64),
-                Cell::Text(r.model.map_or("", |m| m.name())),
-                m(|m| m.mse),
-                m(|m| m.rmse),
-                m(|m| m.mae),
-                m(|m| m.smape),
-                m(|m| m.r2),
-                m(|m| m.mase),
+                Cell::Text(&t[0]),
+                Cell::Text(&t[1]),
+                Cell::Text(&t[2]),
+                Cell::Int(r.runs as u64),
+                Cell::Float(v0),
+                Cell::Float(v1),
+                Cell::Float(v2),
+                Cell::Float(v3),
+                Cell::Float(v4),
+                Cell::Float(v5),
+                Cell::Float(t0),
+                Cell::Float(t1),
+                Cell::Float(t2),
+                Cell::Float(t3),
+                Cell::Float(t4),
+                Cell::Float(t5),
+                Cell::Float(r.dm_p_vs_persistence),
+                Cell::Float(r.dm_p_vs_best_baseline),
+                Cell::Float(r.kept_epoch),
+                Cell::Text(if r.selected { "true" } else { "false" }),
+                Cell::Text(if r.best_model { "true" } else { "false" }),
                 Cell::Int(r.train_windows as u64),
+                Cell::Int(r.val_windows as u64),
                 Cell::Int(r.test_windows as u64),
-                Cell::Text(&r.status),
+                Cell::Text(&t[3]),
             ]
         }),
     )
 }
 
-/// Reads a metrics table written by [`write`] (columns found by name).
-pub fn read_metrics(p: &Path) -> Result<Vec<MetricsRow>> {
+/// Reads a metrics table written by [`write`].
+pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
     let table = csv::read_table(p)?;
     let bad = |message: String| Error::Report {
         path: p.to_owned(),
@@ -130,162 +143,377 @@ pub fn read_metrics(p: &Path) -> Result<Vec<MetricsRow>> {
     if table.header != METRICS_HEADER {
         return Err(bad("not an ntp metrics table".into()));
     }
-    let num = |s: &str| s.parse::<f64>().ok();
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
     table
         .rows
         .iter()
         .enumerate()
         .map(|(i, f)| {
+            let line = i + 2;
             let int = |s: &str| {
                 s.parse::<usize>()
-                    .map_err(|_| bad(format!("row {}: {s:?} is not a count", i + 2)))
+                    .map_err(|_| bad(format!("row {line}: {s:?} is not a count")))
             };
-            let metrics = match (num(&f[2]), num(&f[3]), num(&f[4])) {
-                (Some(mse), Some(rmse), Some(mae)) => Some(Metrics {
-                    mse,
-                    rmse,
-                    mae,
-                    smape: num(&f[5]).unwrap_or(f64::NAN),
-                    r2: num(&f[6]).unwrap_or(f64::NAN),
-                    mase: num(&f[7]).unwrap_or(f64::NAN),
-                }),
-                _ => None,
+            let metrics = |at: usize| {
+                let v: Vec<f64> = (0..METRICS.len()).map(|k| num(&f[at + k])).collect();
+                v[0].is_finite().then(|| Metrics {
+                    mse: v[0],
+                    rmse: v[1],
+                    mae: v[2],
+                    smape: v[3],
+                    r2: v[4],
+                    mase: v[5],
+                })
             };
-            Ok(MetricsRow {
+            Ok(Row {
                 look_back: int(&f[0])?,
                 model: Model::from_name(&f[1]),
-                metrics,
-                train_windows: int(&f[8])?,
-                test_windows: int(&f[9])?,
-                status: f[10].clone(),
+                fold: FoldKey::parse(&f[2])
+                    .ok_or_else(|| bad(format!("row {line}: fold {:?}", f[2])))?,
+                seed: SeedKey::parse(&f[3])
+                    .ok_or_else(|| bad(format!("row {line}: seed {:?}", f[3])))?,
+                runs: int(&f[4])?,
+                val: metrics(5),
+                test: metrics(11),
+                dm_p_vs_persistence: num(&f[17]),
+                dm_p_vs_best_baseline: num(&f[18]),
+                kept_epoch: num(&f[19]),
+                selected: f[20] == "true",
+                best_model: f[21] == "true",
+                train_windows: int(&f[22])?,
+                val_windows: int(&f[23])?,
+                test_windows: int(&f[24])?,
+                status: f[25].clone(),
             })
         })
         .collect()
 }
 
-/// The MSE per look-back (rows) and model (columns) as Markdown; the look-back group at
-/// index `best` is marked.
-pub fn mse_markdown(rows: &[MetricsRow], best: Option<usize>) -> String {
-    let mut table: Vec<(usize, Vec<String>)> = Vec::new();
+/// Which span a table shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Span {
+    Validation,
+    Test,
+}
+
+/// One table cell: the MSE (mean ± sd over seeds for a seeded model) and, on the test span,
+/// the significance marks (`*` vs persistence, `†` vs the best baseline; for a seeded
+/// model, significant in every seed).
+struct Entry {
+    mean: f64,
+    sd: Option<f64>,
+    vs_persistence: bool,
+    vs_best: bool,
+    best: bool,
+}
+
+/// The table's look-backs (with the LSTM's choice) and models, and its entries.
+struct Grid {
+    look_backs: Vec<(usize, bool, Option<String>)>,
+    models: Vec<Model>,
+    entries: BTreeMap<(usize, Model), Entry>,
+}
+
+fn grid(rows: &[Row], span: Span) -> Grid {
+    let mut look_backs: Vec<(usize, bool, Option<String>)> = Vec::new();
+    let mut models: Vec<Model> = Vec::new();
+    let mut entries = BTreeMap::new();
     for r in rows {
-        if table.last().is_none_or(|(l, _)| *l != r.look_back) {
-            table.push((r.look_back, vec!["—".into(); Model::ALL.len()]));
+        if look_backs.last().is_none_or(|l| l.0 != r.look_back) {
+            look_backs.push((r.look_back, false, None));
         }
-        let cells = &mut table.last_mut().expect("just pushed").1;
-        match (r.model, &r.metrics) {
-            (None, _) => *cells = vec!["too short".into(); Model::ALL.len()],
-            (Some(model), Some(m)) => {
-                let j = Model::ALL.iter().position(|x| *x == model).expect("listed");
-                cells[j] = format!("{:.4e}", m.mse);
-            }
-            (Some(_), None) => {}
+        let Some(model) = r.model else {
+            look_backs.last_mut().expect("pushed").2 = Some(r.status.clone());
+            continue;
+        };
+        if !models.contains(&model) {
+            models.push(model);
         }
+        if r.selected {
+            look_backs.last_mut().expect("pushed").1 = true;
+        }
+        if r.fold != FoldKey::All || !r.seed.is_headline() {
+            continue;
+        }
+        let m = match span {
+            Span::Validation => r.val,
+            Span::Test => r.test,
+        };
+        let Some(m) = m else { continue };
+        let find = |seed: SeedKey| {
+            rows.iter().find(|x| {
+                x.model == r.model
+                    && x.look_back == r.look_back
+                    && x.fold == FoldKey::All
+                    && x.seed == seed
+            })
+        };
+        let (sd, p_rows) = if model.is_seeded() {
+            (
+                find(SeedKey::Sd).and_then(|x| match span {
+                    Span::Validation => x.val,
+                    Span::Test => x.test,
+                }),
+                find(SeedKey::Max),
+            )
+        } else {
+            (None, Some(r))
+        };
+        let test_span = span == Span::Test;
+        entries.insert(
+            (r.look_back, model),
+            Entry {
+                mean: m.mse,
+                sd: sd.map(|s| s.mse),
+                vs_persistence: test_span && p_rows.is_some_and(|x| x.dm_p_vs_persistence < ALPHA),
+                vs_best: test_span && p_rows.is_some_and(|x| x.dm_p_vs_best_baseline < ALPHA),
+                best: r.best_model,
+            },
+        );
     }
-    let header: Vec<&str> = std::iter::once("look-back")
-        .chain(Model::ALL.iter().map(|m| m.label()))
+    Grid {
+        look_backs,
+        models,
+        entries,
+    }
+}
+
+/// MSE per look-back (rows) and model (columns) as Markdown: mean ± sd over seeds, the
+/// LSTM's chosen look-back marked, the best model of all in bold, significance marks on
+/// the test table.
+pub fn mse_markdown(rows: &[Row], span: Span) -> String {
+    let g = grid(rows, span);
+    let header: Vec<String> = std::iter::once("look-back".to_string())
+        .chain(g.models.iter().map(|m| m.label()))
         .collect();
-    let align = format!("l{}", "r".repeat(Model::ALL.len()));
-    let body: Vec<Vec<String>> = table
-        .into_iter()
-        .enumerate()
-        .map(|(i, (l, cells))| {
-            let label = format!("{l}{}", if Some(i) == best { " (best)" } else { "" });
+    let header: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    let align = format!("l{}", "r".repeat(g.models.len()));
+    let body: Vec<Vec<String>> = g
+        .look_backs
+        .iter()
+        .map(|(l, selected, short)| {
+            let label = format!("{l}{}", if *selected { " (chosen)" } else { "" });
+            let cells = g.models.iter().map(|m| {
+                if short.is_some() {
+                    return "too short".to_string();
+                }
+                match g.entries.get(&(*l, *m)) {
+                    None => "—".into(),
+                    Some(e) => {
+                        let mut s = format!("{:.4e}", e.mean);
+                        if let Some(sd) = e.sd {
+                            s.push_str(&format!(" ± {sd:.1e}"));
+                        }
+                        if e.vs_persistence {
+                            s.push('*');
+                        }
+                        if e.vs_best {
+                            s.push('†');
+                        }
+                        if e.best {
+                            s = format!("**{s}**");
+                        }
+                        s
+                    }
+                }
+            });
             std::iter::once(label).chain(cells).collect()
         })
         .collect();
     markdown::table(&header, &align, &body)
 }
 
-/// LaTeX: look-back | MSE per model, the best model of each row in bold, the best
-/// look-back of the LSTM marked with a dagger.
+/// The sentence under a table: what its marks mean and how choices were made.
+pub fn legend(summary_on_test: bool, seeds: usize, folds: usize) -> String {
+    let rule = if summary_on_test {
+        "chosen on the test span (the study's rule: the test errors of the chosen rows are optimistic)"
+    } else {
+        "chosen on the validation span; the test span chose nothing"
+    };
+    format!(
+        "MSE mean over {folds} fold(s); LSTM mean ± sd over {seeds} seed(s). Look-back (chosen) and the bold cell (lowest MSE of all) were {rule}. \
+         Test table: * differs from persistence, † from the best baseline (Diebold–Mariano, HLN-corrected, p < {ALPHA}; for the LSTM in every seed)."
+    )
+}
+
+/// The LaTeX table of test MSE with the same marks.
 fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
+    let g = grid(&sweep.summary.rows, Span::Test);
     let header: Vec<String> = std::iter::once("Look-back".to_string())
-        .chain(Model::ALL.iter().map(|m| m.title()))
+        .chain(g.models.iter().map(|m| latex::escape(&m.title())))
         .collect();
     let mut body = Vec::new();
-    for (i, r) in sweep.results.iter().enumerate() {
-        let mark = if i == sweep.best { "$^\\dagger$" } else { "" };
-        let mut row = vec![format!("{}{mark}", r.look_back)];
-        if let Err(reason) = &r.status {
+    for (l, selected, short) in &g.look_backs {
+        let mark = if *selected { "$^\\triangleright$" } else { "" };
+        let mut row = vec![format!("{l}{mark}")];
+        if let Some(reason) = short {
             row.push(format!(
                 "\\multicolumn{{{}}}{{l}}{{{}}}",
-                Model::ALL.len(),
+                g.models.len(),
                 latex::escape(reason)
             ));
         } else {
-            let mses: Vec<Option<f64>> = Model::ALL.iter().map(|m| r.mse(*m)).collect();
-            let min = mses.iter().flatten().copied().fold(f64::INFINITY, f64::min);
-            row.extend(mses.iter().map(|m| match m {
-                Some(v) if *v == min => format!("\\textbf{{{}}}", latex::sci(*v)),
-                Some(v) => latex::sci(*v),
+            row.extend(g.models.iter().map(|m| match g.entries.get(&(*l, *m)) {
                 None => "--".into(),
+                Some(e) => {
+                    let mut s = latex::sci(e.mean);
+                    if let Some(sd) = e.sd {
+                        s = format!("{s} $\\pm$ {}", latex::sci(sd));
+                    }
+                    let marks: String = [(e.vs_persistence, "*"), (e.vs_best, "\\dagger")]
+                        .iter()
+                        .filter(|m| m.0)
+                        .map(|m| m.1)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    if !marks.is_empty() {
+                        s = format!("{s}$^{{{marks}}}$");
+                    }
+                    if e.best {
+                        s = format!("\\textbf{{{s}}}");
+                    }
+                    s
+                }
             }));
         }
         body.push(row);
     }
     let stem = &sweep.stem;
+    let on_test = sweep.summary.on_test;
     latex::write_table(
         p,
         &format!(
-            "Test MSE (({})$^2$) by look-back, {}: LSTM({}) and baselines on the same test windows; bold: best model of the row; $^\\dagger$: best LSTM look-back. {} epochs, batch {}.",
+            "Test MSE (({})$^2$) by look-back, {}: LSTM({}) mean $\\pm$ sd over {} seed(s), mean over {} fold(s); baselines and classical models on the same test values. $\\triangleright$: the LSTM look-back and bold: the lowest MSE of all, both chosen on the {}. $^*$, $^\\dagger$: Diebold--Mariano (HLN) p $<$ {ALPHA} against persistence and the best baseline (LSTM: in every seed). {} epochs{}, batch {}.",
             latex::escape(&sweep.quantity.per_second_symbol()),
             latex::escape(stem),
             opts.hyper.hidden,
+            opts.seeds,
+            sweep.folds(),
+            if on_test { "test span (the study's rule, optimistic)" } else { "validation span" },
             opts.hyper.epochs,
+            if on_test { "" } else { " at most (early stopping)" },
             opts.hyper.batch_size
         ),
         &format!("tab:{stem}-mse"),
-        &format!("l{}", "r".repeat(Model::ALL.len())),
+        &format!("l{}", "r".repeat(g.models.len())),
         &header,
         &body,
     )
 }
 
-/// The test span of the best look-back: observed, LSTM and the best baseline.
+/// Every forecast scored: one row per (fold, look-back, model, seed, span, target).
+fn forecasts_csv(p: &Path, sweep: &Sweep) -> Result<()> {
+    let text: Vec<(String, String)> = sweep
+        .runs
+        .iter()
+        .map(|r| {
+            (
+                r.model.name(),
+                r.seed.map_or(String::new(), |s| s.to_string()),
+            )
+        })
+        .collect();
+    let rows = sweep.runs.iter().zip(&text).flat_map(|(r, (name, seed))| {
+        let cell = &sweep.cells[r.cell];
+        let spans = [
+            ("validation", &r.val, &cell.val_actual, &cell.val_start_ns),
+            ("test", &r.test, &cell.test_actual, &cell.test_start_ns),
+        ];
+        spans.into_iter().flat_map(move |(span, f, actual, times)| {
+            f.iter().zip(actual).enumerate().map(move |(i, (f, a))| {
+                [
+                    Cell::Time(times[i]),
+                    Cell::Int(cell.fold as u64),
+                    Cell::Int(cell.look_back as u64),
+                    Cell::Text(name),
+                    Cell::Text(seed),
+                    Cell::Text(span),
+                    Cell::Float(*a),
+                    Cell::Float(*f),
+                ]
+            })
+        })
+    });
+    csv::write_rows(
+        p,
+        &[
+            "time",
+            "fold",
+            "look_back",
+            "model",
+            "seed",
+            "span",
+            "actual",
+            "forecast",
+        ],
+        rows,
+    )
+}
+
+/// The last fold's test span at the chosen look-back: observed, the saved LSTM and the best
+/// baseline.
 fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
-    let r = sweep.best();
-    let baseline = r.best_baseline();
-    let axis = TimeAxis::new(&r.test_start_ns);
-    let max = r.actual.iter().copied().fold(0.0, f64::max);
+    let (look_back, seed) = sweep.summary.saved.expect("checked");
+    let fold = sweep.folds() - 1;
+    let cell_index = sweep
+        .cells
+        .iter()
+        .position(|c| c.fold == fold && c.look_back == look_back)
+        .expect("the saved model's cell");
+    let cell = &sweep.cells[cell_index];
+    let baseline = sweep.summary.best_baseline[&look_back];
+    let axis = TimeAxis::new(&cell.test_start_ns);
+    let max = cell.test_actual.iter().copied().fold(0.0, f64::max);
     let (div, y_label) = sweep.quantity.axis(max);
     let line = |v: &[f64]| {
-        r.test_start_ns
+        cell.test_start_ns
             .iter()
             .zip(v)
             .map(|(t, y)| (axis.x(*t), y / div))
             .collect::<Vec<_>>()
     };
-    let label = |m: Model, name: &str| format!("{name} (MSE {:.3e})", r.mse(m).unwrap_or(f64::NAN));
+    let mut lines = vec![plot::Series {
+        label: "observed".into(),
+        color: plot::GREY,
+        points: line(&cell.test_actual),
+    }];
+    for (model, seed, color) in [
+        (Model::Lstm, Some(seed), plot::BLUE),
+        (baseline, None, plot::ORANGE),
+    ] {
+        if let Some(r) = sweep.run(cell_index, model, seed) {
+            let mse = r.test_metrics.map_or(f64::NAN, |m| m.mse);
+            lines.push(plot::Series {
+                label: format!("{} (MSE {mse:.3e})", model.label()),
+                color,
+                points: line(&r.test),
+            });
+        }
+    }
     plot::panels(
         p,
         Canvas::new(8.0, 4.5, opts.dpi),
-        &format!("{}: test span, look-back {}", sweep.stem, r.look_back),
+        &format!(
+            "{}: test span{}, look-back {look_back}, seed {seed}",
+            sweep.stem,
+            if sweep.folds() > 1 {
+                format!(" of fold {fold}")
+            } else {
+                String::new()
+            }
+        ),
         &axis.label,
         &[plot::Panel {
             title: String::new(),
             y_label,
-            lines: vec![
-                plot::Series {
-                    label: "observed".into(),
-                    color: plot::GREY,
-                    points: line(&r.actual),
-                },
-                plot::Series {
-                    label: label(Model::Lstm, "LSTM"),
-                    color: plot::BLUE,
-                    points: line(&r.forecasts[&Model::Lstm]),
-                },
-                plot::Series {
-                    label: label(baseline, baseline.name()),
-                    color: plot::ORANGE,
-                    points: line(&r.forecasts[&baseline]),
-                },
-            ],
+            lines,
+            marks: Vec::new(),
         }],
     )
 }
 
-/// Training and test loss per epoch, one line per look-back.
+/// Training and validation loss per epoch of the last fold's first seed, one line per
+/// look-back, the kept (early-stopping) epoch marked.
 fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     let colors = [
         plot::BLUE,
@@ -295,20 +523,33 @@ fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         plot::PURPLE,
         plot::GREY,
     ];
+    let fold = sweep.folds() - 1;
+    let seed = opts.hyper.seed;
+    let histories: Vec<(usize, &crate::forecast::lstm::History)> = sweep
+        .cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.fold == fold)
+        .filter_map(|(i, c)| {
+            let r = sweep.run(i, Model::Lstm, Some(seed))?;
+            Some((c.look_back, r.history.as_ref()?))
+        })
+        .collect();
     let curves = |val: bool| {
-        sweep
-            .results
+        histories
             .iter()
-            .filter(|r| r.status.is_ok())
             .enumerate()
-            .map(|(i, r)| {
-                let v = if val {
-                    &r.history.validation
-                } else {
-                    &r.history.train
-                };
+            .map(|(i, (l, h))| {
+                let v = if val { &h.validation } else { &h.train };
                 plot::Series {
-                    label: format!("L = {}", r.look_back),
+                    label: format!(
+                        "L = {l}{}",
+                        if val && !sweep.summary.on_test {
+                            format!(", kept epoch {}", h.kept_epoch)
+                        } else {
+                            String::new()
+                        }
+                    ),
                     color: colors[i % colors.len()],
                     points: v
                         .iter()
@@ -319,40 +560,80 @@ fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
             })
             .collect::<Vec<_>>()
     };
+    let kept = if sweep.summary.on_test {
+        Vec::new()
+    } else {
+        vec![plot::Series {
+            label: "kept epoch".into(),
+            color: plot::RED,
+            points: histories
+                .iter()
+                .filter_map(|(_, h)| {
+                    Some((
+                        h.kept_epoch as f64,
+                        *h.validation.get(h.kept_epoch.checked_sub(1)?)?,
+                    ))
+                })
+                .collect(),
+        }]
+    };
+    let monitored = if sweep.summary.on_test {
+        "test windows (the study's validation data)"
+    } else {
+        "validation windows (early stopping)"
+    };
     plot::panels(
         p,
         Canvas::new(8.0, 7.0, opts.dpi),
-        &format!("{}: LSTM loss per epoch (MSE on scaled values)", sweep.stem),
+        &format!(
+            "{}: LSTM loss per epoch (MSE on scaled values), seed {seed}",
+            sweep.stem
+        ),
         "epoch",
         &[
             plot::Panel {
                 title: "training windows".into(),
                 y_label: "loss".into(),
                 lines: curves(false),
+                marks: Vec::new(),
             },
             plot::Panel {
-                title: "test windows (validation)".into(),
+                title: monitored.into(),
                 y_label: "loss".into(),
                 lines: curves(true),
+                marks: kept,
             },
         ],
     )
 }
 
 fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
-    let r = sweep.best();
+    let (look_back, seed) = sweep.summary.saved.expect("checked");
+    let fold = sweep.folds() - 1;
+    let i = sweep
+        .cells
+        .iter()
+        .position(|c| c.fold == fold && c.look_back == look_back)
+        .expect("the saved model's cell");
+    let run = sweep.run(i, Model::Lstm, Some(seed));
+    let mse = |m: Option<Metrics>| m.map_or(f64::NAN, |m| m.mse);
     let card = ModelCard {
         ntp_version: env!("CARGO_PKG_VERSION").into(),
-        look_back: r.look_back,
+        look_back,
         horizon: opts.horizon,
-        scaler: r.scaler,
-        hyper: opts.hyper.clone(),
+        scaler: sweep.cells[i].scaler,
+        hyper: crate::forecast::lstm::Hyper {
+            seed,
+            ..opts.hyper.clone()
+        },
         every: crate::util::time::duration_text(sweep.every_ns),
         size: opts.series.size.name().into(),
         drop_empty: opts.series.drop_empty,
         scale_on_all: opts.scale_on_all,
         trained_on: sweep.stem.clone(),
-        test_mse: r.mse(Model::Lstm).unwrap_or(f64::NAN),
+        test_mse: mse(run.and_then(|r| r.test_metrics)),
+        val_mse: run.and_then(|r| r.val_metrics).map(|m| m.mse),
+        kept_epoch: run.and_then(|r| r.history.as_ref()).map(|h| h.kept_epoch),
         column: opts.series.column.clone(),
         time_column: opts.series.time_column.clone(),
         fill: opts.series.fill,
@@ -385,25 +666,78 @@ fn sha256_files(files: &[PathBuf]) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The run record: inputs and their checksum, every setting, the best look-back, timings.
+/// The run record: inputs and their checksum, every setting, the spans of each fold, the
+/// seeds, the selection rule and its choices, the classical models' parameters, timings.
 fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
-    let results = &sweep.results;
+    let s: &Summary = &sweep.summary;
+    let time = |ns: Option<&i64>| ns.map(|&t| crate::util::time::timestamp_text(t));
+    let spans: Vec<serde_json::Value> = sweep
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let sp = c.spans()?;
+            Some(serde_json::json!({
+                "fold": c.fold,
+                "look_back": c.look_back,
+                "train_windows": sp.train.len(),
+                "val_windows": sp.val.len(),
+                "test_windows": sp.test.len(),
+                "fit_points": sp.fit_end,
+                "test_first": time(c.test_start_ns.first()),
+                "test_last": time(c.test_start_ns.last()),
+            }))
+        })
+        .collect();
+    let lstm_runs: Vec<serde_json::Value> = sweep
+        .runs
+        .iter()
+        .filter(|r| r.model == Model::Lstm)
+        .map(|r| {
+            let c = &sweep.cells[r.cell];
+            let h = r.history.as_ref();
+            serde_json::json!({
+                "fold": c.fold,
+                "look_back": c.look_back,
+                "seed": r.seed,
+                "epochs_run": h.map(|h| h.train.len()),
+                "kept_epoch": h.map(|h| h.kept_epoch),
+                "stopped_early": h.map(|h| h.stopped_early),
+                "wall_seconds": r.seconds,
+                "epoch_seconds": h.map(|h| &h.seconds),
+                "train_loss": h.map(|h| &h.train),
+                "validation_loss": h.map(|h| &h.validation),
+            })
+        })
+        .collect();
     let run = serde_json::json!({
         "ntp_version": env!("CARGO_PKG_VERSION"),
         "candle_version": locked_version("candle-core"),
         "arguments": std::env::args().collect::<Vec<_>>(),
         "inputs": sweep.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         "input_sha256": sha256_files(&sweep.files)?,
-        "series": {"every": crate::util::time::duration_text(sweep.every_ns), "size": opts.series.size.name(), "drop_empty": opts.series.drop_empty},
+        "series": {"every": crate::util::time::duration_text(sweep.every_ns), "size": opts.series.size.name(), "drop_empty": opts.series.drop_empty, "points": sweep.points},
         "horizon": opts.horizon,
-        "test_fraction": opts.test_fraction,
+        "horizon_rule": "each model forecasts the value `horizon` intervals after its window (the LSTM and the AR directly, the smoothing models from their state)",
+        "split": opts.split,
         "scale_on_all": opts.scale_on_all,
         "hyper": opts.hyper,
-        "seed": opts.hyper.seed,
-        "best_look_back": sweep.best().look_back,
-        "wall_seconds_per_look_back": results.iter().map(|r| (r.look_back.to_string(), r.seconds)).collect::<BTreeMap<_, _>>(),
+        "seeds": opts.seed_list(),
+        "patience": opts.patience,
+        "selection_rule": if s.on_test {
+            "the study's: the LSTM look-back, the saved seed and the best model by lowest test MSE; every epoch run, the last kept"
+        } else {
+            "the LSTM look-back by the lowest validation MSE (mean over seeds and folds); the saved model is that look-back's seed with the lowest validation MSE in the last fold; the epoch by the lowest validation loss (early stopping); the best model of all by the lowest mean validation MSE; the best baseline per look-back likewise. The test span is only reported."
+        },
+        "periods": sweep.periods,
+        "periods_detected_on_training_span": sweep.periods_detected,
+        "spans": spans,
+        "chosen_look_back": s.lstm_look_back,
+        "saved_model": s.saved.map(|(l, seed)| serde_json::json!({"look_back": l, "seed": seed, "fold": sweep.folds() - 1})),
+        "best_model": s.best.map(|(m, l)| serde_json::json!({"model": m.name(), "look_back": l})),
+        "best_baseline_per_look_back": s.best_baseline.iter().map(|(l, m)| (l.to_string(), m.name())).collect::<BTreeMap<_, _>>(),
+        "classical_fits": sweep.classical.iter().map(|(fold, f)| serde_json::json!({"fold": fold, "fits": f})).collect::<Vec<_>>(),
+        "lstm_runs": lstm_runs,
         "wall_seconds_total": sweep.started.elapsed().as_secs_f64(),
-        "epoch_seconds_per_look_back": results.iter().map(|r| (r.look_back.to_string(), &r.history.seconds)).collect::<BTreeMap<_, _>>(),
     });
     write_atomically(p, |w| {
         w.write_all(

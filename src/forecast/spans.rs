@@ -1,0 +1,139 @@
+//! Chronological spans of an experiment: train, validation and test, per rolling origin.
+//!
+//! Spans are ranges of *target* positions in the series, the same for every look-back, so
+//! every model and look-back is scored on the same values: the last `test_fraction` of the
+//! series is the test region, cut into `folds` consecutive blocks; fold k tests on block k,
+//! validates on the `val_fraction` of the series just before it and trains on everything
+//! earlier (an expanding window). With one fold: train | validation | test.
+//!
+//! The study's split ([`Split::Study`]): per look-back, the first ⌊(1 − test_fraction)·w⌋ of
+//! the w windows train and the rest test, no validation.
+
+use std::ops::Range;
+
+use super::Windows;
+
+/// How the series is cut.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Train / validation / test by target position, `folds` rolling origins.
+    Validated {
+        val_fraction: f64,
+        test_fraction: f64,
+        folds: usize,
+    },
+    /// The study's: train / test by window count, per look-back.
+    Study { test_fraction: f64 },
+}
+
+/// One fold's spans for one look-back, as window indices of [`Windows`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spans {
+    pub train: Range<usize>,
+    pub val: Range<usize>,
+    pub test: Range<usize>,
+    /// Series points the fitted models may see: `x[..fit_end]` (scaler, AR, classical).
+    pub fit_end: usize,
+}
+
+impl Split {
+    pub fn folds(&self) -> usize {
+        match self {
+            Split::Validated { folds, .. } => *folds,
+            Split::Study { .. } => 1,
+        }
+    }
+
+    /// Target positions [start, end) of fold `k`'s validation and test spans for a series of
+    /// `n` points (study: computed per look-back in [`Split::spans`]).
+    fn targets(&self, n: usize, k: usize) -> (Range<usize>, Range<usize>) {
+        match *self {
+            Split::Validated {
+                val_fraction,
+                test_fraction,
+                folds,
+            } => {
+                let total = ((test_fraction * n as f64).round() as usize).clamp(folds, n);
+                let block = total / folds;
+                let start = n - total + k * block;
+                let end = if k + 1 == folds { n } else { start + block };
+                let val = ((val_fraction * n as f64).round() as usize).max(1);
+                (start.saturating_sub(val)..start, start..end)
+            }
+            Split::Study { .. } => (0..0, 0..0),
+        }
+    }
+
+    /// Fold `k`'s spans for windows `w` over `n` points; `Err` says why there are none.
+    pub fn spans(&self, n: usize, w: &Windows, k: usize) -> Result<Spans, String> {
+        let first = w.look_back + w.horizon - 1; // target of window 0
+        let spans = match *self {
+            Split::Study { test_fraction } => {
+                let train = super::split(w.len(), test_fraction);
+                Spans {
+                    train: 0..train,
+                    val: train..train,
+                    test: train..w.len(),
+                    fit_end: super::training_span(w, train),
+                }
+            }
+            Split::Validated { .. } => {
+                let (val, test) = self.targets(n, k);
+                let window = |t: usize| t.saturating_sub(first);
+                Spans {
+                    train: 0..window(val.start),
+                    val: window(val.start)..window(val.end),
+                    test: window(test.start)..window(test.end).min(w.len()),
+                    fit_end: val.start,
+                }
+            }
+        };
+        let validated = matches!(self, Split::Validated { .. });
+        if spans.train.len() < 2 || spans.test.is_empty() || (validated && spans.val.is_empty()) {
+            return Err(format!(
+                "series too short: {n} points give {} windows of {}+{} ({} train, {} validation, {} test; needs ≥ 2 train{} and 1 test)",
+                w.len(),
+                w.look_back,
+                w.horizon,
+                spans.train.len(),
+                spans.val.len(),
+                spans.test.len(),
+                if validated { ", 1 validation" } else { "" }
+            ));
+        }
+        Ok(spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_the_same_targets_for_every_look_back() {
+        let split = Split::Validated {
+            val_fraction: 0.1,
+            test_fraction: 0.2,
+            folds: 2,
+        };
+        for l in [5, 20] {
+            let w = Windows::new(1000, l, 1);
+            let s0 = split.spans(1000, &w, 0).unwrap();
+            let s1 = split.spans(1000, &w, 1).unwrap();
+            assert_eq!(w.target(s0.test.start), 800);
+            assert_eq!(w.target(s0.test.end - 1), 899);
+            assert_eq!(w.target(s1.test.start), 900);
+            assert_eq!(w.target(s1.test.end - 1), 999);
+            assert_eq!(w.target(s1.val.start), 800);
+            assert_eq!(s1.fit_end, 800);
+            assert_eq!(w.target(s1.train.end - 1), 799);
+        }
+        let w = Windows::new(902, 20, 1);
+        let s = Split::Study { test_fraction: 0.2 }
+            .spans(902, &w, 0)
+            .unwrap();
+        assert_eq!((s.train.end, s.test.end, s.fit_end), (705, 882, 725));
+        assert!(split.spans(10, &Windows::new(10, 8, 1), 0).is_err());
+    }
+}
