@@ -641,3 +641,66 @@ fn impossible_settings_are_one_clear_error() {
         assert!(!out.exists(), "{arg} {value}: output written");
     }
 }
+
+/// `--horizon 3`: every model forecasts steps 1–3 from each origin; persistence per step
+/// recomputed here from the Parquet; the saved 3-output model applies to another capture.
+#[test]
+fn multi_step_paths_are_scored_per_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let out = dir.path().join("out");
+    train(&ds, &out)
+        .args(["--look-back", "10", "--horizon", "3", "--seeds", "1"])
+        .args(QUICK)
+        .assert()
+        .success();
+    let stem = "s7comm-clean-15min";
+    let per_sec = per_second(&read_parquet(&ds));
+    let (first, last) = (
+        *per_sec.keys().next().unwrap(),
+        *per_sec.keys().last().unwrap(),
+    );
+    let x: Vec<f64> = (first..=last)
+        .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
+        .collect();
+    let n = x.len();
+    let test_start = n - (0.2 * n as f64).round() as usize;
+    // Test origins: the first target in the test span, the last inside the series.
+    let origins: Vec<usize> = (test_start - 1..=n - 4).collect();
+    let steps = table(&out.join(format!("{stem}.steps.e2.b32.csv")));
+    let mut total = 0.0;
+    for s in 1..=3 {
+        let ours = steps
+            .iter()
+            .find(|r| r["model"] == "persistence" && r["step"] == s.to_string())
+            .unwrap();
+        let mse = origins
+            .iter()
+            .map(|&o| (x[o + s] - x[o]).powi(2))
+            .sum::<f64>()
+            / origins.len() as f64;
+        assert!(
+            (num(ours, "test_mse") - mse).abs() <= 1e-9 * mse,
+            "step {s}: {ours:?} vs {mse}"
+        );
+        total += mse / 3.0;
+    }
+    let rows = table(&out.join(format!("{stem}.mse_results.e2.b32.csv")));
+    let row = find(&rows, "10", "persistence", "all", "");
+    assert!((num(row, "test_mse") - total).abs() <= 1e-9 * total);
+    assert_eq!(row["test_windows"], origins.len().to_string());
+    assert_eq!(steps.iter().filter(|r| r["model"] == "lstm").count(), 3);
+    assert!(out.join(format!("{stem}.steps.e2.b32.png")).exists());
+
+    let card = json(&out.join(format!("{stem}.best_model.e2.b32.json")));
+    assert_eq!(card["horizon"], 3);
+    let other = dataset(dir.path(), "lan-broadcast-28min-ns.pcapng");
+    ntp()
+        .arg("predict")
+        .arg(out.join(format!("{stem}.best_model.e2.b32.safetensors")))
+        .arg(&other)
+        .args(["-q", "-o"])
+        .arg(dir.path().join("pred"))
+        .assert()
+        .success();
+}

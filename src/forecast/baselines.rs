@@ -14,17 +14,19 @@ pub enum Baseline {
     LinearAr,
 }
 
-/// Forecasts of a baseline for windows `range` (NaN where it has none, e.g. seasonal naive
-/// before one period of history).
+/// Forecast paths of a baseline for windows `range`, window-major (H values per window; NaN
+/// where it has none, e.g. seasonal naive before one period of history). `ar` holds the
+/// linear AR's coefficients per step ([`fit_ar`]).
 pub fn forecast(
     b: Baseline,
     x: &[f64],
     w: &Windows,
     range: std::ops::Range<usize>,
-    ar: Option<&[f64]>,
+    ar: Option<&[Vec<f64>]>,
 ) -> Vec<f64> {
     range
-        .map(|i| {
+        .flat_map(|i| (1..=w.horizon).map(move |step| (i, step)))
+        .map(|(i, step)| {
             let s = w.starts[i];
             let window = &x[s..s + w.look_back];
             match b {
@@ -32,13 +34,13 @@ pub fn forecast(
                 Baseline::SeasonalNaive(0) => f64::NAN,
                 Baseline::SeasonalNaive(p) => {
                     // The newest observed value one or more whole periods before the target.
-                    let t = w.target(i);
+                    let t = w.step_target(i, step);
                     let last = s + w.look_back - 1;
                     let k = (t - last).div_ceil(p);
                     t.checked_sub(k * p).map(|j| x[j]).unwrap_or(f64::NAN)
                 }
                 Baseline::WindowMean => window.iter().sum::<f64>() / window.len() as f64,
-                Baseline::LinearAr => match ar {
+                Baseline::LinearAr => match ar.and_then(|c| c.get(step - 1)) {
                     Some(c) => c[0] + window.iter().zip(&c[1..]).map(|(v, w)| v * w).sum::<f64>(),
                     None => f64::NAN,
                 },
@@ -47,10 +49,11 @@ pub fn forecast(
         .collect()
 }
 
-/// Least-squares AR coefficients `[intercept, w_1..w_L]` on the first `train` windows.
+/// Least-squares AR coefficients `[intercept, w_1..w_L]` on the first `train` windows, one
+/// set per step 1 … H (direct multi-step: each step regressed on the same lags).
 /// Solved on standardised inputs through the normal equations with a tiny ridge term, so a
 /// constant stretch of traffic cannot make it singular.
-pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<f64>> {
+pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<Vec<f64>>> {
     let l = w.look_back;
     if train <= l + 1 {
         return None;
@@ -61,7 +64,8 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<f64>> {
     let sd = if sd > 0.0 { sd } else { 1.0 };
     let dim = l + 1;
     let mut ata = vec![0.0; dim * dim];
-    let mut aty = vec![0.0; dim];
+    // One right-hand side per step, sharing the design matrix.
+    let mut aty = vec![vec![0.0; dim]; w.horizon];
     let mut row = vec![0.0; dim];
     for i in 0..train {
         let s = w.starts[i];
@@ -69,9 +73,13 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<f64>> {
         for j in 0..l {
             row[j + 1] = (x[s + j] - mean) / sd;
         }
-        let y = (x[w.target(i)] - mean) / sd;
+        for (step, rhs) in aty.iter_mut().enumerate() {
+            let y = (x[w.step_target(i, step + 1)] - mean) / sd;
+            for a in 0..dim {
+                rhs[a] += row[a] * y;
+            }
+        }
         for a in 0..dim {
-            aty[a] += row[a] * y;
             for b in 0..dim {
                 ata[a * dim + b] += row[a] * row[b];
             }
@@ -81,12 +89,16 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<f64>> {
     for a in 1..dim {
         ata[a * dim + a] += ridge;
     }
-    let beta = solve(&mut ata, &mut aty, dim)?;
-    // Back to original units: y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd).
-    let mut c = vec![0.0; dim];
-    c[0] = mean + sd * beta[0] - mean * beta[1..].iter().sum::<f64>();
-    c[1..].copy_from_slice(&beta[1..]);
-    Some(c)
+    aty.into_iter()
+        .map(|mut rhs| {
+            let beta = solve(&mut ata.clone(), &mut rhs, dim)?;
+            // Back to original units: y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd).
+            let mut c = vec![0.0; dim];
+            c[0] = mean + sd * beta[0] - mean * beta[1..].iter().sum::<f64>();
+            c[1..].copy_from_slice(&beta[1..]);
+            Some(c)
+        })
+        .collect()
 }
 
 /// Gaussian elimination with partial pivoting.
@@ -136,7 +148,7 @@ mod tests {
             x.push(5.0 + 0.5 * x[t - 1] + 0.3 * x[t - 2] + e);
         }
         let w = Windows::new(x.len(), 2, 1);
-        let c = fit_ar(&x, &w, 2000).unwrap();
+        let c = fit_ar(&x, &w, 2000).unwrap().remove(0);
         assert!(
             (c[1] - 0.3).abs() < 0.02 && (c[2] - 0.5).abs() < 0.02 && (c[0] - 5.0).abs() < 0.5,
             "{c:?}"

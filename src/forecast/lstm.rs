@@ -1,4 +1,5 @@
-//! LSTM(hidden) × layers + Linear(1) on candle, trained with Adam on MSE.
+//! LSTM(hidden) × layers + Linear(H) on candle, trained with Adam on MSE: the H outputs are
+//! the forecasts of steps 1 … H (direct multi-output; H = 1 is the study's model).
 //!
 //! Each layer is one custom op with a hand-written backward pass ([`LstmLayer`]) over one
 //! trainable matrix `[W_ih | b | W_hh]`; the head and the loss are candle ops, so candle's
@@ -49,9 +50,11 @@ pub struct Hyper {
 /// The network's parameters.
 pub struct Lstm {
     pub hidden: usize,
+    /// Steps forecast (the head's outputs).
+    pub outputs: usize,
     /// Per layer: `[W_ih | b | W_hh]`, `[4H, in + 1 + H]`.
     layers: Vec<Var>,
-    /// Linear: weight [1, H], bias [1].
+    /// Linear: weight [outputs, hidden], bias [outputs].
     head: [Var; 2],
 }
 
@@ -100,7 +103,7 @@ fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
 
 impl Lstm {
     /// Keras-style initial weights from `seed`.
-    pub fn new(hidden: usize, layers: usize, seed: u64) -> Result<Lstm> {
+    pub fn new(hidden: usize, layers: usize, outputs: usize, seed: u64) -> Result<Lstm> {
         let dev = Device::Cpu;
         let mut rng = StdRng::seed_from_u64(seed);
         let h = hidden;
@@ -131,15 +134,17 @@ impl Lstm {
             let w = Tensor::from_vec(w, (4 * h, cols), &dev).and_then(|t| Var::from_tensor(&t));
             params.push(w.map_err(model_err)?);
         }
-        let limit = (6.0 / (h + 1) as f64).sqrt();
+        let limit = (6.0 / (h + outputs) as f64).sqrt();
         let w = Var::from_tensor(
-            &Tensor::from_vec(uniform(&mut rng, h, limit), (1, h), &dev).map_err(model_err)?,
+            &Tensor::from_vec(uniform(&mut rng, h * outputs, limit), (outputs, h), &dev)
+                .map_err(model_err)?,
         )
         .map_err(model_err)?;
-        let b = Var::from_tensor(&Tensor::zeros(1, DType::F32, &dev).map_err(model_err)?)
+        let b = Var::from_tensor(&Tensor::zeros(outputs, DType::F32, &dev).map_err(model_err)?)
             .map_err(model_err)?;
         Ok(Lstm {
             hidden,
+            outputs,
             layers: params,
             head: [w, b],
         })
@@ -185,7 +190,7 @@ impl Lstm {
     }
 
     /// Loads weights saved by [`Lstm::save`].
-    pub fn load(path: &Path, hidden: usize, layers: usize) -> Result<Lstm> {
+    pub fn load(path: &Path, hidden: usize, layers: usize, outputs: usize) -> Result<Lstm> {
         let map =
             candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
                 path: path.to_owned(),
@@ -232,23 +237,24 @@ impl Lstm {
             params.push(var(&w)?);
         }
         let head = get("linear.weight")?;
-        if head.dims() != [1, hidden] {
+        if head.dims() != [outputs, hidden] {
             return Err(Error::Dataset {
                 path: path.to_owned(),
                 message: format!(
-                    "linear.weight has shape {:?}, expected [1, {hidden}] (model card and weights disagree)",
+                    "linear.weight has shape {:?}, expected [{outputs}, {hidden}] (model card and weights disagree)",
                     head.dims()
                 ),
             });
         }
         Ok(Lstm {
             hidden,
+            outputs,
             layers: params,
             head: [var(head)?, var(get("linear.bias")?)?],
         })
     }
 
-    /// Predictions [B, 1] for inputs [B, L] (scaled values).
+    /// Predictions [B, outputs] for inputs [B, L] (scaled values).
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, l) = x.dims2()?;
         let ones = Tensor::ones((b, l, 1), DType::F32, x.device())?;
@@ -268,7 +274,7 @@ impl Lstm {
             .broadcast_add(self.head[1].as_tensor())
     }
 
-    /// Predictions for many windows, in batches.
+    /// Predictions for many windows, in batches: `outputs` values per window, window-major.
     pub fn predict(&self, windows: &[Vec<f32>], batch: usize) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(windows.len());
         for chunk in windows.chunks(batch.max(1)) {
@@ -358,7 +364,8 @@ pub enum Stopping {
     BestValidation { patience: usize },
 }
 
-/// Trains on (inputs, targets) with shuffled mini-batches; reports the mean training loss
+/// Trains on (inputs, targets — `outputs` per window, window-major) with shuffled
+/// mini-batches; reports the mean training loss
 /// and the loss on the monitored windows after each epoch through `on_epoch`.
 pub fn train(
     model: &Lstm,
@@ -384,9 +391,13 @@ pub fn train(
         for batch in order.chunks(hp.batch_size.max(1)) {
             let rows: Vec<Vec<f32>> = batch.iter().map(|&i| x[i].clone()).collect();
             let xb = batch_tensor(&rows).map_err(model_err)?;
+            let k = model.outputs;
             let yb = Tensor::from_vec(
-                batch.iter().map(|&i| y[i]).collect::<Vec<f32>>(),
-                (batch.len(), 1),
+                batch
+                    .iter()
+                    .flat_map(|&i| y[i * k..(i + 1) * k].iter().copied())
+                    .collect::<Vec<f32>>(),
+                (batch.len(), k),
                 &Device::Cpu,
             )
             .map_err(model_err)?;
@@ -462,11 +473,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.safetensors");
         for layers in [1, 2] {
-            let m = Lstm::new(6, layers, 3).unwrap();
+            let m = Lstm::new(6, layers, layers, 3).unwrap();
             m.save(&p).unwrap();
             let names = candle_core::safetensors::load(&p, &Device::Cpu).unwrap();
             assert!(names.contains_key("lstm.bias_hh_l0") && names.contains_key("linear.weight"));
-            let back = Lstm::load(&p, 6, layers).unwrap();
+            let back = Lstm::load(&p, 6, layers, layers).unwrap();
             let windows: Vec<Vec<f32>> = (0..5)
                 .map(|i| (0..4).map(|j| ((i * 4 + j) as f32 * 0.37).sin()).collect())
                 .collect();

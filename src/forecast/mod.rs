@@ -19,7 +19,8 @@ pub mod spans;
 pub mod summary;
 pub mod sweep;
 
-/// Windows of `look_back` values predicting the value `horizon` steps after each window.
+/// Windows of `look_back` values, each forecasting the path of the `horizon` values after it
+/// (steps 1 … H from the window's last value, its origin).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Windows {
     pub look_back: usize,
@@ -47,9 +48,19 @@ impl Windows {
         self.starts.is_empty()
     }
 
-    /// Index of the target value of window `i`.
+    /// Index of the last target value (step H) of window `i`.
     pub fn target(&self, i: usize) -> usize {
-        self.starts[i] + self.look_back + self.horizon - 1
+        self.step_target(i, self.horizon)
+    }
+
+    /// Index of the value `step` (1 … H) steps after window `i`.
+    pub fn step_target(&self, i: usize, step: usize) -> usize {
+        self.starts[i] + self.look_back + step - 1
+    }
+
+    /// The target indices of windows `range`, window-major (H per window).
+    pub fn path_targets(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = usize> + '_ {
+        range.flat_map(move |i| (1..=self.horizon).map(move |s| self.step_target(i, s)))
     }
 }
 
@@ -101,7 +112,8 @@ pub fn training_span(windows: &Windows, train: usize) -> usize {
     }
 }
 
-/// Windows `range` of `x` scaled for the network: (inputs, targets) as f32.
+/// Windows `range` of `x` scaled for the network: inputs, and targets window-major (H per
+/// window), as f32.
 pub fn scaled_windows(
     x: &[f64],
     w: &Windows,
@@ -117,7 +129,10 @@ pub fn scaled_windows(
                 .collect()
         })
         .collect();
-    let ys = range.map(|i| s.scale(x[w.target(i)]) as f32).collect();
+    let ys = w
+        .path_targets(range)
+        .map(|t| s.scale(x[t]) as f32)
+        .collect();
     (xs, ys)
 }
 

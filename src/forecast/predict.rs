@@ -51,7 +51,12 @@ impl Prediction {
 /// Applies the model at `model_path` (its card beside it) to the series of `inputs`.
 pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
     let card = ModelCard::read(&ModelCard::path_of(model_path))?;
-    let model = Lstm::load(model_path, card.hyper.hidden, card.hyper.layers)?;
+    let model = Lstm::load(
+        model_path,
+        card.hyper.hidden,
+        card.hyper.layers,
+        card.horizon,
+    )?;
     let files = reader::resolve(inputs)?;
     let series = series::load(inputs, &card.series())?;
     let x = series.rates();
@@ -68,13 +73,18 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
     }
     lstm::prefer_single_threaded_gemm();
     let (vx, _) = scaled_windows(&x, &w, 0..w.len(), &card.scaler);
+    // The forecast `horizon` steps ahead: the last of each window's path.
     let pred: Vec<f64> = model
         .predict(&vx, 256)?
-        .into_iter()
-        .map(|p| card.scaler.unscale(p as f64))
+        .chunks(card.horizon)
+        .map(|path| card.scaler.unscale(path[card.horizon - 1] as f64))
         .collect();
     let actual: Vec<f64> = (0..w.len()).map(|i| x[w.target(i)]).collect();
-    let persistence = baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None);
+    let persistence: Vec<f64> =
+        baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None)
+            .chunks(card.horizon)
+            .map(|path| path[card.horizon - 1])
+            .collect();
     let scale = metrics::naive_scale(&x);
     let metrics = vec![
         (Model::Lstm, metrics::compute(&actual, &pred, scale)),

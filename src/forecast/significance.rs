@@ -19,19 +19,26 @@ pub struct DmTest {
     pub p_value: f64,
 }
 
-/// Tests forecasts `f1` against `f2` of `actual`, `horizon` steps ahead.
+/// Tests forecast paths `f1` against `f2` of `actual` (window-major, `horizon` values per
+/// forecast origin): the loss of an origin is its path's mean squared error, and origins one
+/// step apart share h − 1 targets, hence the h − 1 autocovariance lags.
 pub fn diebold_mariano(actual: &[f64], f1: &[f64], f2: &[f64], horizon: usize) -> DmTest {
     let undefined = DmTest {
         statistic: f64::NAN,
         p_value: f64::NAN,
     };
-    let n = actual.len().min(f1.len()).min(f2.len());
     let h = horizon.max(1);
+    let n = actual.len().min(f1.len()).min(f2.len()) / h;
     if n < 2 || h >= n {
         return undefined;
     }
     let d: Vec<f64> = (0..n)
-        .map(|t| (actual[t] - f1[t]).powi(2) - (actual[t] - f2[t]).powi(2))
+        .map(|t| {
+            (t * h..(t + 1) * h)
+                .map(|k| (actual[k] - f1[k]).powi(2) - (actual[k] - f2[k]).powi(2))
+                .sum::<f64>()
+                / h as f64
+        })
         .collect();
     if d.iter().any(|v| !v.is_finite()) {
         return undefined;
@@ -74,7 +81,7 @@ mod tests {
             .collect();
         let t = diebold_mariano(&y, &good, &f, 1);
         assert!(t.statistic < 0.0 && t.p_value < 1e-6, "{t:?}");
-        let t2 = diebold_mariano(&y, &f, &good, 3);
+        let t2 = diebold_mariano(&y, &f, &good, 4);
         assert!(t2.statistic > 0.0 && t2.p_value < 1e-6, "{t2:?}");
     }
 }

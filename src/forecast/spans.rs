@@ -4,7 +4,10 @@
 //! every model and look-back is scored on the same values: the last `test_fraction` of the
 //! series is the test region, cut into `folds` consecutive blocks; fold k tests on block k,
 //! validates on the `val_fraction` of the series just before it and trains on everything
-//! earlier (an expanding window). With one fold: train | validation | test.
+//! earlier (an expanding window). With one fold: train | validation | test. With a horizon H,
+//! a window's path of H targets must lie wholly in the training span to train on it and in
+//! the validation span to validate on it (no training path reaches a validation value, no
+//! validation path a test value); a test window is one whose first target is in the block.
 //!
 //! The study's split ([`Split::Study`]): per look-back, the first ⌊(1 − test_fraction)·w⌋ of
 //! the w windows train and the rest test, no validation.
@@ -67,7 +70,8 @@ impl Split {
 
     /// Fold `k`'s spans for windows `w` over `n` points; `Err` says why there are none.
     pub fn spans(&self, n: usize, w: &Windows, k: usize) -> Result<Spans, String> {
-        let first = w.look_back + w.horizon - 1; // target of window 0
+        let first = w.look_back; // first target of window 0
+        let h = w.horizon;
         let spans = match *self {
             Split::Study { test_fraction } => {
                 let train = super::split(w.len(), test_fraction);
@@ -80,11 +84,14 @@ impl Split {
             }
             Split::Validated { .. } => {
                 let (val, test) = self.targets(n, k);
-                let window = |t: usize| t.saturating_sub(first);
+                // Window i's targets are first + i … first + i + h − 1.
+                let window = |t: usize| t.saturating_sub(first).min(w.len());
+                let last_ends_before = |t: usize| window((t + 1).saturating_sub(h));
+                let val_start = window(val.start);
                 Spans {
-                    train: 0..window(val.start),
-                    val: window(val.start)..window(val.end),
-                    test: window(test.start)..window(test.end).min(w.len()),
+                    train: 0..last_ends_before(val.start),
+                    val: val_start..last_ends_before(val.end).max(val_start),
+                    test: window(test.start)..window(test.end),
                     fit_end: val.start,
                 }
             }
@@ -129,6 +136,14 @@ mod tests {
             assert_eq!(s1.fit_end, 800);
             assert_eq!(w.target(s1.train.end - 1), 799);
         }
+        // Horizon 3: training paths end before validation, validation paths before test.
+        let w = Windows::new(1000, 10, 3);
+        let s = split.spans(1000, &w, 1).unwrap();
+        assert_eq!(w.target(s.train.end - 1), 799);
+        assert_eq!(w.step_target(s.val.start, 1), 800);
+        assert_eq!(w.target(s.val.end - 1), 899);
+        assert_eq!(w.step_target(s.test.start, 1), 900);
+        assert_eq!(w.target(s.test.end - 1), 999);
         let w = Windows::new(902, 20, 1);
         let s = Split::Study { test_fraction: 0.2 }
             .spans(902, &w, 0)

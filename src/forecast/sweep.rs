@@ -309,8 +309,12 @@ fn classical_runs(
     models: &[Model],
 ) -> Vec<Run> {
     let w = Windows::new(x.len(), cell.look_back, horizon);
-    let pick = |f: &[f64], range: std::ops::Range<usize>| -> Vec<f64> {
-        range.map(|i| f[w.target(i)]).collect()
+    // paths[s − 1][t]: the forecast of x[t] made s steps before it.
+    let pick = |paths: &[Vec<f64>], range: std::ops::Range<usize>| -> Vec<f64> {
+        range
+            .flat_map(|i| (1..=horizon).map(move |s| (i, s)))
+            .map(|(i, s)| paths[s - 1][w.step_target(i, s)])
+            .collect()
     };
     models
         .iter()
@@ -320,12 +324,14 @@ fn classical_runs(
         })
         .map(|c| {
             let model = Model::Classical(c);
+            let steps = |f: &dyn Fn(usize) -> Vec<f64>| (1..=horizon).map(f).collect::<Vec<_>>();
             let path = match c {
-                Classical::HoltWinters => {
-                    fits.holt_winters.as_ref().map(|f| f.forecasts(x, horizon))
-                }
-                Classical::Ets => fits.ets.as_ref().map(|f| f.forecasts(x, horizon)),
-                Classical::Mstl => fits.mstl.as_ref().map(|f| f.forecasts(x, horizon)),
+                Classical::HoltWinters => fits
+                    .holt_winters
+                    .as_ref()
+                    .map(|f| steps(&|h| f.forecasts(x, h))),
+                Classical::Ets => fits.ets.as_ref().map(|f| steps(&|h| f.forecasts(x, h))),
+                Classical::Mstl => fits.mstl.as_ref().map(|f| steps(&|h| f.forecasts(x, h))),
             };
             match path {
                 Some(f) => scored(
@@ -359,7 +365,7 @@ fn lstm_run(
         seed,
         ..opts.hyper.clone()
     };
-    let model = Lstm::new(hyper.hidden, hyper.layers, seed)?;
+    let model = Lstm::new(hyper.hidden, hyper.layers, opts.horizon, seed)?;
     let (monitored, stopping) = if opts.selects_on_test() {
         ((&sx[..], &sy[..]), Stopping::LastEpoch)
     } else {
@@ -429,17 +435,15 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
                 } else {
                     Scaler::fit(&x[..s.fit_end])
                 };
-                cell.val_actual = s.val.clone().map(|i| x[w.target(i)]).collect();
-                cell.test_actual = s.test.clone().map(|i| x[w.target(i)]).collect();
-                cell.val_start_ns = s
-                    .val
-                    .clone()
-                    .map(|i| series.start_ns[w.target(i)])
+                cell.val_actual = w.path_targets(s.val.clone()).map(|t| x[t]).collect();
+                cell.test_actual = w.path_targets(s.test.clone()).map(|t| x[t]).collect();
+                cell.val_start_ns = w
+                    .path_targets(s.val.clone())
+                    .map(|t| series.start_ns[t])
                     .collect();
-                cell.test_start_ns = s
-                    .test
-                    .clone()
-                    .map(|i| series.start_ns[w.target(i)])
+                cell.test_start_ns = w
+                    .path_targets(s.test.clone())
+                    .map(|t| series.start_ns[t])
                     .collect();
                 cell.mase_scale = metrics::naive_scale(&x[..s.fit_end]);
             }

@@ -110,6 +110,9 @@ pub enum TrainFile {
     MetricsCsv,
     /// Every validation and test forecast scored.
     ForecastsCsv,
+    /// Errors per forecast step (1 … H) and the figure of test MSE against step.
+    StepsCsv,
+    StepsPng,
     MseTex,
     PredictionPng,
     LossPng,
@@ -122,9 +125,11 @@ pub enum TrainFile {
 }
 
 impl TrainFile {
-    pub const ALL: [TrainFile; 8] = [
+    pub const ALL: [TrainFile; 10] = [
         TrainFile::MetricsCsv,
         TrainFile::ForecastsCsv,
+        TrainFile::StepsCsv,
+        TrainFile::StepsPng,
         TrainFile::MseTex,
         TrainFile::PredictionPng,
         TrainFile::LossPng,
@@ -159,6 +164,8 @@ impl TrainOutputs {
         match f {
             TrainFile::MetricsCsv => format!("{s}.mse_results.e{e}.b{b}.csv"),
             TrainFile::ForecastsCsv => format!("{s}.forecasts.e{e}.b{b}.csv"),
+            TrainFile::StepsCsv => format!("{s}.steps.e{e}.b{b}.csv"),
+            TrainFile::StepsPng => format!("{s}.steps.e{e}.b{b}.png"),
             TrainFile::MseTex => format!("{s}.mse_results.e{e}.b{b}.tex"),
             TrainFile::PredictionPng => format!("{s}.prediction.e{e}.b{b}.png"),
             TrainFile::LossPng => format!("{s}.loss.e{e}.b{b}.png"),

@@ -18,6 +18,15 @@ pub const RED: RGBColor = RGBColor(214, 39, 40);
 pub const GREEN: RGBColor = RGBColor(44, 160, 44);
 pub const PURPLE: RGBColor = RGBColor(148, 103, 189);
 pub const GREY: RGBColor = RGBColor(90, 90, 90);
+pub const BROWN: RGBColor = RGBColor(140, 86, 75);
+pub const PINK: RGBColor = RGBColor(227, 119, 194);
+pub const OLIVE: RGBColor = RGBColor(188, 189, 34);
+pub const CYAN: RGBColor = RGBColor(23, 190, 207);
+
+/// Matplotlib's ten-colour cycle (grey for its grey), for one line per model.
+pub const CYCLE: [RGBColor; 10] = [
+    BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY, OLIVE, CYAN,
+];
 
 fn fonts() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
@@ -258,8 +267,14 @@ fn line_panel(
     lines: &[Line<'_>],
     marks: &[Marks<'_>],
 ) -> Result<()> {
-    let (x0, x1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)));
-    let (y0, y1) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
+    let all = || {
+        lines
+            .iter()
+            .flat_map(|l| l.points.iter())
+            .chain(marks.iter().flat_map(|m| m.points.iter()))
+    };
+    let (x0, x1) = bounds(all().map(|p| p.0));
+    let (y0, y1) = bounds(all().map(|p| p.1));
     let mut chart = ChartBuilder::on(area)
         .caption(title, title_style(canvas))
         .margin(canvas.pt(6.0))

@@ -33,7 +33,9 @@ pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
         let p = outputs.path(f);
         match f {
             TrainFile::MetricsCsv => write_metrics(&p, &sweep.summary.rows)?,
-            TrainFile::ForecastsCsv => forecasts_csv(&p, sweep)?,
+            TrainFile::ForecastsCsv => forecasts_csv(&p, sweep, opts.horizon)?,
+            TrainFile::StepsCsv => steps_csv(&p, sweep, opts.horizon)?,
+            TrainFile::StepsPng => steps_png(&p, sweep, opts)?,
             TrainFile::MseTex => mse_tex(&p, sweep, opts)?,
             TrainFile::PredictionPng => prediction_png(&p, sweep, opts)?,
             TrainFile::LossPng => loss_png(&p, sweep, opts)?,
@@ -332,7 +334,7 @@ pub fn legend(summary_on_test: bool, seeds: usize, folds: usize) -> String {
     };
     format!(
         "MSE mean over {folds} fold(s); LSTM mean ± sd over {seeds} seed(s). Look-back (chosen) and the bold cell (lowest MSE of all) were {rule}. \
-         Test table: * differs from persistence, † from the best baseline (Diebold–Mariano, HLN-corrected, p < {ALPHA}; for the LSTM in every seed)."
+         Test table: * differs from persistence, † from the best baseline on validation (Diebold–Mariano, HLN-corrected, two-sided p < {ALPHA}; for the LSTM in every seed) — in either direction: the MSEs say which is lower."
     )
 }
 
@@ -401,8 +403,9 @@ fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     )
 }
 
-/// Every forecast scored: one row per (fold, look-back, model, seed, span, target).
-fn forecasts_csv(p: &Path, sweep: &Sweep) -> Result<()> {
+/// Every forecast scored: one row per (fold, look-back, model, seed, span, origin, step);
+/// `time` is the target's.
+fn forecasts_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
     let text: Vec<(String, String)> = sweep
         .runs
         .iter()
@@ -428,6 +431,7 @@ fn forecasts_csv(p: &Path, sweep: &Sweep) -> Result<()> {
                     Cell::Text(name),
                     Cell::Text(seed),
                     Cell::Text(span),
+                    Cell::Int((i % horizon + 1) as u64),
                     Cell::Float(*a),
                     Cell::Float(*f),
                 ]
@@ -443,10 +447,128 @@ fn forecasts_csv(p: &Path, sweep: &Sweep) -> Result<()> {
             "model",
             "seed",
             "span",
+            "step",
             "actual",
             "forecast",
         ],
         rows,
+    )
+}
+
+/// Mean squared and absolute error of step `step` (1-based) of window-major paths.
+fn step_errors(actual: &[f64], forecast: &[f64], horizon: usize, step: usize) -> (f64, f64) {
+    let (mut se, mut ae, mut n) = (0.0, 0.0, 0usize);
+    for (a, f) in actual.iter().zip(forecast).skip(step - 1).step_by(horizon) {
+        se += (a - f) * (a - f);
+        ae += (a - f).abs();
+        n += 1;
+    }
+    if n == 0 || forecast.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    (se / n as f64, ae / n as f64)
+}
+
+/// Errors per step 1 … H of every run: the multi-step forecasts are direct for the LSTM
+/// (one output per step) and the AR (one regression per step), from the state for the
+/// smoothing models.
+fn steps_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
+    let text: Vec<(String, String)> = sweep
+        .runs
+        .iter()
+        .map(|r| {
+            (
+                r.model.name(),
+                r.seed.map_or(String::new(), |s| s.to_string()),
+            )
+        })
+        .collect();
+    let rows = sweep.runs.iter().zip(&text).flat_map(|(r, (name, seed))| {
+        let cell = &sweep.cells[r.cell];
+        (1..=horizon).map(move |step| {
+            let (val, _) = step_errors(&cell.val_actual, &r.val, horizon, step);
+            let (mse, mae) = step_errors(&cell.test_actual, &r.test, horizon, step);
+            [
+                Cell::Int(cell.look_back as u64),
+                Cell::Text(name),
+                Cell::Int(cell.fold as u64),
+                Cell::Text(seed),
+                Cell::Int(step as u64),
+                Cell::Float(val),
+                Cell::Float(mse),
+                Cell::Float(mae),
+            ]
+        })
+    });
+    csv::write_rows(
+        p,
+        &[
+            "look_back",
+            "model",
+            "fold",
+            "seed",
+            "step",
+            "val_mse",
+            "test_mse",
+            "test_mae",
+        ],
+        rows,
+    )
+}
+
+/// Test MSE against the forecast step at the chosen look-back, one line per model (mean over
+/// folds and seeds).
+fn steps_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
+    let h = opts.horizon;
+    let (look_back, _) = sweep.summary.saved.expect("checked");
+    let colors = plot::CYCLE;
+    let mut lines = Vec::new();
+    for (k, &model) in sweep.models.iter().enumerate() {
+        let runs: Vec<_> = sweep
+            .runs
+            .iter()
+            .filter(|r| r.model == model && sweep.cells[r.cell].look_back == look_back)
+            .filter(|r| !r.test.is_empty())
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let points: Vec<(f64, f64)> = (1..=h)
+            .map(|step| {
+                let v: f64 = runs
+                    .iter()
+                    .map(|r| step_errors(&sweep.cells[r.cell].test_actual, &r.test, h, step).0)
+                    .sum::<f64>()
+                    / runs.len() as f64;
+                (step as f64, v)
+            })
+            .collect();
+        lines.push(plot::Series {
+            label: model.label(),
+            color: colors[k % colors.len()],
+            points,
+        });
+    }
+    // One step: points, not lines of one point.
+    let (lines, marks) = if h == 1 {
+        (Vec::new(), lines)
+    } else {
+        (lines, Vec::new())
+    };
+    plot::panels(
+        p,
+        Canvas::new(8.0, 4.5, opts.dpi),
+        &format!(
+            "{}: test MSE per forecast step, look-back {look_back}",
+            sweep.stem
+        ),
+        "step (intervals ahead)",
+        &[plot::Panel {
+            title: String::new(),
+            y_label: format!("MSE ({})²", sweep.quantity.per_second_symbol()),
+            lines,
+            marks,
+        }],
     )
 }
 
@@ -462,13 +584,23 @@ fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         .expect("the saved model's cell");
     let cell = &sweep.cells[cell_index];
     let baseline = sweep.summary.best_baseline[&look_back];
-    let axis = TimeAxis::new(&cell.test_start_ns);
+    // The forecast `horizon` steps ahead: the last of each path.
+    let h = opts.horizon;
+    let last = |v: &[f64]| -> Vec<f64> { v.iter().copied().skip(h - 1).step_by(h).collect() };
+    let times: Vec<i64> = cell
+        .test_start_ns
+        .iter()
+        .copied()
+        .skip(h - 1)
+        .step_by(h)
+        .collect();
+    let axis = TimeAxis::new(&times);
     let max = cell.test_actual.iter().copied().fold(0.0, f64::max);
     let (div, y_label) = sweep.quantity.axis(max);
     let line = |v: &[f64]| {
-        cell.test_start_ns
+        times
             .iter()
-            .zip(v)
+            .zip(last(v))
             .map(|(t, y)| (axis.x(*t), y / div))
             .collect::<Vec<_>>()
     };
@@ -494,10 +626,15 @@ fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         p,
         Canvas::new(8.0, 4.5, opts.dpi),
         &format!(
-            "{}: test span{}, look-back {look_back}, seed {seed}",
+            "{}: test span{}, look-back {look_back}, seed {seed}{}",
             sweep.stem,
             if sweep.folds() > 1 {
                 format!(" of fold {fold}")
+            } else {
+                String::new()
+            },
+            if h > 1 {
+                format!(", {h} steps ahead")
             } else {
                 String::new()
             }
@@ -717,7 +854,7 @@ fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         "input_sha256": sha256_files(&sweep.files)?,
         "series": {"every": crate::util::time::duration_text(sweep.every_ns), "size": opts.series.size.name(), "drop_empty": opts.series.drop_empty, "points": sweep.points},
         "horizon": opts.horizon,
-        "horizon_rule": "each model forecasts the value `horizon` intervals after its window (the LSTM and the AR directly, the smoothing models from their state)",
+        "horizon_rule": "each model forecasts the path of the `horizon` values after its window: direct for the LSTM (one output per step) and the linear AR (one regression per step), from the fitted state for the smoothing models, the last value / period / window mean for the naive baselines; metrics average every step of every path, the steps file has them per step",
         "split": opts.split,
         "scale_on_all": opts.scale_on_all,
         "hyper": opts.hyper,

@@ -24,8 +24,8 @@ root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 ap.add_argument("--ntp", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release/ntp"))
 a = ap.parse_args()
 card = json.load(open(a.model.removesuffix(".safetensors") + ".json"))
-assert card["every"] == "1s" and card["size"] == "ip" and not card["drop_empty"] and card["horizon"] == 1
-h, layers, lb = card["hyper"]["hidden"], card["hyper"]["layers"], card["look_back"]
+assert card["every"] == "1s" and card["size"] == "ip" and not card["drop_empty"]
+h, layers, lb, horizon = card["hyper"]["hidden"], card["hyper"]["layers"], card["look_back"], card["horizon"]
 
 with tempfile.TemporaryDirectory() as out:
     subprocess.run([a.ntp, "predict", "-q", a.model, a.dataset, "-o", out], check=True, stdout=subprocess.DEVNULL)
@@ -39,17 +39,17 @@ s = s.upsample(time_column="Timestamp", every="1s").with_columns(pl.col("bytes")
 x = s["bytes"].cast(pl.Float64).to_numpy()
 lo, hi = card["scaler"]["min"], card["scaler"]["max"]
 scaled = ((x - lo) / (hi - lo)).astype(np.float32)
-n_windows = len(x) - lb
+n_windows = len(x) - lb - horizon + 1
 windows = np.stack([scaled[i:i + lb] for i in range(n_windows)])[-len(ours):]
 
 lstm = torch.nn.LSTM(1, h, num_layers=layers, batch_first=True)
-linear = torch.nn.Linear(h, 1)
+linear = torch.nn.Linear(h, horizon)  # one output per step; `ntp predict` reports the last
 weights = load_file(a.model)
 lstm.load_state_dict({k.removeprefix("lstm."): v for k, v in weights.items() if k.startswith("lstm.")})
 linear.load_state_dict({k.removeprefix("linear."): v for k, v in weights.items() if k.startswith("linear.")})
 with torch.no_grad():
     y, _ = lstm(torch.from_numpy(windows).unsqueeze(-1))
-    pred = linear(y[:, -1, :]).squeeze(-1).double().numpy() * (hi - lo) + lo
+    pred = linear(y[:, -1, :])[:, -1].double().numpy() * (hi - lo) + lo
 col = [c for c in ours.columns if "lstm" in c or "predict" in c][0]
 diff = np.abs(pred - ours[col].to_numpy())
 print(f"{len(pred)} windows: largest |PyTorch − ntp| = {diff.max():.3g} B/s "
