@@ -7,8 +7,8 @@ the same training windows: the bytes-per-interval series of a capture (default: 
 sample at 100 ms intervals, 16 820 points), windows of `--look-back` values, the first
 floor(0.8·(n − L)) of them, MinMax-scaled on the training part. An epoch is the training pass
 only (shuffle, batches, forward, backward, optimiser step), timed inside each program: ntp
-records it in `{stem}.run.json` (`epoch_seconds_per_look_back`), PyTorch here with
-time.perf_counter. PyTorch runs with torch.set_num_threads(2) (the machine's cores).
+records it in `{stem}.run.json`, PyTorch here with
+time.perf_counter (ntp: `lstm_runs[].epoch_seconds`). PyTorch runs with torch.set_num_threads(2) (the machine's cores).
 
 Usage (after `cargo build --release`; needs `pip install torch polars`):
   benches/lstm_vs_pytorch.py [CAPTURE_OR_PARQUET] [--every 100ms] [--look-back 20]
@@ -89,13 +89,15 @@ def torch_epochs(x, y, hidden, batch, epochs, seed=0):
 def ntp_epochs(ntp, parquet, every, look_back, batch, epochs, hidden):
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
+            # The study's split (--select-on-test): the same first floor(0.8·(n − L)) training
+            # windows as above, one seed, every epoch run.
             [ntp, "train", "-q", parquet, "--every", every, "--look-back", str(look_back), "--batch-size", str(batch),
-             "--epochs", str(epochs), "--hidden", str(hidden), "-o", out],
+             "--epochs", str(epochs), "--hidden", str(hidden), "--select-on-test", "--seeds", "1", "-o", out],
             check=True, stdout=subprocess.DEVNULL,
         )
         stem = os.path.splitext(os.path.basename(parquet))[0]
         run = json.load(open(os.path.join(out, f"{stem}.run.json")))
-        return run["epoch_seconds_per_look_back"][str(look_back)]
+        return run["lstm_runs"][0]["epoch_seconds"]
 
 
 def main():

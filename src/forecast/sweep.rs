@@ -515,19 +515,23 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     );
     let tick = || bar.inc(1);
     let last_fold = opts.split.folds() - 1;
-    let trained: Vec<(Run, Option<LastFoldModel>)> = jobs
-        .par_iter()
-        .map(|&(i, seed)| {
-            let cell = &cells[i];
-            let spans = cell.spans().expect("filtered");
-            let (mut run, model) = lstm_run(&x, cell, spans, seed, opts, &tick)?;
-            let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
-            bar.inc(epochs - ran);
-            run.cell = i;
-            let keep = (cell.fold == last_fold).then_some(((cell.look_back, seed), model));
-            Ok((run, keep))
-        })
-        .collect::<Result<_>>()?;
+    let one = |&(i, seed): &(usize, u64)| -> Result<(Run, Option<LastFoldModel>)> {
+        let cell = &cells[i];
+        let spans = cell.spans().expect("filtered");
+        let (mut run, model) = lstm_run(&x, cell, spans, seed, opts, &tick)?;
+        let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
+        bar.inc(epochs - ran);
+        run.cell = i;
+        let keep = (cell.fold == last_fold).then_some(((cell.look_back, seed), model));
+        Ok((run, keep))
+    };
+    // Trainings in parallel; their batch rows are split across threads too (nested rayon).
+    // A lone training runs on this thread, its batches split across the whole pool.
+    let trained: Vec<(Run, Option<LastFoldModel>)> = if jobs.len() == 1 {
+        jobs.iter().map(one).collect::<Result<_>>()?
+    } else {
+        jobs.par_iter().map(one).collect::<Result<_>>()?
+    };
     bar.finish_and_clear();
     let mut lstms = HashMap::new();
     for (run, model) in trained {
