@@ -18,6 +18,8 @@
 
 use std::sync::Mutex;
 
+use super::kernels::{buffer, contiguous, recycle, sigmoid, tanh, transpose_steps, wrap};
+use crate::dispatched;
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
@@ -68,67 +70,6 @@ pub struct LstmLayer {
     cache: Mutex<Option<Cache>>,
 }
 
-fn wrap(e: ndarray::ShapeError) -> candle_core::Error {
-    candle_core::Error::wrap(e)
-}
-
-/// `exp` by range reduction and a degree-6 polynomial (Cephes' `expf`), written without
-/// library calls so that loops over slices vectorise (glibc's `expf`/`tanhf` are scalar
-/// calls and were a third of the training time). Relative error ≈ 2e-7 over the clamped
-/// range; inputs beyond it saturate, which σ and tanh cannot tell from exact.
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer
-    let x = x.clamp(-87.0, 88.0);
-    let k = (x * LOG2E + ROUND) - ROUND;
-    let r = x - k * LN2_HI - k * LN2_LO;
-    let p = ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
-        * r
-        + 0.5;
-    let e = p * r * r + r + 1.0;
-    e * f32::from_bits(((k as i32 + 127) << 23) as u32)
-}
-
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
-}
-
-/// tanh through one `exp`: absolute error below 1e-7.
-#[inline(always)]
-fn tanh(x: f32) -> f32 {
-    let e = exp(-2.0 * x.clamp(-15.0, 15.0));
-    (1.0 - e) / (1.0 + e)
-}
-
-/// Scratch buffers recycled across calls (a batch's caches are a few MB: allocating them
-/// afresh each time cost page faults and zeroing).
-static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
-
-fn recycle(v: Vec<f32>) {
-    if let Ok(mut pool) = POOL.lock() {
-        if pool.len() < 64 {
-            pool.push(v);
-        }
-    }
-}
-
-/// A buffer of `len` values, contents unspecified (every caller overwrites all of them).
-fn buffer(len: usize) -> Vec<f32> {
-    let mut v = POOL
-        .lock()
-        .map(|mut p| p.pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    v.resize(len, 0.0);
-    v
-}
-
 impl Drop for Chunk {
     fn drop(&mut self) {
         for v in [
@@ -141,40 +82,6 @@ impl Drop for Chunk {
             recycle(v);
         }
     }
-}
-
-/// `src` `[a, b, c]` → `dst` `[b, a, c]`: batch-major `[n, L, c]` to time-major `[L, n, c]`,
-/// or back.
-fn transpose_steps(src: &[f32], a: usize, b: usize, c: usize, dst: &mut [f32]) {
-    for i in 0..a {
-        for j in 0..b {
-            dst[(j * a + i) * c..(j * a + i + 1) * c]
-                .copy_from_slice(&src[(i * b + j) * c..(i * b + j + 1) * c]);
-        }
-    }
-}
-
-/// Defines `$name` to run `$generic` compiled for AVX2 + FMA when the CPU has them (the
-/// element-wise loops then vectorise 8 wide), else for the baseline target. Same arithmetic
-/// either way: no fused multiply-adds are introduced, so results do not depend on the path.
-macro_rules! dispatched {
-    ($(#[$doc:meta])* fn $name:ident => $generic:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
-        $(#[$doc])*
-        fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $generic($($arg),*)
-                }
-                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports the features `avx2` is compiled for.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $generic($($arg),*)
-        }
-    };
 }
 
 dispatched!(
@@ -374,15 +281,6 @@ fn backward_chunk_generic(
     Ok(d_w)
 }
 
-/// Contiguous f32 data of a storage with its layout.
-fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
-    let data = s.as_slice::<f32>()?;
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("lstm layer: {what} must be contiguous"),
-    }
-}
-
 impl LstmLayer {
     /// Runs the layer on `x` `[B, L, I+1]` (inputs with a trailing 1) with weights `w`
     /// `[4H, I+1+H]`: the last hidden state `[B, H]` if `last_only`, else all `[B, L, H]`.
@@ -495,6 +393,7 @@ impl CustomOp2 for LstmLayer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::kernels::exp;
     use super::*;
     use candle_core::{Device, Var};
 

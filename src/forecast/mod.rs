@@ -9,10 +9,13 @@
 pub mod baselines;
 pub mod card;
 pub mod classical;
-pub mod lstm;
+pub mod gru_op;
+pub mod inputs;
+pub mod kernels;
 pub mod lstm_op;
 pub mod metrics;
 pub mod models;
+pub mod network;
 pub mod predict;
 pub mod significance;
 pub mod spans;
