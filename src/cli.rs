@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ntp::analysis::AnalysisOptions;
 use ntp::download::targets::Sources;
 use ntp::download::DownloadOptions;
-use ntp::forecast::lstm::Hyper;
+use ntp::forecast::inputs::Calendar;
+use ntp::forecast::network::{CellKind, Hyper};
 use ntp::forecast::spans::Split;
 use ntp::forecast::sweep::TrainOptions;
 use ntp::series::{Fill, SeriesOptions, SizeKind, Window};
@@ -277,9 +278,9 @@ pub struct SeriesArgs {
     #[arg(long, value_name = "DURATION")]
     pub every: Option<String>,
 
-    /// The value column of a series file [default: ip_bytes of an ntp series table (as
-    /// --size says), `value` or the only numeric column of another file].
-    #[arg(long, visible_alias = "value-column", value_name = "NAME")]
+    /// The value column of a series file — the forecasting target [default: ip_bytes of an
+    /// ntp series table (as --size says), `value` or the only numeric column of another file].
+    #[arg(long, visible_aliases = ["value-column", "target"], value_name = "NAME")]
     pub column: Option<String>,
 
     /// The time column of a series file (epoch seconds or ISO 8601) [default: `timestamp`,
@@ -577,11 +578,11 @@ pub struct TrainingArgs {
     #[arg(long)]
     pub scale_on_all: bool,
 
-    /// LSTM units.
+    /// Units per recurrent layer.
     #[arg(long, default_value_t = 50)]
     pub hidden: usize,
 
-    /// Stacked LSTM layers.
+    /// Stacked recurrent layers.
     #[arg(long, default_value_t = 1)]
     pub layers: usize,
 
@@ -599,6 +600,48 @@ pub struct TrainingArgs {
     /// First seed of the initial weights and the shuffling: the same seeds give the same tables.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    /// Recurrent cell of the network.
+    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    pub cell: CellArg,
+
+    /// Dropout between stacked layers while training (with --layers ≥ 2).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dropout: f64,
+
+    /// Other numeric columns of the series (table or file) as inputs beside the target, e.g.
+    /// packets,tcp_bytes,sources; each scaled on the training span. The linear AR becomes an
+    /// ARX with their latest values.
+    #[arg(long, value_delimiter = ',', value_name = "COL,...")]
+    pub features: Vec<String>,
+
+    /// Calendar inputs: sine and cosine of the time of day and/or of the day of the week.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "hour,weekday")]
+    pub calendar: Vec<CalendarTerm>,
+
+    /// Local time of the calendar inputs as a UTC offset (+09:00, -0500) [default: UTC].
+    #[arg(long, value_parser = parse_tz, value_name = "OFFSET")]
+    pub tz: Option<i64>,
+}
+
+/// A recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CellArg {
+    Lstm,
+    Gru,
+}
+
+/// A calendar input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CalendarTerm {
+    Hour,
+    Weekday,
+}
+
+fn parse_tz(text: &str) -> Result<i64, String> {
+    Calendar::parse(&[], Some(text))
+        .map(|c| c.offset_s)
+        .map_err(|e| e.to_string())
 }
 
 impl TrainingArgs {
@@ -632,6 +675,11 @@ impl TrainingArgs {
             patience: self.patience,
             scale_on_all: self.scale_on_all,
             hyper: Hyper {
+                cell: match self.cell {
+                    CellArg::Lstm => CellKind::Lstm,
+                    CellArg::Gru => CellKind::Gru,
+                },
+                dropout: self.dropout,
                 hidden: self.hidden,
                 layers: self.layers,
                 lr: self.lr,
@@ -640,6 +688,12 @@ impl TrainingArgs {
                 seed: self.seed,
             },
             periods: periods.to_vec(),
+            features: self.features.clone(),
+            calendar: Calendar {
+                hour: self.calendar.contains(&CalendarTerm::Hour),
+                weekday: self.calendar.contains(&CalendarTerm::Weekday),
+                offset_s: self.tz.unwrap_or(0),
+            },
             dpi,
         }
     }

@@ -704,3 +704,160 @@ fn multi_step_paths_are_scored_per_step() {
         .assert()
         .success();
 }
+
+/// A series CSV whose value is, exactly, 5 × another column's previous value plus a daily
+/// cycle: with `--features load --calendar hour` the linear AR becomes an ARX on the lags,
+/// `load`'s latest value and the target's hour terms, and forecasts it to rounding; without
+/// them it cannot. The saved model's card carries the inputs and `predict` asks for them.
+#[test]
+fn features_and_calendar_reach_the_network_and_make_the_ar_an_arx() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("link.csv");
+    let mut text = String::from("timestamp,value,load\n");
+    let mut s = 11u64;
+    let mut load_prev = 0.0;
+    let start = 1_700_000_100i64; // 5-min aligned
+    for t in 0..3000 {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let load = 100.0 + ((s >> 11) as f64 / (1u64 << 53) as f64) * 50.0;
+        let ts = start + t * 300;
+        let hour = ts.rem_euclid(86_400) as f64 / 86_400.0;
+        let value = 1000.0 + 5.0 * load_prev + 300.0 * (2.0 * std::f64::consts::PI * hour).sin();
+        text.push_str(&format!("{ts},{value},{load}\n"));
+        load_prev = load;
+    }
+    std::fs::write(&csv, text).unwrap();
+    let quick = [
+        "--look-back",
+        "3",
+        "--epochs",
+        "1",
+        "--seeds",
+        "1",
+        "--hidden",
+        "4",
+    ];
+    let arx = dir.path().join("arx");
+    train(&csv, &arx)
+        .args(quick)
+        .args([
+            "--column",
+            "value",
+            "--features",
+            "load",
+            "--calendar",
+            "hour",
+        ])
+        .args(["--period", "288", "--dpi", "50", "-q"])
+        .assert()
+        .success();
+    let ar = dir.path().join("ar");
+    train(&csv, &ar)
+        .args(quick)
+        .args(["--column", "value", "--period", "288", "--dpi", "50", "-q"])
+        .assert()
+        .success();
+    let mse = |d: &Path, model: &str| {
+        let rows = table(&d.join("link.mse_results.e1.b32.csv"));
+        num(find(&rows, "3", model, "all", ""), "test_mse")
+    };
+    let persistence = mse(&ar, "persistence");
+    assert!(
+        mse(&arx, "linear_ar") < 1e-12 * persistence,
+        "ARX: {}",
+        mse(&arx, "linear_ar")
+    );
+    assert!(
+        mse(&ar, "linear_ar") > 0.1 * persistence,
+        "AR: {}",
+        mse(&ar, "linear_ar")
+    );
+    // Persistence does not read the other inputs.
+    assert_eq!(mse(&arx, "persistence"), persistence);
+
+    let card = json(&arx.join("link.best_model.e1.b32.json"));
+    assert_eq!(card["features"], serde_json::json!(["load"]));
+    assert_eq!(card["calendar"]["hour"], true);
+    let weights = candle_core::safetensors::load(
+        arx.join("link.best_model.e1.b32.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    // Inputs per step: the target, load, sin and cos of the hour.
+    assert_eq!(weights["lstm.weight_ih_l0"].dims(), &[16, 4]);
+    let model = arx.join("link.best_model.e1.b32.safetensors");
+    ntp()
+        .arg("predict")
+        .arg(&model)
+        .arg(&csv)
+        .args(["-q", "-o"])
+        .arg(dir.path().join("p"))
+        .assert()
+        .success();
+    // A series without the feature: one line naming it.
+    let bare = dir.path().join("bare.csv");
+    let lines: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect();
+    std::fs::write(&bare, lines.join("\n") + "\n").unwrap();
+    let a = ntp()
+        .arg("predict")
+        .arg(&model)
+        .arg(&bare)
+        .args(["-q", "-o"])
+        .arg(dir.path().join("q"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("load"), "{stderr}");
+}
+
+/// `--cell gru --layers 2 --dropout 0.3`: PyTorch's GRU names for both layers, the GRU's row
+/// in the tables, and the same seeds give the same tables with dropout on.
+#[test]
+fn stacked_gru_with_dropout_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        train(&ds, &out)
+            .args([
+                "--look-back",
+                "10",
+                "--seeds",
+                "2",
+                "--cell",
+                "gru",
+                "--layers",
+                "2",
+            ])
+            .args(["--dropout", "0.3", "--hidden", "8"])
+            .args(QUICK)
+            .assert()
+            .success();
+        out
+    };
+    let (a, b) = (run("a"), run("b"));
+    let csv = "s7comm-clean-15min.mse_results.e2.b32.csv";
+    assert_eq!(
+        std::fs::read(a.join(csv)).unwrap(),
+        std::fs::read(b.join(csv)).unwrap()
+    );
+    let rows = table(&a.join(csv));
+    find(&rows, "10", "gru", "all", "mean");
+    let weights = candle_core::safetensors::load(
+        a.join("s7comm-clean-15min.best_model.e2.b32.safetensors"),
+        &candle_core::Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(weights["gru.weight_ih_l1"].dims(), &[24, 8]);
+    assert_eq!(weights["gru.bias_hh_l1"].dims(), &[24]);
+    let card = json(&a.join("s7comm-clean-15min.best_model.e2.b32.json"));
+    assert_eq!(card["hyper"]["cell"], "gru");
+    assert_eq!(card["hyper"]["dropout"], 0.3);
+}

@@ -32,7 +32,10 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
             "Test MSE\n\n{}",
             training::mse_markdown(&s.rows, Span::Test)
         );
-        println!("{}", training::legend(s.on_test, opts.seeds, sweep.folds()));
+        println!(
+            "{}",
+            training::legend(s.on_test, sweep.network(), opts.seeds, sweep.folds())
+        );
     }
     let (look_back, seed) = s.saved.expect("run() checks a model was saved");
     ui.info(format!(

@@ -1,8 +1,13 @@
 //! Baselines evaluated on exactly the LSTM's windows: persistence (next = last), seasonal
 //! naive (one per period named), the mean of the look-back window, and a linear
-//! autoregression on the L lags fitted by least squares on the training windows.
+//! autoregression on the L lags fitted by least squares on the training windows — an ARX
+//! when the network gets other inputs too: then each feature's latest value and the
+//! calendar terms of the target's interval join the lags ([`Exog`]).
 
 use super::Windows;
+
+/// Extra regressors of window `i`, step `s`, appended to the vector (a fixed number).
+pub type Exog<'a> = &'a (dyn Fn(usize, usize, &mut Vec<f64>) + Sync);
 
 /// A baseline forecaster (its name and place in tables: [`super::models::Model`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,7 +28,9 @@ pub fn forecast(
     w: &Windows,
     range: std::ops::Range<usize>,
     ar: Option<&[Vec<f64>]>,
+    exog: Option<Exog>,
 ) -> Vec<f64> {
+    let mut extra = Vec::new();
     range
         .flat_map(|i| (1..=w.horizon).map(move |step| (i, step)))
         .map(|(i, step)| {
@@ -41,7 +48,25 @@ pub fn forecast(
                 }
                 Baseline::WindowMean => window.iter().sum::<f64>() / window.len() as f64,
                 Baseline::LinearAr => match ar.and_then(|c| c.get(step - 1)) {
-                    Some(c) => c[0] + window.iter().zip(&c[1..]).map(|(v, w)| v * w).sum::<f64>(),
+                    Some(c) => {
+                        let l = w.look_back;
+                        let mut y = c[0]
+                            + window
+                                .iter()
+                                .zip(&c[1..=l])
+                                .map(|(v, w)| v * w)
+                                .sum::<f64>();
+                        if let Some(e) = exog {
+                            extra.clear();
+                            e(i, step, &mut extra);
+                            y += extra
+                                .iter()
+                                .zip(&c[l + 1..])
+                                .map(|(v, w)| v * w)
+                                .sum::<f64>();
+                        }
+                        y
+                    }
                     None => f64::NAN,
                 },
             }
@@ -49,14 +74,19 @@ pub fn forecast(
         .collect()
 }
 
-/// Least-squares AR coefficients `[intercept, w_1..w_L]` on the first `train` windows, one
-/// set per step 1 … H (direct multi-step: each step regressed on the same lags).
+/// Least-squares AR coefficients `[intercept, w_1..w_L, exogenous…]` on the first `train`
+/// windows, one set per step 1 … H (direct multi-step: each step regressed on the same lags).
 /// Solved on standardised inputs through the normal equations with a tiny ridge term, so a
 /// constant stretch of traffic cannot make it singular.
-pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<Vec<f64>>> {
+pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Option<Vec<Vec<f64>>> {
     let l = w.look_back;
     if train <= l + 1 {
         return None;
+    }
+    if let Some(e) = exog {
+        return (1..=w.horizon)
+            .map(|step| fit_arx_step(x, w, train, step, e))
+            .collect();
     }
     let span = &x[..w.target(train - 1) + 1];
     let mean = span.iter().sum::<f64>() / span.len() as f64;
@@ -99,6 +129,52 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize) -> Option<Vec<Vec<f64>>> {
             Some(c)
         })
         .collect()
+}
+
+/// One step of the ARX: the lags standardised as in [`fit_ar`], the exogenous regressors as
+/// given (already of order one: scaled features, calendar terms).
+fn fit_arx_step(x: &[f64], w: &Windows, train: usize, step: usize, exog: Exog) -> Option<Vec<f64>> {
+    let l = w.look_back;
+    let span = &x[..w.target(train - 1) + 1];
+    let mean = span.iter().sum::<f64>() / span.len() as f64;
+    let sd = (span.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / span.len() as f64).sqrt();
+    let sd = if sd > 0.0 { sd } else { 1.0 };
+    let mut extra = Vec::new();
+    exog(0, step, &mut extra);
+    let dim = l + 1 + extra.len();
+    let mut ata = vec![0.0; dim * dim];
+    let mut aty = vec![0.0; dim];
+    let mut row = vec![0.0; dim];
+    for i in 0..train {
+        let s = w.starts[i];
+        row[0] = 1.0;
+        for j in 0..l {
+            row[j + 1] = (x[s + j] - mean) / sd;
+        }
+        extra.clear();
+        exog(i, step, &mut extra);
+        row[l + 1..].copy_from_slice(&extra);
+        let y = (x[w.step_target(i, step)] - mean) / sd;
+        for a in 0..dim {
+            aty[a] += row[a] * y;
+            for b in 0..dim {
+                ata[a * dim + b] += row[a] * row[b];
+            }
+        }
+    }
+    let ridge = 1e-9 * (0..dim).map(|a| ata[a * dim + a]).sum::<f64>() / dim as f64;
+    for a in 1..dim {
+        ata[a * dim + a] += ridge;
+    }
+    let beta = solve(&mut ata, &mut aty, dim)?;
+    // y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd + Σ b_k e_k).
+    let mut c = vec![0.0; dim];
+    c[0] = mean + sd * beta[0] - mean * beta[1..=l].iter().sum::<f64>();
+    c[1..=l].copy_from_slice(&beta[1..=l]);
+    for k in l + 1..dim {
+        c[k] = sd * beta[k];
+    }
+    Some(c)
 }
 
 /// Gaussian elimination with partial pivoting.
@@ -148,7 +224,7 @@ mod tests {
             x.push(5.0 + 0.5 * x[t - 1] + 0.3 * x[t - 2] + e);
         }
         let w = Windows::new(x.len(), 2, 1);
-        let c = fit_ar(&x, &w, 2000).unwrap().remove(0);
+        let c = fit_ar(&x, &w, 2000, None).unwrap().remove(0);
         assert!(
             (c[1] - 0.3).abs() < 0.02 && (c[2] - 0.5).abs() < 0.02 && (c[0] - 5.0).abs() < 0.5,
             "{c:?}"
@@ -159,9 +235,9 @@ mod tests {
     fn persistence_and_seasonal() {
         let x: Vec<f64> = (0..20).map(|v| (v % 5) as f64).collect();
         let w = Windows::new(x.len(), 3, 1);
-        let p = forecast(Baseline::Persistence, &x, &w, 0..2, None);
+        let p = forecast(Baseline::Persistence, &x, &w, 0..2, None, None);
         assert_eq!(p, vec![2.0, 3.0]);
-        let s = forecast(Baseline::SeasonalNaive(5), &x, &w, 5..8, None);
+        let s = forecast(Baseline::SeasonalNaive(5), &x, &w, 5..8, None, None);
         let truth: Vec<f64> = (5..8).map(|i| x[w.target(i)]).collect();
         assert_eq!(s, truth, "a period-5 series is forecast exactly");
     }

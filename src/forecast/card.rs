@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::lstm::Hyper;
+use super::inputs::Calendar;
+use super::network::Hyper;
 use super::Scaler;
 use crate::error::{Error, Result};
 use crate::series::{Fill, SeriesOptions, SizeKind};
@@ -34,9 +35,21 @@ pub struct ModelCard {
     pub column: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_column: Option<String>,
+    /// Other columns of the series the model reads beside the target, and their scalers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feature_scalers: Vec<Scaler>,
+    /// Calendar terms of each input step.
+    #[serde(default, skip_serializing_if = "is_default_calendar")]
+    pub calendar: Calendar,
     /// How a series file's gaps were filled (absent: linear, the default).
     #[serde(default, skip_serializing_if = "is_default_fill")]
     pub fill: Fill,
+}
+
+fn is_default_calendar(c: &Calendar) -> bool {
+    *c == Calendar::default()
 }
 
 fn is_default_fill(f: &Fill) -> bool {
@@ -82,9 +95,21 @@ impl ModelCard {
         }
         crate::series::parse_every(&self.every)
             .map_err(|_| format!("`every` is {:?}, not a duration (e.g. 1s, 5m)", self.every))?;
-        let (lo, hi) = (self.scaler.min, self.scaler.max);
-        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-            return Err(format!("`scaler` is min {lo}, max {hi}"));
+        for s in std::iter::once(&self.scaler).chain(&self.feature_scalers) {
+            let (lo, hi) = (s.min, s.max);
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                return Err(format!("`scaler` is min {lo}, max {hi}"));
+            }
+        }
+        if self.feature_scalers.len() != self.features.len() {
+            return Err(format!(
+                "{} `features` but {} `feature_scalers`",
+                self.features.len(),
+                self.feature_scalers.len()
+            ));
+        }
+        if !(0.0..1.0).contains(&h.dropout) {
+            return Err(format!("`hyper.dropout` is {}", h.dropout));
         }
         Ok(())
     }

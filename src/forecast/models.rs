@@ -2,6 +2,7 @@
 //! comes from here.
 
 use super::baselines::Baseline;
+use super::network::CellKind;
 
 /// The classical seasonal models ([`super::classical`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,17 +18,18 @@ pub enum Classical {
 /// A model of the experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Model {
-    Lstm,
+    /// The recurrent network (LSTM or GRU cells).
+    Network(CellKind),
     Baseline(Baseline),
     Classical(Classical),
 }
 
 impl Model {
-    /// Every model for these seasonal periods, in table order: the LSTM, the baselines (a
+    /// Every model for these seasonal periods, in table order: the network, the baselines (a
     /// seasonal naive per period), then the classical models (those needing a season only
     /// with one).
-    pub fn list(periods: &[usize]) -> Vec<Model> {
-        let mut v = vec![Model::Lstm, Model::Baseline(Baseline::Persistence)];
+    pub fn list(periods: &[usize], cell: CellKind) -> Vec<Model> {
+        let mut v = vec![Model::Network(cell), Model::Baseline(Baseline::Persistence)];
         v.extend(
             periods
                 .iter()
@@ -47,13 +49,13 @@ impl Model {
 
     /// Whether the model is trained from random seeds (the rest are deterministic).
     pub fn is_seeded(self) -> bool {
-        self == Model::Lstm
+        matches!(self, Model::Network(_))
     }
 
     /// Name in CSV files and on the command line (`seasonal_naive_288`).
     pub fn name(self) -> String {
         match self {
-            Model::Lstm => "lstm".into(),
+            Model::Network(c) => c.name().into(),
             Model::Baseline(Baseline::Persistence) => "persistence".into(),
             Model::Baseline(Baseline::SeasonalNaive(p)) => format!("seasonal_naive_{p}"),
             Model::Baseline(Baseline::WindowMean) => "window_mean".into(),
@@ -72,7 +74,12 @@ impl Model {
                 .ok()
                 .map(|p| Model::Baseline(Baseline::SeasonalNaive(p)));
         }
-        Model::list(&[1])
+        match name {
+            "lstm" => return Some(Model::Network(CellKind::Lstm)),
+            "gru" => return Some(Model::Network(CellKind::Gru)),
+            _ => {}
+        }
+        Model::list(&[1], CellKind::Lstm)
             .into_iter()
             .find(|m| !matches!(m, Model::Baseline(Baseline::SeasonalNaive(_))) && m.name() == name)
     }
@@ -80,7 +87,8 @@ impl Model {
     /// Label in running text and Markdown headers (`seasonal naive 288`).
     pub fn label(self) -> String {
         match self {
-            Model::Lstm => "LSTM".into(),
+            Model::Network(CellKind::Lstm) => "LSTM".into(),
+            Model::Network(CellKind::Gru) => "GRU".into(),
             Model::Baseline(Baseline::Persistence) => "persistence".into(),
             Model::Baseline(Baseline::SeasonalNaive(p)) => format!("seasonal naive {p}"),
             Model::Baseline(Baseline::WindowMean) => "window mean".into(),
@@ -108,15 +116,19 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_titles_capitalise() {
-        for m in Model::list(&[24, 168]) {
+        for m in Model::list(&[24, 168], CellKind::Gru) {
             assert_eq!(Model::from_name(&m.name()), Some(m), "{}", m.name());
         }
         assert_eq!(
             Model::Baseline(Baseline::SeasonalNaive(24)).title(),
             "Seasonal naive 24"
         );
-        assert_eq!(Model::Lstm.title(), "LSTM");
-        assert_eq!(Model::list(&[]).len(), 5);
-        assert_eq!(Model::list(&[24, 168]).len(), 9);
+        assert_eq!(Model::Network(CellKind::Lstm).title(), "LSTM");
+        assert_eq!(
+            Model::from_name("lstm"),
+            Some(Model::Network(CellKind::Lstm))
+        );
+        assert_eq!(Model::list(&[], CellKind::Lstm).len(), 5);
+        assert_eq!(Model::list(&[24, 168], CellKind::Lstm).len(), 9);
     }
 }

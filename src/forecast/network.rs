@@ -1,15 +1,18 @@
-//! LSTM(hidden) × layers + Linear(H) on candle, trained with Adam on MSE: the H outputs are
-//! the forecasts of steps 1 … H (direct multi-output; H = 1 is the study's model).
+//! The network: LSTM or GRU cells (hidden) × layers + Linear(H) on candle, trained with Adam
+//! on MSE: the H outputs are the forecasts of steps 1 … H (direct multi-output; H = 1 is the
+//! study's model); each step of a window carries the target and any other inputs
+//! ([`super::inputs`]); dropout between stacked layers while training.
 //!
-//! Each layer is one custom op with a hand-written backward pass ([`LstmLayer`]) over one
-//! trainable matrix `[W_ih | b | W_hh]`; the head and the loss are candle ops, so candle's
-//! autograd joins them. The model is Keras' (the study's): one bias per gate — PyTorch's
+//! Each layer is one custom op with a hand-written backward pass ([`LstmLayer`],
+//! [`GruLayer`]) over one trainable matrix (`[W_ih | b | W_hh]`; the GRU's hidden bias as a
+//! last column); the head and the loss are candle ops, so candle's autograd joins them. The model is Keras' (the study's): one bias per gate — PyTorch's
 //! two (`bias_ih` + `bias_hh`) would each get the same gradient, and under Adam their sum
 //! would move twice as fast. Weights are created from ntp's own seeded generator (candle's
 //! CPU RNG cannot be seeded) with Keras' defaults — Glorot-uniform input kernel, orthogonal
-//! recurrent kernel, zero bias with the forget gate's set to 1. Saved models use PyTorch's
-//! names (`weight_ih_l0`, gate order i, f, g, o; the bias as `bias_ih_l0`, `bias_hh_l0`
-//! zero), so they load in PyTorch too.
+//! recurrent kernel, zero bias with the forget gate's set to 1 (the GRU: zero biases). Saved
+//! models use PyTorch's names (`lstm.weight_ih_l0`, gate order i, f, g, o, the bias as
+//! `bias_ih_l0` with `bias_hh_l0` zero; `gru.weight_ih_l0`, gate order r, z, n, both biases),
+//! so they load in PyTorch's `nn.LSTM` / `nn.GRU` too.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
+use crate::forecast::gru_op::GruLayer;
 use crate::forecast::lstm_op::LstmLayer;
 
 fn model_err(e: candle_core::Error) -> Error {
@@ -36,11 +40,55 @@ pub fn prefer_single_threaded_gemm() {
     }
 }
 
+/// The recurrent cell.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    #[default]
+    Lstm,
+    Gru,
+}
+
+impl CellKind {
+    /// Gates per cell (rows of a layer's weight matrix per hidden unit).
+    fn gates(self) -> usize {
+        match self {
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        }
+    }
+
+    /// Name in tables, files and PyTorch's parameter names.
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::Lstm => "lstm",
+            CellKind::Gru => "gru",
+        }
+    }
+}
+
 /// Hyperparameters of the network and its training.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hyper {
+    #[serde(default)]
+    pub cell: CellKind,
     pub hidden: usize,
     pub layers: usize,
+    /// Dropout between stacked layers while training (0: none).
+    #[serde(default)]
+    pub dropout: f64,
     pub lr: f64,
     pub batch_size: usize,
     pub epochs: usize,
@@ -48,11 +96,17 @@ pub struct Hyper {
 }
 
 /// The network's parameters.
-pub struct Lstm {
+pub struct Network {
+    pub cell: CellKind,
     pub hidden: usize,
+    /// Values per input step (the target, features, calendar terms).
+    pub inputs: usize,
     /// Steps forecast (the head's outputs).
     pub outputs: usize,
-    /// Per layer: `[W_ih | b | W_hh]`, `[4H, in + 1 + H]`.
+    /// Dropout between layers while training.
+    pub dropout: f64,
+    /// Per layer: LSTM `[W_ih | b | W_hh]` `[4H, in + 1 + H]`; GRU `[W_ih | b_ih | W_hh |
+    /// b_hh]` `[3H, in + 1 + H + 1]`.
     layers: Vec<Var>,
     /// Linear: weight [outputs, hidden], bias [outputs].
     head: [Var; 2],
@@ -101,39 +155,79 @@ fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
     out
 }
 
-impl Lstm {
+/// The shape of a network: everything but its weights.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    pub cell: CellKind,
+    pub hidden: usize,
+    pub layers: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+    pub dropout: f64,
+}
+
+impl Shape {
+    /// The shape for these hyperparameters, `inputs` values per step, `outputs` steps.
+    pub fn of(hp: &Hyper, inputs: usize, outputs: usize) -> Shape {
+        Shape {
+            cell: hp.cell,
+            hidden: hp.hidden,
+            layers: hp.layers,
+            inputs,
+            outputs,
+            dropout: hp.dropout,
+        }
+    }
+
+    /// Columns of layer `l`'s weight matrix.
+    fn cols(&self, l: usize) -> usize {
+        let input = if l == 0 { self.inputs } else { self.hidden };
+        match self.cell {
+            CellKind::Lstm => input + 1 + self.hidden,
+            CellKind::Gru => input + 1 + self.hidden + 1,
+        }
+    }
+}
+
+impl Network {
     /// Keras-style initial weights from `seed`.
-    pub fn new(hidden: usize, layers: usize, outputs: usize, seed: u64) -> Result<Lstm> {
+    pub fn new(shape: Shape, seed: u64) -> Result<Network> {
         let dev = Device::Cpu;
         let mut rng = StdRng::seed_from_u64(seed);
-        let h = hidden;
-        let mut params = Vec::with_capacity(layers);
-        for l in 0..layers {
-            let input = if l == 0 { 1 } else { h };
-            // Keras kernel (input, 4H), Glorot uniform; stored transposed as PyTorch's [4H, input].
-            let limit = (6.0 / (input + 4 * h) as f64).sqrt();
-            let w_ih = uniform(&mut rng, 4 * h * input, limit);
-            // Keras recurrent kernel (H, 4H), orthogonal; stored as [4H, H].
-            let rec = orthogonal(&mut rng, h, 4 * h);
-            let mut w_hh = vec![0f32; 4 * h * h];
+        let h = shape.hidden;
+        let gates = shape.cell.gates();
+        let g = gates * h;
+        let mut params = Vec::with_capacity(shape.layers);
+        for l in 0..shape.layers {
+            let input = if l == 0 { shape.inputs } else { h };
+            // Keras kernel (input, gH), Glorot uniform; stored transposed as PyTorch's [gH, input].
+            let limit = (6.0 / (input + g) as f64).sqrt();
+            let w_ih = uniform(&mut rng, g * input, limit);
+            // Keras recurrent kernel (H, gH), orthogonal; stored as [gH, H].
+            let rec = orthogonal(&mut rng, h, g);
+            let mut w_hh = vec![0f32; g * h];
             for r in 0..h {
-                for c in 0..4 * h {
-                    w_hh[c * h + r] = rec[r * 4 * h + c] as f32;
+                for c in 0..g {
+                    w_hh[c * h + r] = rec[r * g + c] as f32;
                 }
             }
-            let mut bias = vec![0f32; 4 * h];
-            bias[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
-            let cols = input + 1 + h;
-            let mut w = vec![0f32; 4 * h * cols];
-            for r in 0..4 * h {
+            let mut bias = vec![0f32; g];
+            if shape.cell == CellKind::Lstm {
+                bias[h..2 * h].iter_mut().for_each(|b| *b = 1.0); // unit forget bias
+            }
+            let cols = shape.cols(l);
+            let mut w = vec![0f32; g * cols];
+            for r in 0..g {
                 let row = &mut w[r * cols..(r + 1) * cols];
                 row[..input].copy_from_slice(&w_ih[r * input..(r + 1) * input]);
                 row[input] = bias[r];
-                row[input + 1..].copy_from_slice(&w_hh[r * h..(r + 1) * h]);
+                row[input + 1..input + 1 + h].copy_from_slice(&w_hh[r * h..(r + 1) * h]);
+                // The GRU's hidden bias (last column) starts at zero.
             }
-            let w = Tensor::from_vec(w, (4 * h, cols), &dev).and_then(|t| Var::from_tensor(&t));
+            let w = Tensor::from_vec(w, (g, cols), &dev).and_then(|t| Var::from_tensor(&t));
             params.push(w.map_err(model_err)?);
         }
+        let (hidden, outputs) = (h, shape.outputs);
         let limit = (6.0 / (h + outputs) as f64).sqrt();
         let w = Var::from_tensor(
             &Tensor::from_vec(uniform(&mut rng, h * outputs, limit), (outputs, h), &dev)
@@ -142,12 +236,26 @@ impl Lstm {
         .map_err(model_err)?;
         let b = Var::from_tensor(&Tensor::zeros(outputs, DType::F32, &dev).map_err(model_err)?)
             .map_err(model_err)?;
-        Ok(Lstm {
+        Ok(Network {
+            cell: shape.cell,
             hidden,
+            inputs: shape.inputs,
             outputs,
+            dropout: shape.dropout,
             layers: params,
             head: [w, b],
         })
+    }
+
+    pub fn shape(&self) -> Shape {
+        Shape {
+            cell: self.cell,
+            hidden: self.hidden,
+            layers: self.layers.len(),
+            inputs: self.inputs,
+            outputs: self.outputs,
+            dropout: self.dropout,
+        }
     }
 
     pub fn vars(&self) -> Vec<Var> {
@@ -159,21 +267,26 @@ impl Lstm {
     /// Named tensors, PyTorch's names.
     pub fn named(&self) -> candle_core::Result<Vec<(String, Tensor)>> {
         let h = self.hidden;
+        let cell = self.cell.name();
         let mut out = Vec::new();
         for (l, w) in self.layers.iter().enumerate() {
             let w = w.as_tensor();
-            let input = w.dim(1)? - 1 - h;
+            let input = if l == 0 { self.inputs } else { h };
             let bias = w.narrow(1, input, 1)?.squeeze(1)?;
             out.push((
-                format!("lstm.weight_ih_l{l}"),
+                format!("{cell}.weight_ih_l{l}"),
                 w.narrow(1, 0, input)?.contiguous()?,
             ));
             out.push((
-                format!("lstm.weight_hh_l{l}"),
+                format!("{cell}.weight_hh_l{l}"),
                 w.narrow(1, input + 1, h)?.contiguous()?,
             ));
-            out.push((format!("lstm.bias_hh_l{l}"), bias.zeros_like()?));
-            out.push((format!("lstm.bias_ih_l{l}"), bias.contiguous()?));
+            let bias_hh = match self.cell {
+                CellKind::Lstm => bias.zeros_like()?,
+                CellKind::Gru => w.narrow(1, input + 1 + h, 1)?.squeeze(1)?.contiguous()?,
+            };
+            out.push((format!("{cell}.bias_hh_l{l}"), bias_hh));
+            out.push((format!("{cell}.bias_ih_l{l}"), bias.contiguous()?));
         }
         out.push(("linear.weight".into(), self.head[0].as_tensor().clone()));
         out.push(("linear.bias".into(), self.head[1].as_tensor().clone()));
@@ -189,8 +302,18 @@ impl Lstm {
         tmp.commit()
     }
 
-    /// Loads weights saved by [`Lstm::save`].
-    pub fn load(path: &Path, hidden: usize, layers: usize, outputs: usize) -> Result<Lstm> {
+    /// Loads weights saved by [`Network::save`], of this shape.
+    pub fn load(path: &Path, shape: Shape) -> Result<Network> {
+        let Shape {
+            cell: kind,
+            hidden,
+            layers,
+            inputs,
+            outputs,
+            ..
+        } = shape;
+        let cell = kind.name();
+        let g = kind.gates() * hidden;
         let map =
             candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
                 path: path.to_owned(),
@@ -205,35 +328,41 @@ impl Lstm {
         let var = |t: &Tensor| Var::from_tensor(t).map_err(model_err);
         let mut params = Vec::new();
         for l in 0..layers {
-            let w_ih = get(&format!("lstm.weight_ih_l{l}"))?;
-            let w_hh = get(&format!("lstm.weight_hh_l{l}"))?;
-            let b_ih = get(&format!("lstm.bias_ih_l{l}"))?;
-            let b_hh = get(&format!("lstm.bias_hh_l{l}"))?;
-            let input = if l == 0 { 1 } else { hidden };
+            let w_ih = get(&format!("{cell}.weight_ih_l{l}"))?;
+            let w_hh = get(&format!("{cell}.weight_hh_l{l}"))?;
+            let b_ih = get(&format!("{cell}.bias_ih_l{l}"))?;
+            let b_hh = get(&format!("{cell}.bias_hh_l{l}"))?;
+            let input = if l == 0 { inputs } else { hidden };
             let expected = [
-                (w_ih, vec![4 * hidden, input], "weight_ih"),
-                (w_hh, vec![4 * hidden, hidden], "weight_hh"),
-                (b_ih, vec![4 * hidden], "bias_ih"),
-                (b_hh, vec![4 * hidden], "bias_hh"),
+                (w_ih, vec![g, input], "weight_ih"),
+                (w_hh, vec![g, hidden], "weight_hh"),
+                (b_ih, vec![g], "bias_ih"),
+                (b_hh, vec![g], "bias_hh"),
             ];
             for (t, dims, name) in expected {
                 if t.dims() != dims.as_slice() {
                     return Err(Error::Dataset {
                         path: path.to_owned(),
                         message: format!(
-                            "lstm.{name}_l{l} has shape {:?}, expected {dims:?} for hidden size {hidden} (model card and weights disagree)",
+                            "{cell}.{name}_l{l} has shape {:?}, expected {dims:?} for hidden size {hidden} and {inputs} input(s) (model card and weights disagree)",
                             t.dims()
                         ),
                     });
                 }
             }
-            let w = (b_ih + b_hh)
-                .and_then(|b| b.unsqueeze(1))
-                .and_then(|b| Tensor::cat(&[w_ih, &b, w_hh], 1))
-                .map_err(|e| Error::Dataset {
-                    path: path.to_owned(),
-                    message: format!("layer {l} has inconsistent shapes: {e}"),
-                })?;
+            let w = match kind {
+                CellKind::Lstm => (b_ih + b_hh)
+                    .and_then(|b| b.unsqueeze(1))
+                    .and_then(|b| Tensor::cat(&[w_ih, &b, w_hh], 1)),
+                CellKind::Gru => b_ih.unsqueeze(1).and_then(|bi| {
+                    b_hh.unsqueeze(1)
+                        .and_then(|bh| Tensor::cat(&[w_ih, &bi, w_hh, &bh], 1))
+                }),
+            }
+            .map_err(|e| Error::Dataset {
+                path: path.to_owned(),
+                message: format!("layer {l} has inconsistent shapes: {e}"),
+            })?;
             params.push(var(&w)?);
         }
         let head = get("linear.weight")?;
@@ -246,27 +375,54 @@ impl Lstm {
                 ),
             });
         }
-        Ok(Lstm {
+        Ok(Network {
+            cell: kind,
             hidden,
+            inputs,
             outputs,
+            dropout: shape.dropout,
             layers: params,
             head: [var(head)?, var(get("linear.bias")?)?],
         })
     }
 
-    /// Predictions [B, outputs] for inputs [B, L] (scaled values).
-    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let (b, l) = x.dims2()?;
+    /// Predictions [B, outputs] for inputs [B, L·inputs] (scaled values, step-major);
+    /// `dropout`: the generator of this training batch's masks (None: inference).
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mut dropout: Option<&mut StdRng>,
+    ) -> candle_core::Result<Tensor> {
+        let (b, li) = x.dims2()?;
+        let l = li / self.inputs.max(1);
         let ones = Tensor::ones((b, l, 1), DType::F32, x.device())?;
-        let mut input = x.unsqueeze(2)?;
+        let mut input = x.reshape((b, l, self.inputs))?;
         let mut last = None;
         for (k, w) in self.layers.iter().enumerate() {
             if k > 0 {
                 input = last.take().expect("previous layer's outputs");
+                if let (Some(rng), true) = (dropout.as_deref_mut(), self.dropout > 0.0) {
+                    // Inverted dropout from ntp's seeded generator (candle's cannot be seeded).
+                    let keep = 1.0 - self.dropout;
+                    let mask: Vec<f32> = (0..input.elem_count())
+                        .map(|_| {
+                            if rng.random::<f64>() < keep {
+                                (1.0 / keep) as f32
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    let mask = Tensor::from_vec(mask, input.shape(), input.device())?;
+                    input = (input * mask)?;
+                }
             }
             let x_aug = Tensor::cat(&[&input, &ones], 2)?;
             let last_only = k + 1 == self.layers.len();
-            last = Some(LstmLayer::apply(&x_aug, w.as_tensor(), last_only)?);
+            last = Some(match self.cell {
+                CellKind::Lstm => LstmLayer::apply(&x_aug, w.as_tensor(), last_only)?,
+                CellKind::Gru => GruLayer::apply(&x_aug, w.as_tensor(), last_only)?,
+            });
         }
         let h_last = last.expect("at least one layer");
         h_last
@@ -280,7 +436,7 @@ impl Lstm {
         for chunk in windows.chunks(batch.max(1)) {
             let x = batch_tensor(chunk).map_err(model_err)?;
             let y = self
-                .forward(&x)
+                .forward(&x, None)
                 .and_then(|y| y.flatten_all()?.to_vec1::<f32>())
                 .map_err(model_err)?;
             out.extend(y);
@@ -368,7 +524,7 @@ pub enum Stopping {
 /// mini-batches; reports the mean training loss
 /// and the loss on the monitored windows after each epoch through `on_epoch`.
 pub fn train(
-    model: &Lstm,
+    model: &Network,
     x: &[Vec<f32>],
     y: &[f32],
     val: (&[Vec<f32>], &[f32]),
@@ -401,7 +557,7 @@ pub fn train(
                 &Device::Cpu,
             )
             .map_err(model_err)?;
-            let pred = model.forward(&xb).map_err(model_err)?;
+            let pred = model.forward(&xb, Some(&mut rng)).map_err(model_err)?;
             let loss = (pred - yb)
                 .and_then(|d| d.sqr())
                 .and_then(|d| d.mean_all())
@@ -472,14 +628,35 @@ mod tests {
     fn saved_model_loads_with_the_same_predictions() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.safetensors");
-        for layers in [1, 2] {
-            let m = Lstm::new(6, layers, layers, 3).unwrap();
+        for (cell, layers, inputs) in [
+            (CellKind::Lstm, 1, 1),
+            (CellKind::Lstm, 2, 3),
+            (CellKind::Gru, 1, 1),
+            (CellKind::Gru, 2, 2),
+        ] {
+            let shape = Shape {
+                cell,
+                hidden: 6,
+                layers,
+                inputs,
+                outputs: layers,
+                dropout: 0.0,
+            };
+            let m = Network::new(shape, 3).unwrap();
             m.save(&p).unwrap();
             let names = candle_core::safetensors::load(&p, &Device::Cpu).unwrap();
-            assert!(names.contains_key("lstm.bias_hh_l0") && names.contains_key("linear.weight"));
-            let back = Lstm::load(&p, 6, layers, layers).unwrap();
+            let prefix = cell.name();
+            assert!(
+                names.contains_key(&format!("{prefix}.bias_hh_l0"))
+                    && names.contains_key("linear.weight")
+            );
+            let back = Network::load(&p, shape).unwrap();
             let windows: Vec<Vec<f32>> = (0..5)
-                .map(|i| (0..4).map(|j| ((i * 4 + j) as f32 * 0.37).sin()).collect())
+                .map(|i| {
+                    (0..4 * inputs)
+                        .map(|j| ((i * 4 + j) as f32 * 0.37).sin())
+                        .collect()
+                })
                 .collect();
             assert_eq!(
                 m.predict(&windows, 2).unwrap(),

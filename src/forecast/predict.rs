@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use super::baselines::{self, Baseline};
 use super::card::ModelCard;
-use super::lstm::{self, Lstm};
+use super::inputs;
 use super::metrics::{self, Metrics};
 use super::models::Model;
-use super::{scaled_windows, Windows};
+use super::network::{self, Network, Shape};
+use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
 use crate::report::markdown;
-use crate::series;
 
 /// The forecasts of a saved model on a series, before anything is written.
 pub struct Prediction {
@@ -51,15 +51,13 @@ impl Prediction {
 /// Applies the model at `model_path` (its card beside it) to the series of `inputs`.
 pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
     let card = ModelCard::read(&ModelCard::path_of(model_path))?;
-    let model = Lstm::load(
-        model_path,
-        card.hyper.hidden,
-        card.hyper.layers,
-        card.horizon,
-    )?;
     let files = reader::resolve(inputs)?;
-    let series = series::load(inputs, &card.series())?;
-    let x = series.rates();
+    let (series, inp) = inputs::load(inputs, &card.series(), &card.features, &card.calendar)?;
+    let model = Network::load(
+        model_path,
+        Shape::of(&card.hyper, inp.width(), card.horizon),
+    )?;
+    let x = inp.target.clone();
     let w = Windows::new(x.len(), card.look_back, card.horizon);
     if w.len() < 2 {
         return Err(Error::Dataset {
@@ -71,8 +69,11 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
             ),
         });
     }
-    lstm::prefer_single_threaded_gemm();
-    let (vx, _) = scaled_windows(&x, &w, 0..w.len(), &card.scaler);
+    network::prefer_single_threaded_gemm();
+    let scalers: Vec<_> = std::iter::once(card.scaler)
+        .chain(card.feature_scalers.iter().copied())
+        .collect();
+    let (vx, _) = inp.windows(&w, 0..w.len(), &scalers);
     // The forecast `horizon` steps ahead: the last of each window's path.
     let pred: Vec<f64> = model
         .predict(&vx, 256)?
@@ -81,13 +82,16 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
         .collect();
     let actual: Vec<f64> = (0..w.len()).map(|i| x[w.target(i)]).collect();
     let persistence: Vec<f64> =
-        baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None)
+        baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None, None)
             .chunks(card.horizon)
             .map(|path| path[card.horizon - 1])
             .collect();
     let scale = metrics::naive_scale(&x);
     let metrics = vec![
-        (Model::Lstm, metrics::compute(&actual, &pred, scale)),
+        (
+            Model::Network(card.hyper.cell),
+            metrics::compute(&actual, &pred, scale),
+        ),
         (
             Model::Baseline(Baseline::Persistence),
             metrics::compute(&actual, &persistence, scale),

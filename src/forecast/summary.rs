@@ -267,7 +267,7 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
         let best_baseline = sweep
             .models
             .iter()
-            .filter(|m| **m != Model::Lstm)
+            .filter(|m| !m.is_seeded())
             .filter_map(|&m| {
                 let t = tracks(m).into_iter().next()?;
                 let v: Vec<f64> = t
@@ -445,7 +445,7 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
     out.lstm_look_back = out
         .rows
         .iter()
-        .filter(|r| r.model == Some(Model::Lstm))
+        .filter(|r| r.model.is_some_and(|m| m.is_seeded()))
         .filter_map(|r| headline_mse(r).map(|v| (r.look_back, v)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(l, _)| l);
@@ -460,7 +460,9 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
         out.saved = out
             .rows
             .iter()
-            .filter(|r| r.model == Some(Model::Lstm) && r.look_back == l && r.fold == last)
+            .filter(|r| {
+                r.model.is_some_and(|m| m.is_seeded()) && r.look_back == l && r.fold == last
+            })
             .filter_map(|r| match r.seed {
                 SeedKey::Seed(s) if sweep.lstms.contains_key(&(l, s)) => {
                     Some((s, selection_mse(r, on_test)?))
@@ -471,7 +473,8 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
             .map(|(s, _)| (l, s));
     }
     for r in &mut out.rows {
-        r.selected = r.model == Some(Model::Lstm) && Some(r.look_back) == out.lstm_look_back;
+        r.selected =
+            r.model.is_some_and(|m| m.is_seeded()) && Some(r.look_back) == out.lstm_look_back;
         r.best_model = r.model.zip(Some(r.look_back)) == out.best;
     }
     out

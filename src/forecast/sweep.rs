@@ -18,14 +18,15 @@ use rayon::prelude::*;
 
 use super::baselines::{self, Baseline};
 use super::classical::{ets, mstl, seasons};
-use super::lstm::{self, History, Hyper, Lstm, Stopping};
+use super::inputs::{self, Calendar, Inputs};
 use super::metrics::{self, Metrics};
 use super::models::{Classical, Model};
+use super::network::{self, History, Hyper, Network, Shape, Stopping};
 use super::spans::{Spans, Split};
-use super::{scaled_windows, Scaler, Windows};
+use super::{Scaler, Windows};
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::series::{self, Quantity, SeriesOptions};
+use crate::series::{Quantity, SeriesOptions};
 use crate::util::progress::Progress;
 
 /// Options of the training stage.
@@ -44,6 +45,9 @@ pub struct TrainOptions {
     pub hyper: Hyper,
     /// Seasonal periods in intervals (empty: detected on the training span).
     pub periods: Vec<usize>,
+    /// Other columns of the series the network and the AR (an ARX then) read beside the target.
+    pub features: Vec<String>,
+    pub calendar: Calendar,
     pub dpi: u32,
 }
 
@@ -90,6 +94,10 @@ impl TrainOptions {
             ),
             (hp.hidden == 0, "--hidden must be ≥ 1"),
             (hp.layers == 0, "--layers must be ≥ 1"),
+            (
+                !(0.0..1.0).contains(&hp.dropout),
+                "--dropout must be in [0, 1)",
+            ),
             (hp.batch_size == 0, "--batch-size must be ≥ 1"),
             (hp.epochs == 0, "--epochs must be ≥ 1"),
             (
@@ -121,7 +129,8 @@ pub struct Cell {
     pub look_back: usize,
     /// `Err(reason)` when the series is too short for it.
     pub status: std::result::Result<Spans, String>,
-    pub scaler: Scaler,
+    /// MinMax scalers of the target and each feature, fitted on the training span.
+    pub scalers: Vec<Scaler>,
     pub val_actual: Vec<f64>,
     pub test_actual: Vec<f64>,
     /// Time (ns) of each validation and test target.
@@ -183,7 +192,9 @@ pub struct Sweep {
     pub cells: Vec<Cell>,
     pub runs: Vec<Run>,
     /// The trained LSTMs of the last fold, by (look-back, seed).
-    pub lstms: HashMap<(usize, u64), Lstm>,
+    pub lstms: HashMap<(usize, u64), Network>,
+    /// What the models read: the target, features, calendar terms.
+    pub inputs: Inputs,
     pub classical: Vec<(usize, ClassicalFits)>,
     pub summary: super::summary::Summary,
 }
@@ -199,6 +210,11 @@ impl Sweep {
         self.runs
             .iter()
             .find(|r| r.cell == cell && r.model == model && r.seed == seed)
+    }
+
+    /// The network's row in the tables (LSTM or GRU).
+    pub fn network(&self) -> Model {
+        self.models[0]
     }
 
     pub fn folds(&self) -> usize {
@@ -246,16 +262,27 @@ fn no_forecast(model: Model, why: &str) -> Run {
     }
 }
 
-/// The baselines of one cell.
+/// The baselines of one cell; the AR becomes an ARX when the network reads more than the
+/// target: each feature's latest value (scaled) and the calendar terms of the target's
+/// interval join its lags.
 fn baseline_runs(
-    x: &[f64],
+    inp: &Inputs,
     cell: &Cell,
     spans: &Spans,
     horizon: usize,
     models: &[Model],
 ) -> Vec<Run> {
+    let x = &inp.target[..];
     let w = Windows::new(x.len(), cell.look_back, horizon);
-    let ar = baselines::fit_ar(x, &w, spans.train.end);
+    let exog_fn = |i: usize, step: usize, out: &mut Vec<f64>| {
+        let origin = w.starts[i] + w.look_back - 1;
+        for (k, f) in inp.features.iter().enumerate() {
+            out.push(cell.scalers[k + 1].scale(f.1[origin]));
+        }
+        inp.calendar.push(inp.start_ns[w.step_target(i, step)], out);
+    };
+    let exog: Option<baselines::Exog> = inp.has_extra().then_some(&exog_fn as _);
+    let ar = baselines::fit_ar(x, &w, spans.train.end, exog);
     models
         .iter()
         .filter_map(|m| match m {
@@ -264,8 +291,8 @@ fn baseline_runs(
         })
         .map(|b| {
             let model = Model::Baseline(b);
-            let val = baselines::forecast(b, x, &w, spans.val.clone(), ar.as_deref());
-            let test = baselines::forecast(b, x, &w, spans.test.clone(), ar.as_deref());
+            let val = baselines::forecast(b, x, &w, spans.val.clone(), ar.as_deref(), exog);
+            let test = baselines::forecast(b, x, &w, spans.test.clone(), ar.as_deref(), exog);
             let mut r = scored(cell, model, None, val, test);
             if r.test_metrics.is_none() {
                 r = no_forecast(
@@ -349,23 +376,23 @@ fn classical_runs(
 
 /// Trains the LSTM of one cell from one seed.
 fn lstm_run(
-    x: &[f64],
+    inp: &Inputs,
     cell: &Cell,
     spans: &Spans,
     seed: u64,
     opts: &TrainOptions,
     on_epoch: &(dyn Fn() + Sync),
-) -> Result<(Run, Lstm)> {
+) -> Result<(Run, Network)> {
     let started = Instant::now();
-    let w = Windows::new(x.len(), cell.look_back, opts.horizon);
-    let (tx, ty) = scaled_windows(x, &w, spans.train.clone(), &cell.scaler);
-    let (vx, vy) = scaled_windows(x, &w, spans.val.clone(), &cell.scaler);
-    let (sx, sy) = scaled_windows(x, &w, spans.test.clone(), &cell.scaler);
+    let w = Windows::new(inp.target.len(), cell.look_back, opts.horizon);
+    let (tx, ty) = inp.windows(&w, spans.train.clone(), &cell.scalers);
+    let (vx, vy) = inp.windows(&w, spans.val.clone(), &cell.scalers);
+    let (sx, sy) = inp.windows(&w, spans.test.clone(), &cell.scalers);
     let hyper = Hyper {
         seed,
         ..opts.hyper.clone()
     };
-    let model = Lstm::new(hyper.hidden, hyper.layers, opts.horizon, seed)?;
+    let model = Network::new(Shape::of(&hyper, inp.width(), opts.horizon), seed)?;
     let (monitored, stopping) = if opts.selects_on_test() {
         ((&sx[..], &sy[..]), Stopping::LastEpoch)
     } else {
@@ -376,12 +403,12 @@ fn lstm_run(
             },
         )
     };
-    let history = lstm::train(&model, &tx, &ty, monitored, &hyper, stopping, |_, _, _| {
+    let history = network::train(&model, &tx, &ty, monitored, &hyper, stopping, |_, _, _| {
         on_epoch()
     })?;
     let unscale = |p: Vec<f32>| -> Vec<f64> {
         p.into_iter()
-            .map(|v| cell.scaler.unscale(v as f64))
+            .map(|v| cell.scalers[0].unscale(v as f64))
             .collect()
     };
     let val = if vx.is_empty() {
@@ -390,7 +417,7 @@ fn lstm_run(
         unscale(model.predict(&vx, 256)?)
     };
     let test = unscale(model.predict(&sx, 256)?);
-    let mut run = scored(cell, Model::Lstm, Some(seed), val, test);
+    let mut run = scored(cell, Model::Network(opts.hyper.cell), Some(seed), val, test);
     if run.test_metrics.is_none() {
         run.status = "no forecast (the network's output is not finite)".into();
     }
@@ -400,17 +427,17 @@ fn lstm_run(
 }
 
 /// A trained LSTM of the last fold and its (look-back, seed).
-type LastFoldModel = ((usize, u64), Lstm);
+type LastFoldModel = ((usize, u64), Network);
 
 /// Runs the experiment on a dataset (files or a directory of parts of one capture).
 pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Result<Sweep> {
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
-    let series = series::load(inputs, &opts.series)?;
-    let x = series.rates();
+    let (series, inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
+    let x = inp.target.clone();
     let n = x.len();
-    lstm::prefer_single_threaded_gemm();
+    network::prefer_single_threaded_gemm();
 
     // The cells: spans, scaler and the values scored.
     let mut cells = Vec::new();
@@ -422,7 +449,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
                 fold,
                 look_back,
                 status: Err(String::new()),
-                scaler: Scaler { min: 0.0, max: 1.0 },
+                scalers: Vec::new(),
                 val_actual: Vec::new(),
                 test_actual: Vec::new(),
                 val_start_ns: Vec::new(),
@@ -430,11 +457,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
                 mase_scale: f64::NAN,
             };
             if let Ok(s) = &status {
-                cell.scaler = if opts.scale_on_all {
-                    Scaler::fit(&x)
-                } else {
-                    Scaler::fit(&x[..s.fit_end])
-                };
+                cell.scalers = inp.scalers(s.fit_end, opts.scale_on_all);
                 cell.val_actual = w.path_targets(s.val.clone()).map(|t| x[t]).collect();
                 cell.test_actual = w.path_targets(s.test.clone()).map(|t| x[t]).collect();
                 cell.val_start_ns = w
@@ -476,7 +499,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     } else {
         (opts.periods.clone(), false)
     };
-    let models = Model::list(&periods);
+    let models = Model::list(&periods, opts.hyper.cell);
 
     // Deterministic models, per cell (classical fits shared by cells with one training span).
     let mut classical: Vec<(usize, ClassicalFits)> = Vec::new();
@@ -491,7 +514,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
             .find(|(_, f)| f.fit_end == spans.fit_end)
             .expect("just fitted")
             .1;
-        for mut r in baseline_runs(&x, cell, spans, opts.horizon, &models)
+        for mut r in baseline_runs(&inp, cell, spans, opts.horizon, &models)
             .into_iter()
             .chain(classical_runs(&x, cell, spans, opts.horizon, fits, &models))
         {
@@ -518,7 +541,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let one = |&(i, seed): &(usize, u64)| -> Result<(Run, Option<LastFoldModel>)> {
         let cell = &cells[i];
         let spans = cell.spans().expect("filtered");
-        let (mut run, model) = lstm_run(&x, cell, spans, seed, opts, &tick)?;
+        let (mut run, model) = lstm_run(&inp, cell, spans, seed, opts, &tick)?;
         let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
         bar.inc(epochs - ran);
         run.cell = i;
@@ -564,6 +587,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         cells,
         runs,
         lstms,
+        inputs: inp,
         classical,
         summary: Default::default(),
     };

@@ -140,20 +140,27 @@ fn training_section(body: &mut String, o: &TrainOutputs, t: &TrainOptions) -> Re
     body.push_str(&mse_markdown(&rows, Span::Test));
     body.push_str(&format!(
         "\n{}\n",
-        legend(on_test, t.seeds, t.split.folds())
+        legend(
+            on_test,
+            crate::forecast::models::Model::Network(t.hyper.cell),
+            t.seeds,
+            t.split.folds()
+        )
     ));
     body.push_str(&format!(
-        "\nMSE in the series' units squared for each look-back (LSTM({}) trained at most {e} epochs, batch {b}; scaler fitted on {}). A model is only worth its cost where it beats persistence (next = last), the linear \
+        "\nMSE in the series' units squared for each look-back ({}({}) trained at most {e} epochs, batch {b}; scaler fitted on {}{}). A model is only worth its cost where it beats persistence (next = last), the linear \
          autoregression on the same windows and the classical seasonal models. All metrics, per fold and seed: {}; every forecast: {}; \
          LaTeX: [`.tex`]({}).\n\n\
          ![prediction]({})\n\n\
-         The (last) test span at the chosen look-back: the observed series, the saved LSTM's forecasts and the best \
+         The (last) test span at the chosen look-back: the observed series, the saved network's forecasts and the best \
          baseline's. Forecasts that trail the observed spikes by one interval are what persistence does too.\n\n\
          ![loss]({})\n\n\
          Training and validation loss per epoch (MSE of scaled values), the kept epoch marked: a validation loss that rises while the training loss \
          falls is over-fitting, and early stopping keeps the epoch before it. The chosen model is saved as {}.\n\n",
+        crate::forecast::models::Model::Network(t.hyper.cell).label(),
         t.hyper.hidden,
         if t.scale_on_all { "the whole series, as the study did" } else { "the training span only" },
+        crate::report::training::inputs_note(t),
         link(&n(T::MetricsCsv)),
         link(&n(T::ForecastsCsv)),
         n(T::MseTex),

@@ -326,20 +326,41 @@ pub fn mse_markdown(rows: &[Row], span: Span) -> String {
 }
 
 /// The sentence under a table: what its marks mean and how choices were made.
-pub fn legend(summary_on_test: bool, seeds: usize, folds: usize) -> String {
+pub fn legend(summary_on_test: bool, network: Model, seeds: usize, folds: usize) -> String {
+    let net = network.label();
     let rule = if summary_on_test {
         "chosen on the test span (the study's rule: the test errors of the chosen rows are optimistic)"
     } else {
         "chosen on the validation span; the test span chose nothing"
     };
     format!(
-        "MSE mean over {folds} fold(s); LSTM mean ± sd over {seeds} seed(s). Look-back (chosen) and the bold cell (lowest MSE of all) were {rule}. \
-         Test table: * differs from persistence, † from the best baseline on validation (Diebold–Mariano, HLN-corrected, two-sided p < {ALPHA}; for the LSTM in every seed) — in either direction: the MSEs say which is lower."
+        "MSE mean over {folds} fold(s); {net} mean ± sd over {seeds} seed(s). Look-back (chosen) and the bold cell (lowest MSE of all) were {rule}. \
+         Test table: * differs from persistence, † from the best baseline on validation (Diebold–Mariano, HLN-corrected, two-sided p < {ALPHA}; for the {net} in every seed) — in either direction: the MSEs say which is lower."
     )
+}
+
+/// What the network and the AR read besides the target, for captions ("" when nothing).
+pub fn inputs_note(opts: &TrainOptions) -> String {
+    let mut extra: Vec<String> = opts.features.clone();
+    extra.extend(
+        opts.calendar
+            .names()
+            .into_iter()
+            .map(|c| format!("{c} of the day/week")),
+    );
+    if extra.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; inputs besides the target: {} (the linear AR is an ARX on them)",
+            extra.join(", ")
+        )
+    }
 }
 
 /// The LaTeX table of test MSE with the same marks.
 fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
+    let net = sweep.network().label();
     let g = grid(&sweep.summary.rows, Span::Test);
     let header: Vec<String> = std::iter::once("Look-back".to_string())
         .chain(g.models.iter().map(|m| latex::escape(&m.title())))
@@ -385,12 +406,18 @@ fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     latex::write_table(
         p,
         &format!(
-            "Test MSE (({})$^2$) by look-back, {}: LSTM({}) mean $\\pm$ sd over {} seed(s), mean over {} fold(s); baselines and classical models on the same test values. $\\triangleright$: the LSTM look-back and bold: the lowest MSE of all, both chosen on the {}. $^*$, $^\\dagger$: Diebold--Mariano (HLN) p $<$ {ALPHA} against persistence and the best baseline (LSTM: in every seed). {} epochs{}, batch {}.",
+            "Test MSE (({})$^2$) by look-back, {}: {net}({}{}) mean $\\pm$ sd over {} seed(s), mean over {} fold(s); baselines and classical models on the same test values{}. $\\triangleright$: the {net} look-back and bold: the lowest MSE of all, both chosen on the {}. $^*$, $^\\dagger$: Diebold--Mariano (HLN) p $<$ {ALPHA} against persistence and the best baseline ({net}: in every seed). {} epochs{}, batch {}.",
             latex::escape(&sweep.quantity.per_second_symbol()),
             latex::escape(stem),
             opts.hyper.hidden,
+            if opts.hyper.layers > 1 {
+                format!(" $\\times$ {}", opts.hyper.layers)
+            } else {
+                String::new()
+            },
             opts.seeds,
             sweep.folds(),
+            inputs_note(opts),
             if on_test { "test span (the study's rule, optimistic)" } else { "validation span" },
             opts.hyper.epochs,
             if on_test { "" } else { " at most (early stopping)" },
@@ -610,7 +637,7 @@ fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         points: line(&cell.test_actual),
     }];
     for (model, seed, color) in [
-        (Model::Lstm, Some(seed), plot::BLUE),
+        (sweep.network(), Some(seed), plot::BLUE),
         (baseline, None, plot::ORANGE),
     ] {
         if let Some(r) = sweep.run(cell_index, model, seed) {
@@ -662,13 +689,13 @@ fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     ];
     let fold = sweep.folds() - 1;
     let seed = opts.hyper.seed;
-    let histories: Vec<(usize, &crate::forecast::lstm::History)> = sweep
+    let histories: Vec<(usize, &crate::forecast::network::History)> = sweep
         .cells
         .iter()
         .enumerate()
         .filter(|(_, c)| c.fold == fold)
         .filter_map(|(i, c)| {
-            let r = sweep.run(i, Model::Lstm, Some(seed))?;
+            let r = sweep.run(i, sweep.network(), Some(seed))?;
             Some((c.look_back, r.history.as_ref()?))
         })
         .collect();
@@ -752,14 +779,14 @@ fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         .iter()
         .position(|c| c.fold == fold && c.look_back == look_back)
         .expect("the saved model's cell");
-    let run = sweep.run(i, Model::Lstm, Some(seed));
+    let run = sweep.run(i, sweep.network(), Some(seed));
     let mse = |m: Option<Metrics>| m.map_or(f64::NAN, |m| m.mse);
     let card = ModelCard {
         ntp_version: env!("CARGO_PKG_VERSION").into(),
         look_back,
         horizon: opts.horizon,
-        scaler: sweep.cells[i].scaler,
-        hyper: crate::forecast::lstm::Hyper {
+        scaler: sweep.cells[i].scalers[0],
+        hyper: crate::forecast::network::Hyper {
             seed,
             ..opts.hyper.clone()
         },
@@ -769,6 +796,9 @@ fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
         scale_on_all: opts.scale_on_all,
         trained_on: sweep.stem.clone(),
         test_mse: mse(run.and_then(|r| r.test_metrics)),
+        features: opts.features.clone(),
+        feature_scalers: sweep.cells[i].scalers[1..].to_vec(),
+        calendar: opts.calendar.clone(),
         val_mse: run.and_then(|r| r.val_metrics).map(|m| m.mse),
         kept_epoch: run.and_then(|r| r.history.as_ref()).map(|h| h.kept_epoch),
         column: opts.series.column.clone(),
@@ -828,7 +858,7 @@ fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     let lstm_runs: Vec<serde_json::Value> = sweep
         .runs
         .iter()
-        .filter(|r| r.model == Model::Lstm)
+        .filter(|r| r.model.is_seeded())
         .map(|r| {
             let c = &sweep.cells[r.cell];
             let h = r.history.as_ref();
