@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seconds per training epoch: `ntp train` (candle) against PyTorch on CPU, same data, same
-settings, in one run; prints the medians and the ratio ntp / PyTorch.
+settings, in one run; prints the medians and the ratio ntp / PyTorch. `--cell gru` compares
+ntp's GRU with `nn.GRU`.
 
 Both train LSTM(hidden) + Linear(1) with Adam (lr 1e-3) on MSE over shuffled mini-batches of
 the same training windows: the bytes-per-interval series of a capture (default: the bundled
@@ -13,7 +14,7 @@ time.perf_counter (ntp: `lstm_runs[].epoch_seconds`). PyTorch runs with torch.se
 Usage (after `cargo build --release`; needs `pip install torch polars`):
   benches/lstm_vs_pytorch.py [CAPTURE_OR_PARQUET] [--every 100ms] [--look-back 20]
                              [--batch-size 64,32] [--epochs 5] [--rounds 3] [--hidden 50]
-                             [--ntp PATH]
+                             [--cell lstm|gru] [--ntp PATH]
 Each round runs PyTorch then ntp, so that machine noise hits both alike; the figures are
 medians over all epochs of all rounds, and the median of the per-round ratios.
 """
@@ -53,14 +54,14 @@ def windows(values, look_back):
     return x, y
 
 
-def torch_epochs(x, y, hidden, batch, epochs, seed=0):
+def torch_epochs(x, y, hidden, batch, epochs, cell="lstm", seed=0):
     torch.manual_seed(seed)
     torch.set_num_threads(2)
 
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(1, hidden, batch_first=True)
+            self.lstm = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](1, hidden, batch_first=True)
             self.linear = torch.nn.Linear(hidden, 1)
 
         def forward(self, v):
@@ -86,13 +87,14 @@ def torch_epochs(x, y, hidden, batch, epochs, seed=0):
     return seconds
 
 
-def ntp_epochs(ntp, parquet, every, look_back, batch, epochs, hidden):
+def ntp_epochs(ntp, parquet, every, look_back, batch, epochs, hidden, cell="lstm"):
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
             # The study's split (--select-on-test): the same first floor(0.8·(n − L)) training
             # windows as above, one seed, every epoch run.
             [ntp, "train", "-q", parquet, "--every", every, "--look-back", str(look_back), "--batch-size", str(batch),
-             "--epochs", str(epochs), "--hidden", str(hidden), "--select-on-test", "--seeds", "1", "-o", out],
+             "--epochs", str(epochs), "--hidden", str(hidden), "--select-on-test", "--seeds", "1",
+             "--cell", cell, "-o", out],
             check=True, stdout=subprocess.DEVNULL,
         )
         stem = os.path.splitext(os.path.basename(parquet))[0]
@@ -109,6 +111,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--hidden", type=int, default=50)
+    ap.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     ap.add_argument("--ntp", default=os.path.join(target, "release/ntp"))
     args = ap.parse_args()
@@ -119,13 +122,14 @@ def main():
             subprocess.run([args.ntp, "preprocess", "-q", args.input, "-o", parquet], check=True)
         x, y = windows(series(parquet, args.every), args.look_back)
         print(f"{len(x)} training windows of {args.look_back} values ({args.every} intervals of "
-              f"{os.path.basename(args.input)}), LSTM({args.hidden}) + Linear, {args.epochs} epochs; "
+              f"{os.path.basename(args.input)}), {args.cell.upper()}({args.hidden}) + Linear, {args.epochs} epochs; "
               f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         for batch in [int(b) for b in args.batch_size.split(",")]:
             theirs, ours, ratios = [], [], []
             for _ in range(args.rounds):
-                t = torch_epochs(x, y, args.hidden, batch, args.epochs)
-                o = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs, args.hidden)
+                t = torch_epochs(x, y, args.hidden, batch, args.epochs, args.cell)
+                o = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs, args.hidden,
+                               args.cell)
                 theirs += t
                 ours += o
                 ratios.append(statistics.median(o) / statistics.median(t))

@@ -18,10 +18,13 @@ pub fn write(p: &Prediction, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(vec![forecasts, metrics])
 }
 
+/// One row per window: the target's time, the value, the network's forecast (its column
+/// named by the cell, `lstm` or `gru`) and persistence's.
 fn predictions_csv(dest: &Path, p: &Prediction) -> Result<()> {
+    let network = p.metrics.first().map_or("lstm".to_string(), |m| m.0.name());
     csv::write_rows(
         dest,
-        &["timestamp", "actual", "lstm", "persistence"],
+        &["timestamp", "actual", network.as_str(), "persistence"],
         (0..p.actual.len()).map(|i| {
             [
                 Cell::Time(p.target_ns[i]),
