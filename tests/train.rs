@@ -628,6 +628,7 @@ fn impossible_settings_are_one_clear_error() {
         ("--seeds", "0", "--seeds"),
         ("--folds", "0", "--folds"),
         ("--period", "1", "--period"),
+        ("--dropout", "1.5", "--dropout"),
         ("--look-back", "0,10", "--look-back"),
     ] {
         let out = dir.path().join("out");
@@ -639,6 +640,21 @@ fn impossible_settings_are_one_clear_error() {
         assert_eq!(stderr.lines().count(), 1, "{arg} {value}: {stderr}");
         assert!(stderr.contains(option), "{arg} {value}: {stderr}");
         assert!(!out.exists(), "{arg} {value}: output written");
+    }
+    // Values clap itself rejects: its usage error (exit 2) naming the option.
+    for (arg, value) in [
+        ("--tz", "Europe/Paris"),
+        ("--calendar", "month"),
+        ("--cell", "rnn"),
+    ] {
+        let out = dir.path().join("out");
+        let assert = train(&ds, &out).args([arg, value]).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.starts_with(&format!("error: invalid value '{value}' for '{arg}")),
+            "{stderr}"
+        );
+        assert!(!out.exists());
     }
 }
 
