@@ -18,18 +18,14 @@
 //! back through W_hh, then the weights' gradients in three products over all steps.
 //! Gradients equal candle's autograd of the op-by-op cell (tests below).
 
-use std::sync::Mutex;
-
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
-use rayon::prelude::*;
 
-use super::kernels::{buffer, contiguous, recycle, sigmoid, tanh, transpose_steps, wrap};
-use crate::dispatched;
+use super::fused::{Dims, Fused};
+use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 
 /// What the forward pass keeps for the backward pass, for one chunk of rows, time-major.
-struct Chunk {
+pub struct Chunk {
     rows: usize,
     /// Inputs `[L][rows, I+1]`.
     xt: Vec<f32>,
@@ -54,31 +50,20 @@ impl Drop for Chunk {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Dims {
-    l: usize,
-    i1: usize,
-    h: usize,
-}
+/// The cell (its passes for [`Fused`]); the layer is [`GruLayer`].
+pub struct GruCell;
 
-struct Cache {
-    dims: Dims,
-    per: usize,
-    chunks: Vec<Chunk>,
-}
+/// One GRU layer, all steps, as one candle op.
+pub type GruLayer = Fused<GruCell>;
 
-/// The op; a new one per forward call (it holds that call's cache). Batch rows are cut into
-/// one chunk per thread, as for the LSTM.
-pub struct GruLayer {
-    last_only: bool,
-    cache: Mutex<Option<Cache>>,
-}
-
-dispatched!(
-    /// Forward pass of `n` sequences `x` `[n, L, I+1]`; hidden states to `out`.
-    fn forward_chunk => forward_chunk_generic(
-        x: &[f32], n: usize, d: Dims, w: &ArrayView2<'_, f32>, out: &mut [f32], last_only: bool
-    ) -> candle_core::Result<Chunk>
+crate::fused_cell!(
+    GruCell,
+    "gru layer",
+    gates 3,
+    extra 1,
+    Chunk,
+    forward_chunk_generic,
+    backward_chunk_generic
 );
 
 #[inline(always)]
@@ -166,15 +151,6 @@ fn forward_chunk_generic(
         hs,
     })
 }
-
-dispatched!(
-    /// Backward pass of one chunk: its share of the weights' gradient `[3H, I+1+H+1]`, and
-    /// the inputs' gradient `[n, L, I+1]` into `d_x` when asked.
-    fn backward_chunk => backward_chunk_generic(
-        k: &Chunk, d: Dims, grad: &[f32], w: &ArrayView2<'_, f32>, last_only: bool,
-        d_x: Option<&mut [f32]>
-    ) -> candle_core::Result<Array2<f32>>
-);
 
 #[inline(always)]
 fn backward_chunk_generic(
@@ -282,118 +258,11 @@ fn backward_chunk_generic(
     Ok(d_w)
 }
 
-impl GruLayer {
-    /// Runs the layer on `x` `[B, L, I+1]` with weights `w` `[3H, I+1+H+1]`: the last hidden
-    /// state `[B, H]` if `last_only`, else all `[B, L, H]`.
-    pub fn apply(x: &Tensor, w: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
-        x.contiguous()?.apply_op2(
-            &w.contiguous()?,
-            GruLayer {
-                last_only,
-                cache: Mutex::new(None),
-            },
-        )
-    }
-}
-
-impl CustomOp2 for GruLayer {
-    fn name(&self) -> &'static str {
-        "gru-layer"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (b, l, i1) = l1.shape().dims3()?;
-        let (g3, cols) = l2.shape().dims2()?;
-        let h = g3 / 3;
-        if g3 != 3 * h || cols != i1 + h + 1 || l == 0 {
-            candle_core::bail!("gru layer: x [B, {l}, {i1}] does not match w [{g3}, {cols}]");
-        }
-        let d = Dims { l, i1, h };
-        let x = contiguous(s1, l1, "x")?;
-        let w = ArrayView2::from_shape((g3, cols), contiguous(s2, l2, "w")?).map_err(wrap)?;
-        let per = b.div_ceil(rayon::current_num_threads().max(1)).max(8);
-        let out_row = if self.last_only { h } else { l * h };
-        let mut out = vec![0f32; b * out_row];
-        let chunks = out
-            .par_chunks_mut(per * out_row)
-            .enumerate()
-            .map(|(k, out)| {
-                let n = out.len() / out_row;
-                let start = k * per * l * i1;
-                let x = &x[start..start + n * l * i1];
-                forward_chunk(x, n, d, &w, out, self.last_only)
-            })
-            .collect::<candle_core::Result<Vec<Chunk>>>()?;
-        *self.cache.lock().expect("gru cache lock") = Some(Cache {
-            dims: d,
-            per,
-            chunks,
-        });
-        let shape = if self.last_only {
-            Shape::from((b, h))
-        } else {
-            Shape::from((b, l, h))
-        };
-        Ok((CpuStorage::F32(out), shape))
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let guard = self.cache.lock().expect("gru cache lock");
-        let Some(cache) = guard.as_ref() else {
-            candle_core::bail!("gru layer: backward before forward");
-        };
-        let (d, per) = (cache.dims, cache.per);
-        let Dims { l, i1, h } = d;
-        let b: usize = cache.chunks.iter().map(|c| c.rows).sum();
-        let grad = grad_res.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let w = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let w = ArrayView2::from_shape((3 * h, i1 + h + 1), &w[..]).map_err(wrap)?;
-        let out_row = if self.last_only { h } else { l * h };
-        let mut d_x = x.track_op().then(|| vec![0f32; b * l * i1]);
-        let mut d_x_chunks: Vec<Option<&mut [f32]>> = match d_x.as_mut() {
-            Some(v) => v.chunks_mut(per * l * i1).map(Some).collect(),
-            None => (0..cache.chunks.len()).map(|_| None).collect(),
-        };
-        let shares = cache
-            .chunks
-            .par_iter()
-            .zip(d_x_chunks.par_iter_mut())
-            .enumerate()
-            .map(|(k, (chunk, d_x))| {
-                let n = chunk.rows;
-                let grad = &grad[k * per * out_row..][..n * out_row];
-                backward_chunk(chunk, d, grad, &w, self.last_only, d_x.take())
-            })
-            .collect::<candle_core::Result<Vec<Array2<f32>>>>()?;
-        let mut d_w = Array2::<f32>::zeros((3 * h, i1 + h + 1));
-        for share in &shares {
-            d_w += share;
-        }
-        let dev = grad_res.device();
-        let d_w = Tensor::from_vec(d_w.into_raw_vec_and_offset().0, (3 * h, i1 + h + 1), dev)?;
-        let d_x = d_x
-            .map(|v| Tensor::from_vec(v, (b, l, i1), dev))
-            .transpose()?;
-        Ok((d_x, Some(d_w)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::fused::checks;
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::Tensor;
 
     /// The op-by-op GRU candle differentiates by itself.
     fn reference(x: &Tensor, w: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
@@ -421,71 +290,13 @@ mod tests {
         }
     }
 
-    fn max_rel(a: &Tensor, e: &Tensor) -> f32 {
-        let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let e = e.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        assert_eq!(a.len(), e.len());
-        a.iter()
-            .zip(&e)
-            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
-            .fold(0.0, f32::max)
-    }
-
     #[test]
     fn forward_and_gradients_equal_candle_autograd() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
-        let (b, l, i1, h) = (20, 7, 4, 5);
-        for last_only in [true, false] {
-            let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (b, l, i1), &dev)?)?;
-            let w = Var::from_tensor(&Tensor::randn(0f32, 0.5, (3 * h, i1 + h + 1), &dev)?)?;
-            let ours = GruLayer::apply(x.as_tensor(), w.as_tensor(), last_only)?;
-            let theirs = reference(x.as_tensor(), w.as_tensor(), last_only)?;
-            assert!(max_rel(&ours, &theirs) < 1e-6);
-            let weights = Tensor::randn(0f32, 1.0, ours.shape(), &dev)?;
-            let g_ours = (ours * &weights)?.sum_all()?.backward()?;
-            let g_theirs = (theirs * &weights)?.sum_all()?.backward()?;
-            for v in [&x, &w] {
-                let e = max_rel(
-                    g_ours.get(v).expect("gradient"),
-                    g_theirs.get(v).expect("gradient"),
-                );
-                assert!(e < 1e-5, "last_only {last_only}: gradient differs by {e}");
-            }
-        }
-        Ok(())
+        checks::against_autograd::<GruCell>(reference)
     }
 
     #[test]
     fn vectorised_and_baseline_paths_agree_bit_for_bit() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
-        let (n, l, i1, h) = (9, 6, 2, 7);
-        let x = Tensor::randn(0f32, 1.0, (n, l, i1), &dev)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let w = Tensor::randn(0f32, 0.5, (3 * h, i1 + h + 1), &dev)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let w = ArrayView2::from_shape((3 * h, i1 + h + 1), &w[..]).unwrap();
-        let d = Dims { l, i1, h };
-        let grad = vec![0.3f32; n * l * h];
-        let run = |generic: bool| {
-            let mut out = vec![0f32; n * l * h];
-            let mut d_x = vec![0f32; n * l * i1];
-            let chunk = if generic {
-                forward_chunk_generic(&x, n, d, &w, &mut out, false)
-            } else {
-                forward_chunk(&x, n, d, &w, &mut out, false)
-            }
-            .unwrap();
-            let d_w = if generic {
-                backward_chunk_generic(&chunk, d, &grad, &w, false, Some(&mut d_x))
-            } else {
-                backward_chunk(&chunk, d, &grad, &w, false, Some(&mut d_x))
-            }
-            .unwrap();
-            (out, d_x, d_w.into_raw_vec_and_offset().0)
-        };
-        assert_eq!(run(true), run(false));
-        Ok(())
+        checks::paths_agree::<GruCell>(forward_chunk_generic, backward_chunk_generic)
     }
 }

@@ -16,18 +16,14 @@
 //! hidden state `[B, H]`, or every step's `[B, L, H]` (for a layer feeding another). Gate
 //! order i, f, g, o (PyTorch's); zero initial state.
 
-use std::sync::Mutex;
-
-use super::kernels::{buffer, contiguous, recycle, sigmoid, tanh, transpose_steps, wrap};
-use crate::dispatched;
-use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
+use super::fused::{Dims, Fused};
+use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
-use rayon::prelude::*;
 
 /// What the forward pass keeps for the backward pass, for one chunk of batch rows,
 /// time-major.
-struct Chunk {
+pub struct Chunk {
     /// Batch rows in this chunk.
     rows: usize,
     /// The inputs `[L][rows, I+1]` (the input weights' gradient needs them).
@@ -42,54 +38,20 @@ struct Chunk {
     hs: Vec<f32>,
 }
 
-/// Sizes of one call.
-#[derive(Clone, Copy)]
-struct Dims {
-    l: usize,
-    /// Input features + 1 (the bias column).
-    i1: usize,
-    h: usize,
-}
+/// The cell (its passes for [`Fused`]); the layer is [`LstmLayer`].
+pub struct LstmCell;
 
-struct Cache {
-    dims: Dims,
-    /// Rows per chunk (the last may have fewer).
-    per: usize,
-    chunks: Vec<Chunk>,
-}
+/// One LSTM layer, all steps, as one candle op.
+pub type LstmLayer = Fused<LstmCell>;
 
-/// The op; a new one per forward call (it holds that call's cache).
-///
-/// The rows of a batch are independent sequences, so the batch is cut into one chunk per
-/// thread of rayon's pool and each chunk runs its whole recurrence on its own thread (one
-/// fork per call, none per step). Only the weights' gradient crosses chunks, summed in chunk
-/// order: results are repeatable for a given thread count.
-pub struct LstmLayer {
-    /// Output only the last step's hidden state.
-    last_only: bool,
-    cache: Mutex<Option<Cache>>,
-}
-
-impl Drop for Chunk {
-    fn drop(&mut self) {
-        for v in [
-            std::mem::take(&mut self.xt),
-            std::mem::take(&mut self.gates),
-            std::mem::take(&mut self.c),
-            std::mem::take(&mut self.tanh_c),
-            std::mem::take(&mut self.hs),
-        ] {
-            recycle(v);
-        }
-    }
-}
-
-dispatched!(
-    /// Forward pass of `n` sequences: `x` `[n, L, I+1]` in; every hidden state `[n, L, H]` or
-    /// the last `[n, H]` written to `out`.
-    fn forward_chunk => forward_chunk_generic(
-        x: &[f32], n: usize, d: Dims, w: &ArrayView2<'_, f32>, out: &mut [f32], last_only: bool
-    ) -> candle_core::Result<Chunk>
+crate::fused_cell!(
+    LstmCell,
+    "lstm layer",
+    gates 4,
+    extra 0,
+    Chunk,
+    forward_chunk_generic,
+    backward_chunk_generic
 );
 
 #[inline(always)]
@@ -177,16 +139,6 @@ fn forward_chunk_generic(
         hs,
     })
 }
-
-dispatched!(
-    /// Backward pass of one chunk: `grad` (of its outputs, `[n, H]` or `[n, L, H]`) in;
-    /// returns its share of the weights' gradient `[4H, I+1+H]`, and writes the gradient of
-    /// its inputs `[n, L, I+1]` to `d_x` when asked.
-    fn backward_chunk => backward_chunk_generic(
-        k: &Chunk, d: Dims, grad: &[f32], w: &ArrayView2<'_, f32>, last_only: bool,
-        d_x: Option<&mut [f32]>
-    ) -> candle_core::Result<Array2<f32>>
-);
 
 #[inline(always)]
 fn backward_chunk_generic(
@@ -281,121 +233,12 @@ fn backward_chunk_generic(
     Ok(d_w)
 }
 
-impl LstmLayer {
-    /// Runs the layer on `x` `[B, L, I+1]` (inputs with a trailing 1) with weights `w`
-    /// `[4H, I+1+H]`: the last hidden state `[B, H]` if `last_only`, else all `[B, L, H]`.
-    pub fn apply(x: &Tensor, w: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
-        x.contiguous()?.apply_op2(
-            &w.contiguous()?,
-            LstmLayer {
-                last_only,
-                cache: Mutex::new(None),
-            },
-        )
-    }
-}
-
-impl CustomOp2 for LstmLayer {
-    fn name(&self) -> &'static str {
-        "lstm-layer"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (b, l, i1) = l1.shape().dims3()?;
-        let (g4, cols) = l2.shape().dims2()?;
-        let h = g4 / 4;
-        if g4 != 4 * h || cols != i1 + h || l == 0 {
-            candle_core::bail!("lstm layer: x [B, {l}, {i1}] does not match w [{g4}, {cols}]");
-        }
-        let d = Dims { l, i1, h };
-        let x = contiguous(s1, l1, "x")?;
-        let w = ArrayView2::from_shape((g4, cols), contiguous(s2, l2, "w")?).map_err(wrap)?;
-        // One chunk per thread, at least 8 rows each.
-        let per = b.div_ceil(rayon::current_num_threads().max(1)).max(8);
-        let out_row = if self.last_only { h } else { l * h };
-        let mut out = vec![0f32; b * out_row];
-        let chunks = out
-            .par_chunks_mut(per * out_row)
-            .enumerate()
-            .map(|(k, out)| {
-                let n = out.len() / out_row;
-                let start = k * per * l * i1;
-                let x = &x[start..start + n * l * i1];
-                forward_chunk(x, n, d, &w, out, self.last_only)
-            })
-            .collect::<candle_core::Result<Vec<Chunk>>>()?;
-        *self.cache.lock().expect("lstm cache lock") = Some(Cache {
-            dims: d,
-            per,
-            chunks,
-        });
-        let shape = if self.last_only {
-            Shape::from((b, h))
-        } else {
-            Shape::from((b, l, h))
-        };
-        Ok((CpuStorage::F32(out), shape))
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let guard = self.cache.lock().expect("lstm cache lock");
-        let Some(cache) = guard.as_ref() else {
-            candle_core::bail!("lstm layer: backward before forward");
-        };
-        let (d, per) = (cache.dims, cache.per);
-        let Dims { l, i1, h } = d;
-        let b: usize = cache.chunks.iter().map(|c| c.rows).sum();
-        let grad = grad_res.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let w = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let w = ArrayView2::from_shape((4 * h, i1 + h), &w[..]).map_err(wrap)?;
-        let out_row = if self.last_only { h } else { l * h };
-        // The inputs' gradient only when something upstream needs it (a lower layer).
-        let mut d_x = x.track_op().then(|| vec![0f32; b * l * i1]);
-        let mut d_x_chunks: Vec<Option<&mut [f32]>> = match d_x.as_mut() {
-            Some(v) => v.chunks_mut(per * l * i1).map(Some).collect(),
-            None => (0..cache.chunks.len()).map(|_| None).collect(),
-        };
-        let shares = cache
-            .chunks
-            .par_iter()
-            .zip(d_x_chunks.par_iter_mut())
-            .enumerate()
-            .map(|(k, (chunk, d_x))| {
-                let n = chunk.rows;
-                let grad = &grad[k * per * out_row..][..n * out_row];
-                backward_chunk(chunk, d, grad, &w, self.last_only, d_x.take())
-            })
-            .collect::<candle_core::Result<Vec<Array2<f32>>>>()?;
-        let mut d_w = Array2::<f32>::zeros((4 * h, i1 + h));
-        for share in &shares {
-            d_w += share;
-        }
-        let dev = grad_res.device();
-        let d_w = Tensor::from_vec(d_w.into_raw_vec_and_offset().0, (4 * h, i1 + h), dev)?;
-        let d_x = d_x
-            .map(|v| Tensor::from_vec(v, (b, l, i1), dev))
-            .transpose()?;
-        Ok((d_x, Some(d_w)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::fused::checks;
     use super::super::kernels::exp;
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::Tensor;
 
     /// The op-by-op formulation candle differentiates by itself.
     fn reference(x: &Tensor, w: &Tensor, last_only: bool) -> candle_core::Result<Tensor> {
@@ -424,40 +267,9 @@ mod tests {
         }
     }
 
-    fn max_rel(a: &Tensor, e: &Tensor) -> f32 {
-        let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let e = e.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        assert_eq!(a.len(), e.len());
-        a.iter()
-            .zip(&e)
-            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
-            .fold(0.0, f32::max)
-    }
-
     #[test]
     fn forward_and_gradients_equal_candle_autograd() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
-        // 20 rows: two chunks with two threads; 3 inputs + the bias column.
-        let (b, l, i1, h) = (20, 7, 4, 5);
-        for last_only in [true, false] {
-            let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (b, l, i1), &dev)?)?;
-            let w = Var::from_tensor(&Tensor::randn(0f32, 0.5, (4 * h, i1 + h), &dev)?)?;
-            let ours = LstmLayer::apply(x.as_tensor(), w.as_tensor(), last_only)?;
-            let theirs = reference(x.as_tensor(), w.as_tensor(), last_only)?;
-            assert!(max_rel(&ours, &theirs) < 1e-6);
-            // A loss touching every output with different weights.
-            let weights = Tensor::randn(0f32, 1.0, ours.shape(), &dev)?;
-            let g_ours = (ours * &weights)?.sum_all()?.backward()?;
-            let g_theirs = (theirs * &weights)?.sum_all()?.backward()?;
-            for v in [&x, &w] {
-                let e = max_rel(
-                    g_ours.get(v).expect("gradient"),
-                    g_theirs.get(v).expect("gradient"),
-                );
-                assert!(e < 1e-5, "last_only {last_only}: gradient differs by {e}");
-            }
-        }
-        Ok(())
+        checks::against_autograd::<LstmCell>(reference)
     }
 
     #[test]
@@ -479,35 +291,6 @@ mod tests {
 
     #[test]
     fn vectorised_and_baseline_paths_agree_bit_for_bit() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
-        let (n, l, i1, h) = (9, 6, 2, 7);
-        let x = Tensor::randn(0f32, 1.0, (n, l, i1), &dev)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let w = Tensor::randn(0f32, 0.5, (4 * h, i1 + h), &dev)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let w = ArrayView2::from_shape((4 * h, i1 + h), &w[..]).unwrap();
-        let d = Dims { l, i1, h };
-        let grad = vec![0.3f32; n * l * h];
-        let run = |generic: bool| {
-            let mut out = vec![0f32; n * l * h];
-            let mut d_x = vec![0f32; n * l * i1];
-            let chunk = if generic {
-                forward_chunk_generic(&x, n, d, &w, &mut out, false)
-            } else {
-                forward_chunk(&x, n, d, &w, &mut out, false)
-            }
-            .unwrap();
-            let d_w = if generic {
-                backward_chunk_generic(&chunk, d, &grad, &w, false, Some(&mut d_x))
-            } else {
-                backward_chunk(&chunk, d, &grad, &w, false, Some(&mut d_x))
-            }
-            .unwrap();
-            (out, d_x, d_w.into_raw_vec_and_offset().0)
-        };
-        assert_eq!(run(true), run(false));
-        Ok(())
+        checks::paths_agree::<LstmCell>(forward_chunk_generic, backward_chunk_generic)
     }
 }

@@ -9,6 +9,7 @@
 pub mod baselines;
 pub mod card;
 pub mod classical;
+pub mod fused;
 pub mod gru_op;
 pub mod inputs;
 pub mod kernels;
