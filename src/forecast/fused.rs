@@ -11,10 +11,64 @@ use std::marker::PhantomData;
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
-use ndarray::{Array2, ArrayView2};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use super::kernels::{contiguous, wrap};
+use super::kernels::{buffer, contiguous, recycle, transpose_steps, wrap};
+
+/// The forward pass's start, shared by the cells: the inputs `x` `[n, L, I+1]` made
+/// time-major (`xt` `[L·n, I+1]`, kept for the backward pass) and projected through the
+/// input weights and bias `w[.., ..I+1]` for every step in one product: `[L·n, G]`.
+pub(crate) fn project_inputs(
+    x: &[f32],
+    n: usize,
+    d: Dims,
+    w: &ArrayView2<'_, f32>,
+) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+    let Dims { l, i1, .. } = d;
+    let g = w.nrows();
+    let mut xt = buffer(l * n * i1);
+    transpose_steps(x, n, l, i1, &mut xt);
+    let mut gates = buffer(l * n * g);
+    {
+        let xs = ArrayView2::from_shape((l * n, i1), &xt[..]).map_err(wrap)?;
+        let mut p = ArrayViewMut2::from_shape((l * n, g), &mut gates[..]).map_err(wrap)?;
+        general_mat_mul(1.0, &xs, &w.slice(s![.., ..i1]).t(), 0.0, &mut p);
+    }
+    Ok((xt, gates))
+}
+
+/// The backward pass's end, shared by the cells: the input weights' and bias' gradient
+/// `dW_x = dGᵀ · X` over all steps into `d_w[.., ..I+1]`, and, when asked, the inputs'
+/// `dX = dG · W_x` back to batch-major `d_x` `[n, L, I+1]`. `d_gates` `[L·n, G]` are the
+/// gradients of the input projections.
+pub(crate) fn input_gradients(
+    d_gates: &[f32],
+    xt: &[f32],
+    n: usize,
+    d: Dims,
+    w: &ArrayView2<'_, f32>,
+    d_w: &mut Array2<f32>,
+    d_x: Option<&mut [f32]>,
+) -> candle_core::Result<()> {
+    let Dims { l, i1, .. } = d;
+    let g = w.nrows();
+    let dgs = ArrayView2::from_shape((l * n, g), d_gates).map_err(wrap)?;
+    let xs = ArrayView2::from_shape((l * n, i1), xt).map_err(wrap)?;
+    let mut d_w_x = d_w.slice_mut(s![.., ..i1]);
+    general_mat_mul(1.0, &dgs.t(), &xs, 0.0, &mut d_w_x);
+    if let Some(d_x) = d_x {
+        let mut dxt = buffer(l * n * i1);
+        {
+            let mut dx = ArrayViewMut2::from_shape((l * n, i1), &mut dxt[..]).map_err(wrap)?;
+            general_mat_mul(1.0, &dgs, &w.slice(s![.., ..i1]), 0.0, &mut dx);
+        }
+        transpose_steps(&dxt, l, n, i1, d_x);
+        recycle(dxt);
+    }
+    Ok(())
+}
 
 /// Sizes of one call.
 #[derive(Clone, Copy)]

@@ -21,7 +21,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use super::fused::{Dims, Fused};
+use super::fused::{input_gradients, project_inputs, Dims, Fused};
 use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 
 /// What the forward pass keeps for the backward pass, for one chunk of rows, time-major.
@@ -77,17 +77,9 @@ fn forward_chunk_generic(
 ) -> candle_core::Result<Chunk> {
     let Dims { l, i1, h } = d;
     let g3 = 3 * h;
-    let w_x_t = w.slice(s![.., ..i1]).reversed_axes(); // [I+1, 3H]
     let w_hh_t = w.slice(s![.., i1..i1 + h]).reversed_axes(); // [H, 3H]
     let b_hh: Vec<f32> = w.slice(s![.., i1 + h]).to_vec();
-    let mut xt = buffer(l * n * i1);
-    transpose_steps(x, n, l, i1, &mut xt);
-    let mut gates = buffer(l * n * g3);
-    {
-        let xs = ArrayView2::from_shape((l * n, i1), &xt[..]).map_err(wrap)?;
-        let mut p = ArrayViewMut2::from_shape((l * n, g3), &mut gates[..]).map_err(wrap)?;
-        general_mat_mul(1.0, &xs, &w_x_t, 0.0, &mut p);
-    }
+    let (xt, mut gates) = project_inputs(x, n, d, w)?;
     let mut gh_n = buffer(l * n * h);
     let mut hs = buffer(l * n * h);
     let mut gh = vec![0f32; n * g3];
@@ -240,19 +232,7 @@ fn backward_chunk_generic(
             d_w[[j, i1 + h]] += v;
         }
     }
-    let dgs = ArrayView2::from_shape((l * n, g3), &d_gx[..]).map_err(wrap)?;
-    let xs = ArrayView2::from_shape((l * n, i1), &k.xt[..]).map_err(wrap)?;
-    let mut d_w_x = d_w.slice_mut(s![.., ..i1]);
-    general_mat_mul(1.0, &dgs.t(), &xs, 0.0, &mut d_w_x);
-    if let Some(d_x) = d_x {
-        let mut dxt = buffer(l * n * i1);
-        {
-            let mut dx = ArrayViewMut2::from_shape((l * n, i1), &mut dxt[..]).map_err(wrap)?;
-            general_mat_mul(1.0, &dgs, &w.slice(s![.., ..i1]), 0.0, &mut dx);
-        }
-        transpose_steps(&dxt, l, n, i1, d_x);
-        recycle(dxt);
-    }
+    input_gradients(&d_gx, &k.xt, n, d, w, &mut d_w, d_x)?;
     recycle(d_gx);
     recycle(d_gh);
     Ok(d_w)

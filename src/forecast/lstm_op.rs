@@ -16,7 +16,7 @@
 //! hidden state `[B, H]`, or every step's `[B, L, H]` (for a layer feeding another). Gate
 //! order i, f, g, o (PyTorch's); zero initial state.
 
-use super::fused::{Dims, Fused};
+use super::fused::{input_gradients, project_inputs, Dims, Fused};
 use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
@@ -65,17 +65,9 @@ fn forward_chunk_generic(
 ) -> candle_core::Result<Chunk> {
     let Dims { l, i1, h } = d;
     let g4 = 4 * h;
-    let w_x_t = w.slice(s![.., ..i1]).reversed_axes(); // [I+1, 4H]
     let w_hh_t = w.slice(s![.., i1..]).reversed_axes(); // [H, 4H]
                                                         // Input projection of every step at once, time-major: gates [L·n, 4H].
-    let mut xt = buffer(l * n * i1);
-    transpose_steps(x, n, l, i1, &mut xt);
-    let mut gates = buffer(l * n * g4);
-    {
-        let xs = ArrayView2::from_shape((l * n, i1), &xt[..]).map_err(wrap)?;
-        let mut p = ArrayViewMut2::from_shape((l * n, g4), &mut gates[..]).map_err(wrap)?;
-        general_mat_mul(1.0, &xs, &w_x_t, 0.0, &mut p);
-    }
+    let (xt, mut gates) = project_inputs(x, n, d, w)?;
     let mut c = buffer(l * n * h);
     let mut tanh_c = buffer(l * n * h);
     let mut hs = buffer(l * n * h);
@@ -215,20 +207,7 @@ fn backward_chunk_generic(
         let mut d_w_hh = d_w.slice_mut(s![.., i1..]);
         general_mat_mul(1.0, &dg.t(), &hp, 0.0, &mut d_w_hh);
     }
-    // Input weights and bias: dW_x = dGᵀ · X over all steps; inputs: dX = dG · W_x.
-    let dgs = ArrayView2::from_shape((l * n, g4), &d_gates[..]).map_err(wrap)?;
-    let xs = ArrayView2::from_shape((l * n, i1), &k.xt[..]).map_err(wrap)?;
-    let mut d_w_x = d_w.slice_mut(s![.., ..i1]);
-    general_mat_mul(1.0, &dgs.t(), &xs, 0.0, &mut d_w_x);
-    if let Some(d_x) = d_x {
-        let mut dxt = buffer(l * n * i1);
-        {
-            let mut dx = ArrayViewMut2::from_shape((l * n, i1), &mut dxt[..]).map_err(wrap)?;
-            general_mat_mul(1.0, &dgs, &w.slice(s![.., ..i1]), 0.0, &mut dx);
-        }
-        transpose_steps(&dxt, l, n, i1, d_x);
-        recycle(dxt);
-    }
+    input_gradients(&d_gates, &k.xt, n, d, w, &mut d_w, d_x)?;
     recycle(d_gates);
     Ok(d_w)
 }
