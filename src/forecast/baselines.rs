@@ -88,10 +88,7 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Optio
             .map(|step| fit_arx_step(x, w, train, step, e))
             .collect();
     }
-    let span = &x[..w.target(train - 1) + 1];
-    let mean = span.iter().sum::<f64>() / span.len() as f64;
-    let sd = (span.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / span.len() as f64).sqrt();
-    let sd = if sd > 0.0 { sd } else { 1.0 };
+    let (mean, sd) = standardisation(&x[..w.target(train - 1) + 1]);
     let dim = l + 1;
     let mut ata = vec![0.0; dim * dim];
     // One right-hand side per step, sharing the design matrix.
@@ -135,10 +132,7 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Optio
 /// given (already of order one: scaled features, calendar terms).
 fn fit_arx_step(x: &[f64], w: &Windows, train: usize, step: usize, exog: Exog) -> Option<Vec<f64>> {
     let l = w.look_back;
-    let span = &x[..w.target(train - 1) + 1];
-    let mean = span.iter().sum::<f64>() / span.len() as f64;
-    let sd = (span.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / span.len() as f64).sqrt();
-    let sd = if sd > 0.0 { sd } else { 1.0 };
+    let (mean, sd) = standardisation(&x[..w.target(train - 1) + 1]);
     let mut extra = Vec::new();
     exog(0, step, &mut extra);
     let dim = l + 1 + extra.len();
@@ -175,6 +169,14 @@ fn fit_arx_step(x: &[f64], w: &Windows, train: usize, step: usize, exog: Exog) -
         c[k] = sd * beta[k];
     }
     Some(c)
+}
+
+/// Mean and standard deviation of the training span the lags are standardised with (sd 1
+/// for a constant span).
+fn standardisation(span: &[f64]) -> (f64, f64) {
+    let mean = span.iter().sum::<f64>() / span.len() as f64;
+    let sd = (span.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / span.len() as f64).sqrt();
+    (mean, if sd > 0.0 { sd } else { 1.0 })
 }
 
 /// Gaussian elimination with partial pivoting.

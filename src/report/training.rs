@@ -430,10 +430,9 @@ fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
     )
 }
 
-/// Every forecast scored: one row per (fold, look-back, model, seed, span, origin, step);
-/// `time` is the target's.
-fn forecasts_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
-    let text: Vec<(String, String)> = sweep
+/// Each run's model name and seed as CSV text (the seed empty for deterministic models).
+fn run_labels(sweep: &Sweep) -> Vec<(String, String)> {
+    sweep
         .runs
         .iter()
         .map(|r| {
@@ -442,7 +441,13 @@ fn forecasts_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
                 r.seed.map_or(String::new(), |s| s.to_string()),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Every forecast scored: one row per (fold, look-back, model, seed, span, origin, step);
+/// `time` is the target's.
+fn forecasts_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
+    let text = run_labels(sweep);
     let rows = sweep.runs.iter().zip(&text).flat_map(|(r, (name, seed))| {
         let cell = &sweep.cells[r.cell];
         let spans = [
@@ -500,16 +505,7 @@ fn step_errors(actual: &[f64], forecast: &[f64], horizon: usize, step: usize) ->
 /// (one output per step) and the AR (one regression per step), from the state for the
 /// smoothing models.
 fn steps_csv(p: &Path, sweep: &Sweep, horizon: usize) -> Result<()> {
-    let text: Vec<(String, String)> = sweep
-        .runs
-        .iter()
-        .map(|r| {
-            (
-                r.model.name(),
-                r.seed.map_or(String::new(), |s| s.to_string()),
-            )
-        })
-        .collect();
+    let text = run_labels(sweep);
     let rows = sweep.runs.iter().zip(&text).flat_map(|(r, (name, seed))| {
         let cell = &sweep.cells[r.cell];
         (1..=horizon).map(move |step| {
