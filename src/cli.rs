@@ -559,11 +559,11 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 1, value_name = "K")]
     pub folds: usize,
 
-    /// LSTM trainings per look-back and fold, from seeds --seed, --seed+1, … (tables: mean ± sd).
+    /// Network trainings per look-back and fold, from seeds --seed, --seed+1, … (tables: mean ± sd).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub seeds: usize,
 
-    /// Stop an LSTM after this many epochs without a lower validation loss and keep its best
+    /// Stop a training after this many epochs without a lower validation loss and keep its best
     /// epoch's weights (0: run every epoch, still keep the best).
     #[arg(long, default_value_t = 5, value_name = "EPOCHS")]
     pub patience: usize,
