@@ -629,6 +629,12 @@ fn impossible_settings_are_one_clear_error() {
         ("--folds", "0", "--folds"),
         ("--period", "1", "--period"),
         ("--dropout", "1.5", "--dropout"),
+        ("--hidden", "5000", "--hidden"),
+        ("--layers", "17", "--layers"),
+        ("--folds", "5000", "--folds"),
+        ("--folds", "500", "--folds"),
+        ("--seeds", "5000", "--seeds"),
+        ("--features", "nosuch", "--features"),
         ("--look-back", "0,10", "--look-back"),
     ] {
         let out = dir.path().join("out");

@@ -132,7 +132,15 @@ pub fn load(
                 column: Some(name.clone()),
                 ..opts.clone()
             },
-        )?;
+        )
+        .map_err(|e| match e {
+            // The reader names the option it was given the column by.
+            Error::Dataset { path, message } => Error::Dataset {
+                path,
+                message: message.replacen("--column", "--features", 1),
+            },
+            other => other,
+        })?;
         if f.start_ns != series.start_ns {
             return Err(Error::Dataset {
                 path: inputs[0].clone(),

@@ -48,16 +48,25 @@ impl Split {
         }
     }
 
+    /// Values in the test region of a series of `n` points (the study's split: per look-back).
+    pub fn test_values(&self, n: usize) -> usize {
+        match *self {
+            Split::Validated { test_fraction, .. } | Split::Study { test_fraction } => {
+                (test_fraction * n as f64).round() as usize
+            }
+        }
+    }
+
     /// Target positions [start, end) of fold `k`'s validation and test spans for a series of
     /// `n` points (study: computed per look-back in [`Split::spans`]).
     fn targets(&self, n: usize, k: usize) -> (Range<usize>, Range<usize>) {
         match *self {
             Split::Validated {
                 val_fraction,
-                test_fraction,
                 folds,
+                ..
             } => {
-                let total = ((test_fraction * n as f64).round() as usize).clamp(folds, n);
+                let total = self.test_values(n).max(folds).min(n);
                 let block = total / folds;
                 let start = n - total + k * block;
                 let end = if k + 1 == folds { n } else { start + block };

@@ -92,8 +92,18 @@ impl TrainOptions {
                 self.periods.iter().any(|&p| p < 2),
                 "--period values must be ≥ 2",
             ),
-            (hp.hidden == 0, "--hidden must be ≥ 1"),
-            (hp.layers == 0, "--layers must be ≥ 1"),
+            (
+                hp.hidden == 0 || hp.hidden > 1024,
+                "--hidden must be between 1 and 1024",
+            ),
+            (
+                hp.layers == 0 || hp.layers > 16,
+                "--layers must be between 1 and 16",
+            ),
+            (
+                self.seeds > 1000 || folds > 1000,
+                "--seeds and --folds must be at most 1000",
+            ),
             (
                 !(0.0..1.0).contains(&hp.dropout),
                 "--dropout must be in [0, 1)",
@@ -437,6 +447,13 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let (series, inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
     let x = inp.target.clone();
     let n = x.len();
+    let folds = opts.split.folds();
+    if folds > 1 && folds > opts.split.test_values(n) {
+        return Err(Error::Invalid(format!(
+            "--folds {folds}: the test span of this series has {} values, fewer than the folds",
+            opts.split.test_values(n)
+        )));
+    }
     network::prefer_single_threaded_gemm();
 
     // The cells: spans, scaler and the values scored.
