@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ntp::analysis::AnalysisOptions;
 use ntp::download::targets::Sources;
 use ntp::download::DownloadOptions;
+use ntp::forecast::experiment::TrainOptions;
 use ntp::forecast::inputs::Calendar;
 use ntp::forecast::network::{CellKind, Hyper};
 use ntp::forecast::spans::Split;
-use ntp::forecast::sweep::TrainOptions;
 use ntp::series::{Fill, SeriesOptions, SizeKind, Window};
 
 /// `--start` / `--end`: epoch seconds or ISO 8601, as nanoseconds.

@@ -1,14 +1,17 @@
-//! Forecasting: sliding windows over a series and MinMax scaling (here); the chronological
-//! train / validation / test [`spans`] and rolling origins; the LSTM ([`lstm`], its
-//! recurrence as one candle op in [`lstm_op`]), honest [`baselines`], the [`classical`]
-//! seasonal models, the one list of [`models`], [`metrics`] and the Diebold–Mariano test
-//! ([`significance`]); the experiment of `ntp train` ([`sweep`]) and its tidy [`summary`]
-//! with the choices made on validation; the saved model's [`card`] and [`predict`] on another
+//! Forecasting: sliding windows over a series and MinMax scaling (here); what a model reads
+//! ([`inputs`]: target, features, calendar terms); the chronological train / validation /
+//! test [`spans`] and rolling origins; the [`network`] (LSTM or GRU cells, each layer one
+//! candle op: [`lstm_op`], [`gru_op`], sharing [`fused`] and [`kernels`]), honest
+//! [`baselines`] (with the ARX), the [`classical`] seasonal models, the one list of
+//! [`models`], [`metrics`] and the Diebold–Mariano test ([`significance`]); the experiment of
+//! `ntp train` — its data ([`experiment`]), the run ([`sweep`]) and its tidy [`summary`] with
+//! the choices made on validation; the saved model's [`card`] and [`predict`] on another
 //! series.
 
 pub mod baselines;
 pub mod card;
 pub mod classical;
+pub mod experiment;
 pub mod fused;
 pub mod gru_op;
 pub mod inputs;

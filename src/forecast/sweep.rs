@@ -2,7 +2,8 @@
 //! and rolling origins, beside baselines and the classical seasonal models, every model
 //! scored on the same validation and test values.
 //!
-//! Per fold and look-back ([`Cell`]): sliding windows, the spans of [`Split`], MinMax scaling
+//! Per fold and look-back ([`Cell`]): sliding windows, the spans of
+//! [`super::spans::Split`], MinMax scaling
 //! fitted on the training span (`scale_on_all` reproduces the study's leak), the LSTM trained
 //! once per seed with Adam on MSE and early stopping on the validation loss, every baseline
 //! and classical model fitted on the training span and run over the later spans with its
@@ -14,223 +15,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::experiment::{Cell, ClassicalFits, Run, Sweep, TrainOptions};
+
 use rayon::prelude::*;
 
 use super::baselines::{self, Baseline};
 use super::classical::{ets, mstl, seasons};
-use super::inputs::{self, Calendar, Inputs};
-use super::metrics::{self, Metrics};
+use super::inputs::{self, Inputs};
+use super::metrics;
 use super::models::{Classical, Model};
-use super::network::{self, History, Hyper, Network, Shape, Stopping};
-use super::spans::{Spans, Split};
-use super::{Scaler, Windows};
+use super::network::{self, Hyper, Network, Shape, Stopping};
+use super::spans::Spans;
+use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::series::{Quantity, SeriesOptions};
 use crate::util::progress::Progress;
-
-/// Options of the training stage.
-#[derive(Clone, Debug)]
-pub struct TrainOptions {
-    pub series: SeriesOptions,
-    pub out_dir: PathBuf,
-    pub look_backs: Vec<usize>,
-    pub horizon: usize,
-    pub split: Split,
-    /// LSTM trainings per configuration, seeds `hyper.seed`, `hyper.seed + 1`, …
-    pub seeds: usize,
-    /// Early-stopping patience in epochs (0: run every epoch, keep the best one).
-    pub patience: usize,
-    pub scale_on_all: bool,
-    pub hyper: Hyper,
-    /// Seasonal periods in intervals (empty: detected on the training span).
-    pub periods: Vec<usize>,
-    /// Other columns of the series the network and the AR (an ARX then) read beside the target.
-    pub features: Vec<String>,
-    pub calendar: Calendar,
-    pub dpi: u32,
-}
-
-impl TrainOptions {
-    /// Rejects settings no model can be trained with, naming the option.
-    pub fn validate(&self) -> Result<()> {
-        let hp = &self.hyper;
-        let fraction = |f: f64| f > 0.0 && f < 1.0;
-        let (test_ok, val_ok, folds) = match self.split {
-            Split::Validated {
-                val_fraction,
-                test_fraction,
-                folds,
-            } => (
-                fraction(test_fraction),
-                fraction(val_fraction) && val_fraction + test_fraction < 1.0,
-                folds,
-            ),
-            Split::Study { test_fraction } => (fraction(test_fraction), true, 1),
-        };
-        let checks = [
-            (
-                self.look_backs.is_empty(),
-                "--look-back needs at least one value",
-            ),
-            (
-                self.look_backs.contains(&0),
-                "--look-back values must be ≥ 1",
-            ),
-            (self.horizon == 0, "--horizon must be ≥ 1"),
-            (
-                !test_ok,
-                "--test-fraction must be between 0 and 1 (exclusive)",
-            ),
-            (
-                !val_ok,
-                "--val-fraction must be between 0 and 1, and with --test-fraction below 1",
-            ),
-            (folds == 0, "--folds must be ≥ 1"),
-            (self.seeds == 0, "--seeds must be ≥ 1"),
-            (
-                self.periods.iter().any(|&p| p < 2),
-                "--period values must be ≥ 2",
-            ),
-            (
-                hp.hidden == 0 || hp.hidden > 1024,
-                "--hidden must be between 1 and 1024",
-            ),
-            (
-                hp.layers == 0 || hp.layers > 16,
-                "--layers must be between 1 and 16",
-            ),
-            (
-                self.seeds > 1000 || folds > 1000,
-                "--seeds and --folds must be at most 1000",
-            ),
-            (
-                !(0.0..1.0).contains(&hp.dropout),
-                "--dropout must be in [0, 1)",
-            ),
-            (hp.batch_size == 0, "--batch-size must be ≥ 1"),
-            (hp.epochs == 0, "--epochs must be ≥ 1"),
-            (
-                !(hp.lr.is_finite() && hp.lr > 0.0),
-                "--lr must be a positive number",
-            ),
-        ];
-        match checks.iter().find(|c| c.0) {
-            Some((_, message)) => Err(Error::Invalid((*message).into())),
-            None => crate::report::plot::check_dpi(self.dpi),
-        }
-    }
-
-    /// Selection on the test span: the study's rule.
-    pub fn selects_on_test(&self) -> bool {
-        matches!(self.split, Split::Study { .. })
-    }
-
-    pub fn seed_list(&self) -> Vec<u64> {
-        (0..self.seeds as u64)
-            .map(|k| self.hyper.seed.wrapping_add(k))
-            .collect()
-    }
-}
-
-/// One fold at one look-back: its spans and the values every model is scored on.
-pub struct Cell {
-    pub fold: usize,
-    pub look_back: usize,
-    /// `Err(reason)` when the series is too short for it.
-    pub status: std::result::Result<Spans, String>,
-    /// MinMax scalers of the target and each feature, fitted on the training span.
-    pub scalers: Vec<Scaler>,
-    pub val_actual: Vec<f64>,
-    pub test_actual: Vec<f64>,
-    /// Time (ns) of each validation and test target.
-    pub val_start_ns: Vec<i64>,
-    pub test_start_ns: Vec<i64>,
-    /// MASE's scale: the mean absolute one-step change over the training span.
-    pub mase_scale: f64,
-}
-
-impl Cell {
-    pub fn spans(&self) -> Option<&Spans> {
-        self.status.as_ref().ok()
-    }
-}
-
-/// One model's forecasts in one cell (one seed of the LSTM).
-pub struct Run {
-    pub cell: usize,
-    pub model: Model,
-    pub seed: Option<u64>,
-    /// Forecasts of the validation and test targets (empty when `status` says why not).
-    pub val: Vec<f64>,
-    pub test: Vec<f64>,
-    pub val_metrics: Option<Metrics>,
-    pub test_metrics: Option<Metrics>,
-    /// `ok`, or why the model has no forecast.
-    pub status: String,
-    pub history: Option<History>,
-    pub seconds: f64,
-}
-
-/// The classical models fitted on one training span.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ClassicalFits {
-    pub fit_end: usize,
-    pub holt_winters: Option<ets::Fit>,
-    pub ets: Option<ets::Fit>,
-    pub mstl: Option<mstl::Fit>,
-}
-
-/// A finished experiment, before anything is written.
-pub struct Sweep {
-    pub stem: String,
-    /// The dataset files the series came from.
-    pub files: Vec<PathBuf>,
-    pub started: Instant,
-    /// What the series counts and its interval.
-    pub quantity: Quantity,
-    pub every_ns: i64,
-    /// How the series was built (late packets, gaps between files).
-    pub notes: Vec<String>,
-    /// Series length.
-    pub points: usize,
-    /// Seasonal periods used, and whether they were detected (not given).
-    pub periods: Vec<usize>,
-    pub periods_detected: bool,
-    pub models: Vec<Model>,
-    /// Fold-major, look-backs in the order given.
-    pub cells: Vec<Cell>,
-    pub runs: Vec<Run>,
-    /// The trained LSTMs of the last fold, by (look-back, seed).
-    pub lstms: HashMap<(usize, u64), Network>,
-    /// What the models read: the target, features, calendar terms.
-    pub inputs: Inputs,
-    pub classical: Vec<(usize, ClassicalFits)>,
-    pub summary: super::summary::Summary,
-}
-
-impl Sweep {
-    pub fn cell(&self, fold: usize, look_back: usize) -> Option<&Cell> {
-        self.cells
-            .iter()
-            .find(|c| c.fold == fold && c.look_back == look_back)
-    }
-
-    pub fn run(&self, cell: usize, model: Model, seed: Option<u64>) -> Option<&Run> {
-        self.runs
-            .iter()
-            .find(|r| r.cell == cell && r.model == model && r.seed == seed)
-    }
-
-    /// The network's row in the tables (LSTM or GRU).
-    pub fn network(&self) -> Model {
-        self.models[0]
-    }
-
-    pub fn folds(&self) -> usize {
-        self.cells.iter().map(|c| c.fold + 1).max().unwrap_or(0)
-    }
-}
 
 fn scored(cell: &Cell, model: Model, seed: Option<u64>, val: Vec<f64>, test: Vec<f64>) -> Run {
     let usable = |f: &[f64]| !f.is_empty() && f.iter().all(|v| v.is_finite());

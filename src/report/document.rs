@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::analysis::AnalysisOptions;
 use crate::error::Result;
-use crate::forecast::sweep::TrainOptions;
+use crate::forecast::experiment::TrainOptions;
 use crate::report::analysis::read_describe;
 use crate::report::outputs::{AnalysisFile as A, AnalysisOutputs, TrainFile as T, TrainOutputs};
 use crate::report::training::{legend, mse_markdown, read_metrics, Span};

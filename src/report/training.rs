@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::forecast::card::ModelCard;
+use crate::forecast::experiment::{FoldKey, Row, SeedKey, Summary, Sweep, TrainOptions};
 use crate::forecast::metrics::Metrics;
 use crate::forecast::models::Model;
-use crate::forecast::summary::{FoldKey, Row, SeedKey, Summary};
-use crate::forecast::sweep::{Sweep, TrainOptions};
 use crate::report::csv::{self, Cell};
 use crate::report::outputs::{TrainFile, TrainOutputs};
 use crate::report::plot::{self, Canvas, TimeAxis};
@@ -135,7 +134,7 @@ fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
     )
 }
 
-/// Reads a metrics table written by [`write`].
+/// Reads a metrics table written by [`write()`].
 pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
     let table = csv::read_table(p)?;
     let bad = |message: String| Error::Report {

@@ -262,7 +262,7 @@ impl Fit {
         }
     }
 
-    /// Forecasts of every y[t] made `horizon` steps before it, parameters fixed, the states
+    /// Forecasts of every `y[t]` made `horizon` steps before it, parameters fixed, the states
     /// updated with each observation as it arrives (NaN for t < horizon).
     pub fn forecasts(&self, y: &[f64], horizon: usize) -> Vec<f64> {
         let h = horizon.max(1);

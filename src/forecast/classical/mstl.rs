@@ -87,7 +87,7 @@ impl Fit {
             .sum()
     }
 
-    /// Forecasts of every y[t] made `horizon` steps before it, parameters and components
+    /// Forecasts of every `y[t]` made `horizon` steps before it, parameters and components
     /// fixed.
     pub fn forecasts(&self, y: &[f64], horizon: usize) -> Vec<f64> {
         let deseasonalised: Vec<f64> = y
