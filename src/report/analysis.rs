@@ -1,5 +1,5 @@
 //! Writers of the analysis outputs ([`AnalysisFile`]): one function per file, all run in
-//! parallel by [`write`].
+//! parallel by [`write()`].
 
 use std::path::{Path, PathBuf};
 

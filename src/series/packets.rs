@@ -7,7 +7,7 @@
 //!
 //! No sort is needed: a sum does not care in which order its packets come, so unsorted and
 //! overlapping inputs give the same series as sorted ones (the study's lazy path silently
-//! mis-binned unsorted input). Packets that come more than [`LATE_WINDOW`] after later ones
+//! mis-binned unsorted input). Packets that come more than [`LATE_WINDOW`](super::aggregate::LATE_WINDOW) after later ones
 //! are counted and said, as `aggregate` does. Empty intervals are zeros unless `drop_empty`
 //! (the study's behaviour, which shifts every later position).
 
