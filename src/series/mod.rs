@@ -1,6 +1,6 @@
 //! Series: an amount per regular interval, the unit every later stage works on. Built
 //! from captures in one pass ([`aggregate`] → a [`table`] with a [`sizes`] histogram), from
-//! a per-packet dataset ([`packets`]), or read from a series file ([`file`]: ntp's series
+//! a per-packet dataset ([`packets`]), or read from a series file ([`file`](mod@file): ntp's series
 //! table or any CSV/Parquet with a time and a numeric column). [`load`] picks the road
 //! from what the input is.
 
