@@ -1,6 +1,6 @@
 """Independent references for `ntp train`'s experiment, computed from ntp's own outputs.
 
-Run from the repository root after
+Run from the repository root (the NAB case, whose outputs are committed here) after
 
     ntp train tests/data/series/nab-ec2-network-in-257a54.csv -o OUT \
         --period 288,2016 --look-back 12,36 --epochs 4 --hidden 8 --seeds 2 --dpi 50 -q
@@ -22,6 +22,7 @@ statsforecast, dieboldmariano, pandas. Writes beside this script:
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +33,25 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 here = Path(__file__).parent
 out = Path(sys.argv[1])
-stem = "nab-ec2-network-in-257a54"
+# Another series (not written beside this script, printed): SERIES.csv TIME_COLUMN
+# VALUE_COLUMN INTERVAL, e.g. ../shared/data/series/nasa-http-1995-requests-1h.csv time
+# requests 1h.
+other = len(sys.argv) > 2
+path = Path(sys.argv[2]) if other else here.parent.parent / "series" / "nab-ec2-network-in-257a54.csv"
+time_col, value_col, every = sys.argv[3:6] if other else ("timestamp", "value", "5min")
+stem = path.name.split(".")[0]
+if other:
+    here = Path(tempfile.mkdtemp())
 run = json.loads((out / f"{stem}.run.json").read_text())
 fc = pd.read_csv(next(out.glob(f"{stem}.forecasts.*.csv")), keep_default_na=False)
-series = pd.read_csv(here.parent.parent / "series" / f"{stem}.csv", parse_dates=["timestamp"])
-# ntp's series: the regular 5-min grid, missing stamps filled linearly (--fill linear, the
-# default), bytes per period → bytes/s.
-series = series.set_index("timestamp")
-grid = pd.date_range(series.index[0], series.index[-1], freq="5min")
+series = pd.read_csv(path, parse_dates=[time_col]).rename(columns={time_col: "timestamp", value_col: "value"})
+# ntp's series: the regular grid, missing stamps and empty cells filled linearly (--fill
+# linear, the default), the amount per interval → per second.
+series = series.set_index("timestamp")[["value"]]
+grid = pd.date_range(series.index[0], series.index[-1], freq=every)
 series = series.reindex(grid).interpolate("linear").reset_index(names="timestamp")
 assert len(series) == run["series"]["points"], (len(series), run["series"]["points"])
-x = series["value"].to_numpy(float) / 300.0
+x = series["value"].to_numpy(float) / pd.Timedelta(every).total_seconds()
 
 # --- Diebold-Mariano ---------------------------------------------------------------
 rows = []
@@ -128,3 +137,18 @@ for name in ("holt_winters", "ets"):
     rows.append({"model": name, "ntp_train_mse": fits[name]["train_mse"], "statsmodels_train_mse": m.sse / len(y)})
 pd.DataFrame(rows).to_csv(here / "fit.csv", index=False)
 print((here / "fit.csv").read_text())
+if other:  # compare with ntp here
+    ref = pd.read_csv(here / "smoothing.csv")
+    lb = fc.look_back.min()
+    for m in ("holt_winters", "ets", "mstl_ets"):
+        ours = fc[(fc.model == m) & (fc.look_back == lb)].forecast.astype(float).to_numpy()
+        diff = np.sqrt(np.mean((ours - ref[m].to_numpy()) ** 2)) / np.sqrt(np.mean(ref[m].to_numpy() ** 2))
+        print(f"{m}: RMS difference / RMS = {diff:.2e}")
+    d = pd.read_csv(here / "dm.csv")
+    rows = pd.read_csv(next(out.glob(f"{stem}.mse_results.*.csv")), keep_default_na=False)
+    worst = 0.0
+    for _, r in d.iterrows():
+        row = rows[(rows.look_back == r.look_back) & (rows.model == r.model) & (rows.fold == "all") & (rows.seed == "")]
+        ours = float(row[r.against].iloc[0])
+        worst = max(worst, abs(ours - r.p_value) / max(r.p_value, 1e-300))
+    print(f"DM p-values: {len(d)} compared, worst relative difference {worst:.1e}")
