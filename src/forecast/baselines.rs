@@ -79,20 +79,40 @@ pub fn forecast(
 /// Solved on standardised inputs through the normal equations with a tiny ridge term, so a
 /// constant stretch of traffic cannot make it singular.
 pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Option<Vec<Vec<f64>>> {
-    let l = w.look_back;
-    if train <= l + 1 {
+    if train <= w.look_back + 1 {
         return None;
     }
-    if let Some(e) = exog {
-        return (1..=w.horizon)
-            .map(|step| fit_arx_step(x, w, train, step, e))
-            .collect();
+    let steps: Vec<usize> = (1..=w.horizon).collect();
+    match exog {
+        // The lags alone: one design matrix, a right-hand side per step.
+        None => least_squares(x, w, train, &steps, None),
+        // The calendar terms follow the step's target: a design matrix per step.
+        Some(_) => steps
+            .iter()
+            .map(|&s| least_squares(x, w, train, &[s], exog).map(|mut c| c.remove(0)))
+            .collect(),
     }
+}
+
+/// Least squares of the targets `steps` ahead on the standardised lags (and the exogenous
+/// regressors of `steps[0]`, as given: already of order one) over the first `train`
+/// windows; coefficients back in the series' units, one set per step.
+fn least_squares(
+    x: &[f64],
+    w: &Windows,
+    train: usize,
+    steps: &[usize],
+    exog: Option<Exog>,
+) -> Option<Vec<Vec<f64>>> {
+    let l = w.look_back;
     let (mean, sd) = standardisation(&x[..w.target(train - 1) + 1]);
-    let dim = l + 1;
+    let mut extra = Vec::new();
+    if let Some(e) = exog {
+        e(0, steps[0], &mut extra);
+    }
+    let dim = l + 1 + extra.len();
     let mut ata = vec![0.0; dim * dim];
-    // One right-hand side per step, sharing the design matrix.
-    let mut aty = vec![vec![0.0; dim]; w.horizon];
+    let mut aty = vec![vec![0.0; dim]; steps.len()];
     let mut row = vec![0.0; dim];
     for i in 0..train {
         let s = w.starts[i];
@@ -100,8 +120,13 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Optio
         for j in 0..l {
             row[j + 1] = (x[s + j] - mean) / sd;
         }
-        for (step, rhs) in aty.iter_mut().enumerate() {
-            let y = (x[w.step_target(i, step + 1)] - mean) / sd;
+        if let Some(e) = exog {
+            extra.clear();
+            e(i, steps[0], &mut extra);
+            row[l + 1..].copy_from_slice(&extra);
+        }
+        for (&step, rhs) in steps.iter().zip(aty.iter_mut()) {
+            let y = (x[w.step_target(i, step)] - mean) / sd;
             for a in 0..dim {
                 rhs[a] += row[a] * y;
             }
@@ -119,56 +144,16 @@ pub fn fit_ar(x: &[f64], w: &Windows, train: usize, exog: Option<Exog>) -> Optio
     aty.into_iter()
         .map(|mut rhs| {
             let beta = solve(&mut ata.clone(), &mut rhs, dim)?;
-            // Back to original units: y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd).
+            // y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd + Σ b_k e_k).
             let mut c = vec![0.0; dim];
-            c[0] = mean + sd * beta[0] - mean * beta[1..].iter().sum::<f64>();
-            c[1..].copy_from_slice(&beta[1..]);
+            c[0] = mean + sd * beta[0] - mean * beta[1..=l].iter().sum::<f64>();
+            c[1..=l].copy_from_slice(&beta[1..=l]);
+            for k in l + 1..dim {
+                c[k] = sd * beta[k];
+            }
             Some(c)
         })
         .collect()
-}
-
-/// One step of the ARX: the lags standardised as in [`fit_ar`], the exogenous regressors as
-/// given (already of order one: scaled features, calendar terms).
-fn fit_arx_step(x: &[f64], w: &Windows, train: usize, step: usize, exog: Exog) -> Option<Vec<f64>> {
-    let l = w.look_back;
-    let (mean, sd) = standardisation(&x[..w.target(train - 1) + 1]);
-    let mut extra = Vec::new();
-    exog(0, step, &mut extra);
-    let dim = l + 1 + extra.len();
-    let mut ata = vec![0.0; dim * dim];
-    let mut aty = vec![0.0; dim];
-    let mut row = vec![0.0; dim];
-    for i in 0..train {
-        let s = w.starts[i];
-        row[0] = 1.0;
-        for j in 0..l {
-            row[j + 1] = (x[s + j] - mean) / sd;
-        }
-        extra.clear();
-        exog(i, step, &mut extra);
-        row[l + 1..].copy_from_slice(&extra);
-        let y = (x[w.step_target(i, step)] - mean) / sd;
-        for a in 0..dim {
-            aty[a] += row[a] * y;
-            for b in 0..dim {
-                ata[a * dim + b] += row[a] * row[b];
-            }
-        }
-    }
-    let ridge = 1e-9 * (0..dim).map(|a| ata[a * dim + a]).sum::<f64>() / dim as f64;
-    for a in 1..dim {
-        ata[a * dim + a] += ridge;
-    }
-    let beta = solve(&mut ata, &mut aty, dim)?;
-    // y = mean + sd·(b0 + Σ b_j (x_j − mean)/sd + Σ b_k e_k).
-    let mut c = vec![0.0; dim];
-    c[0] = mean + sd * beta[0] - mean * beta[1..=l].iter().sum::<f64>();
-    c[1..=l].copy_from_slice(&beta[1..=l]);
-    for k in l + 1..dim {
-        c[k] = sd * beta[k];
-    }
-    Some(c)
 }
 
 /// Mean and standard deviation of the training span the lags are standardised with (sd 1

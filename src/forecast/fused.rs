@@ -39,6 +39,29 @@ pub(crate) fn project_inputs(
     Ok((xt, gates))
 }
 
+/// The gradient reaching row `row`'s hidden state at step `t` of `l`, into `dh`: what flows
+/// back from step t+1 (`from_next`) plus the upstream gradient of this step's output (only
+/// the last step has one when the layer outputs `last_only`).
+#[inline(always)]
+pub(crate) fn step_gradient(
+    dh: &mut [f32],
+    from_next: &[f32],
+    grad: &[f32],
+    (row, t, l): (usize, usize, usize),
+    last_only: bool,
+) {
+    let h = dh.len();
+    dh.copy_from_slice(from_next);
+    let upstream = if last_only {
+        (t + 1 == l).then(|| &grad[row * h..(row + 1) * h])
+    } else {
+        Some(&grad[(row * l + t) * h..(row * l + t + 1) * h])
+    };
+    if let Some(u) = upstream {
+        dh.iter_mut().zip(u).for_each(|(a, b)| *a += b);
+    }
+}
+
 /// The backward pass's end, shared by the cells: the input weights' and bias' gradient
 /// `dW_x = dGᵀ · X` over all steps into `d_w[.., ..I+1]`, and, when asked, the inputs'
 /// `dX = dG · W_x` back to batch-major `d_x` `[n, L, I+1]`. `d_gates` `[L·n, G]` are the

@@ -21,7 +21,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use super::fused::{input_gradients, project_inputs, Dims, Fused};
+use super::fused::{input_gradients, project_inputs, step_gradient, Dims, Fused};
 use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 
 /// What the forward pass keeps for the backward pass, for one chunk of rows, time-major.
@@ -172,15 +172,7 @@ fn backward_chunk_generic(
         let dhn = dh_next.as_slice_mut().expect("standard layout");
         for row in 0..n {
             let rr = row * h..(row + 1) * h;
-            dh.copy_from_slice(&dhn[rr.clone()]);
-            let upstream = if last_only {
-                (t + 1 == l).then(|| &grad[rr.clone()])
-            } else {
-                Some(&grad[(row * l + t) * h..(row * l + t + 1) * h])
-            };
-            if let Some(u) = upstream {
-                dh.iter_mut().zip(u).for_each(|(a, b)| *a += b);
-            }
+            step_gradient(&mut dh, &dhn[rr.clone()], grad, (row, t, l), last_only);
             let g = &gt[row * g3..(row + 1) * g3];
             let (r, rest) = g.split_at(h);
             let (z, nn) = rest.split_at(h);

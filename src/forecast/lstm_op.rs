@@ -16,7 +16,7 @@
 //! hidden state `[B, H]`, or every step's `[B, L, H]` (for a layer feeding another). Gate
 //! order i, f, g, o (PyTorch's); zero initial state.
 
-use super::fused::{input_gradients, project_inputs, Dims, Fused};
+use super::fused::{input_gradients, project_inputs, step_gradient, Dims, Fused};
 use super::kernels::{buffer, recycle, sigmoid, tanh, transpose_steps, wrap};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
@@ -158,16 +158,7 @@ fn backward_chunk_generic(
         let dhn = dh_next.as_slice().expect("standard layout");
         for row in 0..n {
             let r = row * h..(row + 1) * h;
-            // dh = upstream gradient of this step's output + what flows back from step t+1.
-            dh.copy_from_slice(&dhn[r.clone()]);
-            let upstream = if last_only {
-                (t + 1 == l).then(|| &grad[r.clone()])
-            } else {
-                Some(&grad[(row * l + t) * h..(row * l + t + 1) * h])
-            };
-            if let Some(u) = upstream {
-                dh.iter_mut().zip(u).for_each(|(a, b)| *a += b);
-            }
+            step_gradient(&mut dh, &dhn[r.clone()], grad, (row, t, l), last_only);
             let g = &gt[row * g4..(row + 1) * g4];
             let (i, rest) = g.split_at(h);
             let (f, rest) = rest.split_at(h);
