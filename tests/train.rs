@@ -64,6 +64,18 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The zero-filled 1-s IP-size series of a per-packet table, computed here from the Parquet.
+fn ip_bytes_per_second(ds: &Path) -> Vec<f64> {
+    let per_sec = per_second(&read_parquet(ds));
+    let (first, last) = (
+        *per_sec.keys().next().unwrap(),
+        *per_sec.keys().last().unwrap(),
+    );
+    (first..=last)
+        .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
+        .collect()
+}
+
 fn nab() -> PathBuf {
     fixture("series/nab-ec2-network-in-257a54.csv")
 }
@@ -122,14 +134,7 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
 
     // Persistence from the Parquet, computed here: the zero-filled 1-s IP-size series; the
     // last round(0.2·n) values test, the round(0.1·n) before them validate; next = last.
-    let per_sec = per_second(&read_parquet(&ds));
-    let (first, last) = (
-        *per_sec.keys().next().unwrap(),
-        *per_sec.keys().last().unwrap(),
-    );
-    let x: Vec<f64> = (first..=last)
-        .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
-        .collect();
+    let x = ip_bytes_per_second(&ds);
     let n = x.len();
     let test_start = n - (0.2 * n as f64).round() as usize;
     let val_start = test_start - (0.1 * n as f64).round() as usize;
@@ -677,14 +682,7 @@ fn multi_step_paths_are_scored_per_step() {
         .assert()
         .success();
     let stem = "s7comm-clean-15min";
-    let per_sec = per_second(&read_parquet(&ds));
-    let (first, last) = (
-        *per_sec.keys().next().unwrap(),
-        *per_sec.keys().last().unwrap(),
-    );
-    let x: Vec<f64> = (first..=last)
-        .map(|s| per_sec.get(&s).map(|v| v[1] as f64).unwrap_or(0.0))
-        .collect();
+    let x = ip_bytes_per_second(&ds);
     let n = x.len();
     let test_start = n - (0.2 * n as f64).round() as usize;
     // Test origins: the first target in the test span, the last inside the series.
