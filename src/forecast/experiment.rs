@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::classical::{ets, mstl};
-use super::inputs::{Calendar, Inputs};
+use super::inputs::Calendar;
 use super::metrics::Metrics;
 use super::models::Model;
 use super::network::{History, Hyper, Network};
@@ -191,19 +191,11 @@ pub struct Sweep {
     pub runs: Vec<Run>,
     /// The trained LSTMs of the last fold, by (look-back, seed).
     pub lstms: HashMap<(usize, u64), Network>,
-    /// What the models read: the target, features, calendar terms.
-    pub inputs: Inputs,
     pub classical: Vec<(usize, ClassicalFits)>,
     pub summary: Summary,
 }
 
 impl Sweep {
-    pub fn cell(&self, fold: usize, look_back: usize) -> Option<&Cell> {
-        self.cells
-            .iter()
-            .find(|c| c.fold == fold && c.look_back == look_back)
-    }
-
     pub fn run(&self, cell: usize, model: Model, seed: Option<u64>) -> Option<&Run> {
         self.runs
             .iter()
@@ -325,30 +317,6 @@ pub struct Summary {
     pub best_baseline: BTreeMap<usize, Model>,
     /// Whether choices were made on the test span (the study's split).
     pub on_test: bool,
-}
-
-impl Summary {
-    /// The headline row of a model at a look-back (all folds, mean over seeds or the run).
-    pub fn headline(&self, model: Model, look_back: usize) -> Option<&Row> {
-        self.rows.iter().find(|r| {
-            r.model == Some(model)
-                && r.look_back == look_back
-                && r.fold == FoldKey::All
-                && r.seed.is_headline()
-        })
-    }
-
-    pub fn row(
-        &self,
-        model: Model,
-        look_back: usize,
-        fold: FoldKey,
-        seed: SeedKey,
-    ) -> Option<&Row> {
-        self.rows.iter().find(|r| {
-            r.model == Some(model) && r.look_back == look_back && r.fold == fold && r.seed == seed
-        })
-    }
 }
 
 /// The MSE a choice is made on: validation, or test under the study's split.

@@ -163,16 +163,6 @@ pub fn load(
 }
 
 impl Inputs {
-    /// A target-only input (no features, no calendar).
-    pub fn univariate(target: Vec<f64>, start_ns: Vec<i64>) -> Inputs {
-        Inputs {
-            target,
-            features: Vec::new(),
-            start_ns,
-            calendar: Calendar::default(),
-        }
-    }
-
     /// Values per step: the target, the features, the calendar terms.
     pub fn width(&self) -> usize {
         1 + self.features.len() + self.calendar.width()

@@ -119,30 +119,6 @@ pub fn training_span(windows: &Windows, train: usize) -> usize {
     }
 }
 
-/// Windows `range` of `x` scaled for the network: inputs, and targets window-major (H per
-/// window), as f32.
-pub fn scaled_windows(
-    x: &[f64],
-    w: &Windows,
-    range: std::ops::Range<usize>,
-    s: &Scaler,
-) -> (Vec<Vec<f32>>, Vec<f32>) {
-    let xs = range
-        .clone()
-        .map(|i| {
-            x[w.starts[i]..w.starts[i] + w.look_back]
-                .iter()
-                .map(|&v| s.scale(v) as f32)
-                .collect()
-        })
-        .collect();
-    let ys = w
-        .path_targets(range)
-        .map(|t| s.scale(x[t]) as f32)
-        .collect();
-    (xs, ys)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,17 +247,6 @@ impl Network {
         })
     }
 
-    pub fn shape(&self) -> Shape {
-        Shape {
-            cell: self.cell,
-            hidden: self.hidden,
-            layers: self.layers.len(),
-            inputs: self.inputs,
-            outputs: self.outputs,
-            dropout: self.dropout,
-        }
-    }
-
     pub fn vars(&self) -> Vec<Var> {
         let mut v = self.layers.clone();
         v.extend(self.head.iter().cloned());

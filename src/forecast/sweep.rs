@@ -403,7 +403,6 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         cells,
         runs,
         lstms,
-        inputs: inp,
         classical,
         summary: Default::default(),
     };
