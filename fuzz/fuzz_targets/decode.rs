@@ -1,4 +1,5 @@
-//! Any frame of any supported (or unsupported) link type: decoding must never panic.
+//! Any frame of any supported (or unsupported) link type: decoding must never panic, and
+//! the hand-read IPv4 path must decode exactly as etherparse does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,5 +12,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let linktype = LINKTYPES[pick as usize % LINKTYPES.len()];
-    let _ = ntp::decode::decode(linktype, frame);
+    assert_eq!(
+        ntp::decode::decode(linktype, frame),
+        ntp::decode::decode_by_etherparse(linktype, frame)
+    );
 });

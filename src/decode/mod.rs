@@ -112,10 +112,77 @@ fn ipv6_first_fragment(ip: &[u8]) -> bool {
 pub fn decode(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
     let ip = link::ip_payload(linktype, frame)?;
     match ip.first().map(|b| b >> 4) {
-        Some(4) | Some(6) => {}
-        Some(_) => return Err(Skip::Malformed),
-        None => return Err(Skip::Truncated),
+        Some(4) => match ipv4(ip) {
+            Some(decoded) => decoded,
+            None => sliced(ip),
+        },
+        Some(6) => sliced(ip),
+        Some(_) => Err(Skip::Malformed),
+        None => Err(Skip::Truncated),
     }
+}
+
+/// [`decode`] with etherparse slicing IPv4 too: the reference the hand-read IPv4 path is
+/// held to (the unit test below and the `decode` fuzz target).
+#[doc(hidden)]
+pub fn decode_by_etherparse(linktype: u32, frame: &[u8]) -> Result<IpPacket, Skip> {
+    let ip = link::ip_payload(linktype, frame)?;
+    match ip.first().map(|b| b >> 4) {
+        Some(4) | Some(6) => sliced(ip),
+        Some(_) => Err(Skip::Malformed),
+        None => Err(Skip::Truncated),
+    }
+}
+
+/// An IPv4 header read by hand, with the checks and fields of etherparse's lax slicer
+/// (the test `ipv4_by_hand_equals_etherparse` compares the two on every kind of header):
+/// IPv4 is nearly all of a backbone trace and building etherparse's slices for it was a
+/// fifth of `aggregate`'s decoding time. `None` (an authentication header to walk) leaves
+/// the packet to etherparse.
+#[inline]
+fn ipv4(ip: &[u8]) -> Option<Result<IpPacket, Skip>> {
+    let header_len = usize::from(ip[0] & 0xf) * 4;
+    if header_len < 20 {
+        return Some(Err(Skip::Malformed));
+    }
+    let Some(h) = ip.get(..header_len) else {
+        return Some(Err(Skip::Truncated));
+    };
+    let protocol = h[9];
+    if protocol == IpNumber::AUTHENTICATION_HEADER.0 {
+        return None;
+    }
+    let total_len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    // The lax slicer's payload: up to the total length when it is plausible, else all
+    // that was captured.
+    let end = if total_len < header_len || total_len > ip.len() {
+        ip.len()
+    } else {
+        total_len
+    };
+    let payload = &ip[header_len..end];
+    let first_fragment = u16::from_be_bytes([h[6], h[7]]) & 0x1fff == 0;
+    let ports = if (protocol == IpNumber::TCP.0 || protocol == IpNumber::UDP.0)
+        && first_fragment
+        && payload.len() >= 4
+    {
+        Some((
+            u16::from_be_bytes([payload[0], payload[1]]),
+            u16::from_be_bytes([payload[2], payload[3]]),
+        ))
+    } else {
+        None
+    };
+    Some(Ok(IpPacket {
+        addrs: Addrs::V4([h[12], h[13], h[14], h[15]], [h[16], h[17], h[18], h[19]]),
+        protocol,
+        size: total_len as u32,
+        ports,
+    }))
+}
+
+/// An IP packet (IPv4 or IPv6, from its first byte on) sliced by etherparse.
+fn sliced(ip: &[u8]) -> Result<IpPacket, Skip> {
     let (slice, _stop) = LaxIpSlice::from_slice(ip).map_err(|e| match e {
         err::ip::LaxHeaderSliceError::Len(_) => Skip::Truncated,
         err::ip::LaxHeaderSliceError::Content(_) => Skip::Malformed,
@@ -185,6 +252,39 @@ mod tests {
         p.extend([0, 0, 0, 1]);
         p.extend([0x12, 0x34, 0x00, 0x35, 0, 8, 0, 0]);
         p
+    }
+
+    #[test]
+    fn ipv4_by_hand_equals_etherparse() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut compared = 0;
+        for _ in 0..200_000 {
+            let ihl: u8 = if rng.random_bool(0.7) {
+                5
+            } else {
+                rng.random_range(0..16)
+            };
+            let mut p = vec![0u8; rng.random_range(1..80)];
+            rng.fill(&mut p[..]);
+            p[0] = 0x40 | ihl;
+            if p.len() > 9 {
+                p[9] = [6, 17, 1, 51, 47, rng.random()][rng.random_range(0..6)];
+            }
+            if p.len() > 7 && rng.random_bool(0.6) {
+                p[6] &= 0xe0;
+                p[7] = 0;
+            }
+            if p.len() > 3 && rng.random_bool(0.5) {
+                let t = rng.random_range(0..100u16);
+                p[2..4].copy_from_slice(&t.to_be_bytes());
+            }
+            if let Some(by_hand) = ipv4(&p) {
+                assert_eq!(by_hand, sliced(&p), "{p:02x?}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 150_000);
     }
 
     #[test]
