@@ -162,23 +162,26 @@ fn ipv4(ip: &[u8]) -> Option<Result<IpPacket, Skip>> {
     };
     let payload = &ip[header_len..end];
     let first_fragment = u16::from_be_bytes([h[6], h[7]]) & 0x1fff == 0;
-    let ports = if (protocol == IpNumber::TCP.0 || protocol == IpNumber::UDP.0)
-        && first_fragment
-        && payload.len() >= 4
-    {
-        Some((
-            u16::from_be_bytes([payload[0], payload[1]]),
-            u16::from_be_bytes([payload[2], payload[3]]),
-        ))
-    } else {
-        None
-    };
+    let ports = ports(protocol, first_fragment, payload);
     Some(Ok(IpPacket {
         addrs: Addrs::V4([h[12], h[13], h[14], h[15]], [h[16], h[17], h[18], h[19]]),
         protocol,
         size: total_len as u32,
         ports,
     }))
+}
+
+/// TCP/UDP ports from the start of the transport header, when the packet carries it whole.
+#[inline]
+fn ports(protocol: u8, first_fragment: bool, payload: &[u8]) -> Option<(u16, u16)> {
+    match payload {
+        [a, b, c, d, ..]
+            if (protocol == IpNumber::TCP.0 || protocol == IpNumber::UDP.0) && first_fragment =>
+        {
+            Some((u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d])))
+        }
+        _ => None,
+    }
 }
 
 /// An IP packet (IPv4 or IPv6, from its first byte on) sliced by etherparse.
@@ -208,18 +211,7 @@ fn sliced(ip: &[u8]) -> Result<IpPacket, Skip> {
             )
         }
     };
-    let ports = if (protocol == IpNumber::TCP || protocol == IpNumber::UDP)
-        && first_fragment
-        && payload.payload.len() >= 4
-    {
-        let p = payload.payload;
-        Some((
-            u16::from_be_bytes([p[0], p[1]]),
-            u16::from_be_bytes([p[2], p[3]]),
-        ))
-    } else {
-        None
-    };
+    let ports = ports(protocol.0, first_fragment, payload.payload);
     Ok(IpPacket {
         addrs,
         protocol: protocol.0,
