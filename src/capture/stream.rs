@@ -1,15 +1,15 @@
 //! Captures read in order on one thread, cut into chunks of whole records, each chunk
-//! mapped in parallel (rayon) and handed back **in capture order** to one consumer. Both
+//! mapped in parallel (a few worker threads) and handed back **in capture order** to one
+//! consumer. Both
 //! `preprocess` (chunk → rows) and `aggregate` (chunk → per-interval counts) run on it, so
 //! they read every container and compression the same way. At most a few batches are in
 //! flight, so memory is bounded whatever the input size.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
-
-use rayon::prelude::*;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
 
 use super::{Buffer, CaptureReader, Chunk, Compression, Container, Damage};
 use crate::error::{Error, Result};
@@ -31,14 +31,10 @@ enum ReadEvent {
     Failed(Error),
 }
 
-/// Chunks mapped per parallel batch.
-fn batch_len() -> usize {
-    (rayon::current_num_threads() * 2).max(2)
-}
-
+/// Reads every input in order, handing each event to `send` (false: stop reading).
 fn read_all(
     inputs: &[PathBuf],
-    tx: SyncSender<ReadEvent>,
+    mut send: impl FnMut(ReadEvent) -> bool,
     bytes: Arc<AtomicU64>,
     pool: Receiver<Buffer>,
 ) {
@@ -47,116 +43,111 @@ fn read_all(
         let mut reader = match CaptureReader::open(path, bytes.clone()) {
             Ok(r) => r,
             Err(e) => {
-                let _ = tx.send(ReadEvent::Failed(e));
+                send(ReadEvent::Failed(e));
                 return;
             }
         };
         if let Some(p) = pool.take() {
             reader.recycle_from(p);
         }
-        if tx
-            .send(ReadEvent::Opened(i, reader.container, reader.compression))
-            .is_err()
-        {
+        if !send(ReadEvent::Opened(i, reader.container, reader.compression)) {
             return;
         }
         loop {
             match reader.next_chunk() {
                 Ok(Some(chunk)) => {
-                    if tx.send(ReadEvent::Chunk(i, chunk)).is_err() {
+                    if !send(ReadEvent::Chunk(i, chunk)) {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = tx.send(ReadEvent::Failed(e));
+                    send(ReadEvent::Failed(e));
                     return;
                 }
             }
         }
-        if tx
-            .send(ReadEvent::Finished(i, reader.damage.take()))
-            .is_err()
-        {
+        if !send(ReadEvent::Finished(i, reader.damage.take())) {
             return;
         }
         pool = reader.take_pool();
     }
 }
 
-/// Reads `inputs` in order; `map` runs on every chunk in parallel, `consume` sees every
-/// event in capture order, on a thread of its own, so one batch is consumed while the next
-/// is mapped. `bytes` counts the (compressed) bytes read, for progress. The first error (of
-/// reading or of `consume`) stops everything and is returned.
+/// Reads `inputs` in order; `map` runs on every chunk on a few worker threads (as many as
+/// rayon's pool has), `consume` sees every event in capture order on the calling thread.
+/// Workers take the next chunk as soon as they are free (no batch waits for its slowest
+/// chunk), and results are put back in order by their sequence number. `bytes` counts the
+/// (compressed) bytes read, for progress. The first error (of reading, in capture order,
+/// or of `consume`) stops everything and is returned.
 pub fn run<T: Send>(
     inputs: &[PathBuf],
     bytes: Arc<AtomicU64>,
     map: impl Fn(&Chunk) -> T + Sync,
-    consume: impl FnMut(Event<T>) -> Result<()> + Send,
+    mut consume: impl FnMut(Event<T>) -> Result<()>,
 ) -> Result<()> {
-    let batch = batch_len();
+    let workers = rayon::current_num_threads().max(1);
+    let depth = 2 * workers;
     std::thread::scope(|s| {
-        let (tx, rx) = sync_channel::<ReadEvent>(batch);
-        let (recycle, pool) = sync_channel::<Buffer>(2 * batch);
+        // One ticket per event between the reader and the consumer: queued, being mapped,
+        // or mapped and waiting for an earlier one. They bound the memory in flight even
+        // when one chunk is slow and the other workers run ahead.
+        let (ticket, tickets) = sync_channel::<()>(2 * depth);
+        let (tx, rx) = sync_channel::<(u64, ReadEvent)>(depth);
+        // Shared by the workers and dropped with the last of them, which stops the reader.
+        let rx = Arc::new(Mutex::new(rx));
+        let (recycle, pool) = sync_channel::<Buffer>(2 * depth);
         let reader_bytes = bytes.clone();
-        s.spawn(move || read_all(inputs, tx, reader_bytes, pool));
-        let (etx, erx) = sync_channel::<Vec<Event<T>>>(1);
-        let consumer = s.spawn(move || -> Result<()> {
-            let mut consume = consume;
-            for events in erx.iter() {
-                for e in events {
-                    consume(e)?;
-                }
-            }
-            Ok(())
-        });
-        let stopped = || Error::Invalid("the consumer of the capture stopped".into());
-        let produced = (|| -> Result<()> {
-            let mut pending: Vec<(usize, Chunk)> = Vec::with_capacity(batch);
-            let flush = |pending: &mut Vec<(usize, Chunk)>| -> Result<()> {
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let mapped: Vec<Event<T>> = pending
-                    .par_iter()
-                    .map(|(i, chunk)| Event::Mapped(*i, map(chunk)))
-                    .collect();
-                for (_, chunk) in pending.drain(..) {
-                    // Full pool: the buffer is simply freed.
-                    let _ = recycle.try_send(chunk.data);
-                }
-                etx.send(mapped).map_err(|_| stopped())
+        s.spawn(move || {
+            let mut seq = 0u64;
+            let send = |e: ReadEvent| {
+                seq += 1;
+                ticket.send(()).is_ok() && tx.send((seq - 1, e)).is_ok()
             };
-            // On an early return the receiver is dropped and the reader thread stops.
-            for event in rx.iter() {
-                match event {
+            read_all(inputs, send, reader_bytes, pool)
+        });
+        let (done, results) = sync_channel::<(u64, Outcome<T>)>(depth);
+        for _ in 0..workers {
+            let (rx, done, recycle, map) = (rx.clone(), done.clone(), recycle.clone(), &map);
+            s.spawn(move || loop {
+                // The lock is held only to take one event off the queue.
+                let next = rx.lock().map(|r| r.recv());
+                let Ok(Ok((seq, event))) = next else { return };
+                let outcome = match event {
                     ReadEvent::Chunk(i, chunk) => {
-                        pending.push((i, chunk));
-                        if pending.len() == batch {
-                            flush(&mut pending)?;
-                        }
+                        let mapped = map(&chunk);
+                        // Full pool: the buffer is simply freed.
+                        let _ = recycle.try_send(chunk.data);
+                        Ok(Event::Mapped(i, mapped))
                     }
-                    ReadEvent::Opened(i, container, compression) => {
-                        flush(&mut pending)?;
-                        etx.send(vec![Event::Opened(i, container, compression)])
-                            .map_err(|_| stopped())?
-                    }
-                    ReadEvent::Finished(i, damage) => {
-                        flush(&mut pending)?;
-                        etx.send(vec![Event::Finished(i, damage)])
-                            .map_err(|_| stopped())?;
-                    }
-                    ReadEvent::Failed(e) => return Err(e),
+                    ReadEvent::Opened(i, c, z) => Ok(Event::Opened(i, c, z)),
+                    ReadEvent::Finished(i, damage) => Ok(Event::Finished(i, damage)),
+                    ReadEvent::Failed(e) => Err(e),
+                };
+                if done.send((seq, outcome)).is_err() {
+                    return;
                 }
+            });
+        }
+        drop((rx, done, recycle));
+        // On an early return `results` is dropped: the workers stop, then the reader.
+        let mut waiting = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, outcome) in results.iter() {
+            waiting.insert(seq, outcome);
+            while let Some(outcome) = waiting.remove(&next) {
+                next += 1;
+                // Sent before its event: never waits.
+                let _ = tickets.recv();
+                consume(outcome?)?;
             }
-            flush(&mut pending)
-        })();
-        drop(etx);
-        // The consumer's own error says why it stopped taking events.
-        consumer.join().expect("consumer thread")?;
-        produced
+        }
+        Ok(())
     })
 }
+
+/// A mapped event, or the read error that ended the stream there.
+type Outcome<T> = Result<Event<T>>;
 
 /// Bytes read so far by [`run`]'s reader.
 pub fn progress_counter() -> Arc<AtomicU64> {
@@ -166,4 +157,81 @@ pub fn progress_counter() -> Arc<AtomicU64> {
 /// The current value of a counter from [`progress_counter`].
 pub fn bytes_read(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A little-endian µs pcap of `n` 60-byte Ethernet frames.
+    fn pcap(n: usize) -> Vec<u8> {
+        let mut b = Vec::with_capacity(24 + n * 76);
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            if v == 0x0004_0002 {
+                b.extend_from_slice(&2u16.to_le_bytes());
+                b.extend_from_slice(&4u16.to_le_bytes());
+            } else {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for i in 0..n as u32 {
+            for v in [i / 1000, i % 1000, 60, 60] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            b.extend_from_slice(&[0u8; 60]);
+        }
+        b
+    }
+
+    #[test]
+    fn chunks_reach_the_consumer_in_capture_order_however_slow_their_mapping() {
+        let dir = std::env::temp_dir().join(format!("ntp-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("order.pcap");
+        let packets = 300_000; // ~23 MB: several chunks
+        std::fs::write(&path, pcap(packets)).unwrap();
+        let mut offsets = Vec::new();
+        let mut seen = 0;
+        run(
+            std::slice::from_ref(&path),
+            progress_counter(),
+            |chunk| {
+                // Early chunks slowest: later ones overtake them on the other workers.
+                let n = chunk.offset / super::super::CHUNK_BYTES as u64;
+                std::thread::sleep(Duration::from_millis(30u64.saturating_sub(n * 5)));
+                (chunk.offset, chunk.packets)
+            },
+            |event| {
+                if let Event::Mapped(_, (offset, n)) = event {
+                    offsets.push(offset);
+                    seen += n;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(offsets.len() > 3, "{offsets:?}");
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        assert_eq!(seen, packets);
+
+        // A consumer that fails stops the reader and the workers (no hang).
+        let mut calls = 0;
+        let err = run(
+            std::slice::from_ref(&path),
+            progress_counter(),
+            |chunk| chunk.packets,
+            |_| {
+                calls += 1;
+                match calls {
+                    3 => Err(Error::Invalid("stop".into())),
+                    _ => Ok(()),
+                }
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("stop"));
+        assert_eq!(calls, 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
