@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::capture::stream::{self, Event};
 use crate::capture::{stem, Chunk};
-use crate::dataset::writer::{ParquetSink, TimestampUnit};
+use crate::dataset::writer::{Encoded, Encoder, ParquetSink, TimestampUnit};
 use crate::dataset::Columns;
 use crate::decode;
 use crate::decode::report::{nothing_usable, Counts, DayTally, FileReport};
@@ -93,6 +93,71 @@ enum Sinks {
     },
 }
 
+/// Rows of one chunk bound for one file, encoded.
+struct Part {
+    /// The day (in days since the epoch) when partitioning by day.
+    day: Option<i64>,
+    rows: usize,
+    groups: Encoded,
+}
+
+/// Splits `df` by day of its time column: `(day, rows of that day)`, days in order.
+fn split_days(df: DataFrame, unit: TimestampUnit, dest: &Path) -> Result<Vec<(i64, DataFrame)>> {
+    let day_len = DAY_NS / unit.ns();
+    let err = |e| Error::polars(dest, e);
+    let ts = df.column(super::TIMESTAMP).map_err(err)?;
+    let ts = ts.as_materialized_series().to_physical_repr();
+    let days: Vec<i64> = ts
+        .i64()
+        .map_err(err)?
+        .iter()
+        .map(|t| t.unwrap_or(0).div_euclid(day_len))
+        .collect();
+    let mut distinct = days.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if let [day] = distinct[..] {
+        return Ok(vec![(day, df)]);
+    }
+    distinct
+        .into_iter()
+        .map(|day| {
+            let mask: BooleanChunked = days.iter().map(|d| *d == day).collect();
+            Ok((day, df.filter(&mask).map_err(err)?))
+        })
+        .collect()
+}
+
+/// One chunk's rows, split by day when partitioning, each part encoded for its file
+/// (on the worker that decoded the chunk: encoding is the bulk of writing).
+fn encode_parts(
+    df: DataFrame,
+    opts: WriteOptions,
+    encoder: &Encoder,
+    dest: &Path,
+) -> Result<Vec<Part>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let parts = match opts.partition {
+        Partition::None => vec![(None, df)],
+        Partition::Day => split_days(df, opts.unit, dest)?
+            .into_iter()
+            .map(|(day, df)| (Some(day), df))
+            .collect(),
+    };
+    parts
+        .into_iter()
+        .map(|(day, df)| {
+            Ok(Part {
+                day,
+                rows: df.height(),
+                groups: encoder.encode(&df, dest)?,
+            })
+        })
+        .collect()
+}
+
 impl Sinks {
     fn new(dest: &Path, opts: WriteOptions) -> Sinks {
         match opts.partition {
@@ -111,42 +176,24 @@ impl Sinks {
 
     /// Appends rows, created with the first ones: an input that holds nothing (or cannot
     /// be opened) leaves no file behind.
-    fn write(&mut self, df: &DataFrame) -> Result<()> {
-        match self {
-            Sinks::One(dest, unit, sink) => {
-                let sink = match sink {
-                    Some(s) => s,
-                    None => sink.insert(Box::new(ParquetSink::create(dest, *unit)?)),
-                };
-                sink.write(df)
-            }
-            Sinks::Days {
-                dir,
-                name,
-                unit,
-                open,
-            } => {
-                let day_len = DAY_NS / unit.ns();
-                let err = |e| Error::polars(&*dir, e);
-                let ts = df.column(super::TIMESTAMP).map_err(err)?;
-                let ts = ts.as_materialized_series().to_physical_repr();
-                let days: Vec<i64> = ts
-                    .i64()
-                    .map_err(err)?
-                    .iter()
-                    .map(|t| t.unwrap_or(0).div_euclid(day_len))
-                    .collect();
-                // Nearly every chunk lies within one day: split only the few that do not.
-                let mut distinct = days.clone();
-                distinct.sort_unstable();
-                distinct.dedup();
-                for &day in &distinct {
-                    let part = if distinct.len() == 1 {
-                        df.clone()
-                    } else {
-                        let mask: BooleanChunked = days.iter().map(|d| *d == day).collect();
-                        df.filter(&mask).map_err(err)?
+    /// Appends one chunk's encoded parts to their files (opening them on first use).
+    fn write(&mut self, parts: Vec<Part>) -> Result<()> {
+        for part in parts {
+            match self {
+                Sinks::One(dest, unit, sink) => {
+                    let sink = match sink {
+                        Some(s) => s,
+                        None => sink.insert(Box::new(ParquetSink::create(dest, *unit)?)),
                     };
+                    sink.write_encoded(part.rows, part.groups)?;
+                }
+                Sinks::Days {
+                    dir,
+                    name,
+                    unit,
+                    open,
+                } => {
+                    let day = part.day.unwrap_or(0);
                     if !open.contains_key(&day) {
                         if open.len() >= MAX_DAYS {
                             return Err(Error::Dataset {
@@ -161,14 +208,13 @@ impl Sinks {
                         open.insert(day, ParquetSink::create(&dest, *unit)?);
                     }
                     let sink = open.get_mut(&day).expect("opened");
-                    sink.write(&part)?;
+                    sink.write_encoded(part.rows, part.groups)?;
                 }
-                Ok(())
             }
         }
+        Ok(())
     }
 
-    /// Renames every file into place; the rows written (0: nothing was usable).
     fn finish(self) -> Result<u64> {
         match self {
             Sinks::One(_, _, Some(sink)) if sink.rows() > 0 => sink.finish(),
@@ -249,28 +295,30 @@ pub fn convert(
         }
     };
     let mut reports = FileReport::for_inputs(inputs, &shown);
+    let encoder = Encoder::new(&super::schema(opts.unit))?;
     let result: Result<()> = std::thread::scope(|s| {
-        let (wtx, wrx) = sync_channel::<DataFrame>(4);
+        let (wtx, wrx) = sync_channel::<Vec<Part>>(4);
         let writer = s.spawn(move || -> Result<Sinks> {
             let mut sinks = Sinks::new(dest, opts);
-            for df in wrx.iter() {
-                if df.height() > 0 {
-                    sinks.write(&df)?;
-                }
+            for parts in wrx.iter() {
+                sinks.write(parts)?;
             }
             Ok(sinks)
         });
-        let decode = |chunk: &Chunk| decode_chunk(chunk, opts.unit);
+        let decode = |chunk: &Chunk| {
+            let (df, counts) = decode_chunk(chunk, opts.unit);
+            (encode_parts(df, opts, &encoder, &shown), counts)
+        };
         let outcome = stream::run(inputs, bytes.clone(), decode, |event| {
             match event {
                 Event::Opened(i, container, compression) => {
                     reports[i].container = container;
                     reports[i].compression = compression;
                 }
-                Event::Mapped(i, (df, counts)) => {
+                Event::Mapped(i, (parts, counts)) => {
                     reports[i].counts.merge(&counts);
                     bar.set_position(stream::bytes_read(&bytes));
-                    wtx.send(df)
+                    wtx.send(parts?)
                         .map_err(|_| Error::Invalid("Parquet writer stopped".into()))?;
                 }
                 Event::Finished(i, damage) => reports[i].damage = damage,
