@@ -7,11 +7,10 @@
 //! counted and reported (captures are sorted to within milliseconds, so this happens only
 //! with overlapping inputs).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use foldhash::fast::FixedState;
-
+use super::distinct::Distinct;
 use super::sizes::{type_index, Sizes};
 use super::table::{Column, SeriesTable, COLUMNS, SUMS};
 use super::Window;
@@ -23,8 +22,6 @@ use crate::decode::{self, Addrs};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
 use crate::util::time::{iso_millis, DAY_NS};
-
-type Set<T> = HashSet<T, FixedState>;
 
 /// How many intervals, and at least how many seconds, the stream may run ahead of an
 /// interval before its distinct sets are dropped.
@@ -96,28 +93,67 @@ impl Keys {
 }
 
 /// One interval being counted: sums and the exact distinct sets.
-#[derive(Default)]
 struct Tally {
     sums: [u64; SUMS],
-    src4: Set<u32>,
-    dst4: Set<u32>,
-    src6: Set<u128>,
-    dst6: Set<u128>,
-    flows4: Set<u128>,
-    flows6: Set<Flow6>,
+    src4: Distinct<u32>,
+    dst4: Distinct<u32>,
+    src6: Distinct<u128>,
+    dst6: Distinct<u128>,
+    flows4: Distinct<u128>,
+    flows6: Distinct<Flow6>,
 }
 
+/// Distinct keys of the last interval closed, per set: the size a new interval's sets
+/// start at, so they rarely grow.
+type Hints = [usize; 6];
+
 impl Tally {
+    /// A tally sized for `h`, or for twice the first keys when no interval closed yet.
+    fn new(h: &Hints, first: &Keys) -> Tally {
+        let n = |hint: usize, keys: usize| hint.max(keys * 2);
+        Tally {
+            sums: [0; SUMS],
+            src4: Distinct::with_capacity(n(h[0], first.src4.len())),
+            dst4: Distinct::with_capacity(n(h[1], first.dst4.len())),
+            src6: Distinct::with_capacity(n(h[2], first.src6.len())),
+            dst6: Distinct::with_capacity(n(h[3], first.dst6.len())),
+            flows4: Distinct::with_capacity(n(h[4], first.flows4.len())),
+            flows6: Distinct::with_capacity(n(h[5], first.flows6.len())),
+        }
+    }
+
+    /// Empties a closed interval's tally for the next one.
+    fn clear(&mut self) {
+        self.sums = [0; SUMS];
+        self.src4.clear();
+        self.dst4.clear();
+        self.src6.clear();
+        self.dst6.clear();
+        self.flows4.clear();
+        self.flows6.clear();
+    }
+
+    fn hints(&self) -> Hints {
+        [
+            self.src4.len(),
+            self.dst4.len(),
+            self.src6.len(),
+            self.dst6.len(),
+            self.flows4.len(),
+            self.flows6.len(),
+        ]
+    }
+
     fn merge(&mut self, o: Keys) {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
-        self.src4.extend(o.src4);
-        self.dst4.extend(o.dst4);
-        self.src6.extend(o.src6);
-        self.dst6.extend(o.dst6);
-        self.flows4.extend(o.flows4);
-        self.flows6.extend(o.flows6);
+        self.src4.extend(&o.src4);
+        self.dst4.extend(&o.dst4);
+        self.src6.extend(&o.src6);
+        self.dst6.extend(&o.dst6);
+        self.flows4.extend(&o.flows4);
+        self.flows6.extend(&o.flows6);
     }
 
     fn row(&self) -> [u64; COLUMNS] {
@@ -214,6 +250,9 @@ struct Merger {
     newest: i64,
     late_packets: u64,
     sizes: Sizes,
+    hints: Hints,
+    /// Tallies of closed intervals, emptied, for the next ones.
+    spare: Vec<Tally>,
 }
 
 impl Merger {
@@ -227,6 +266,8 @@ impl Merger {
             newest: i64::MIN,
             late_packets: 0,
             sizes: Sizes::default(),
+            hints: [0; 6],
+            spare: Vec::new(),
         }
     }
 
@@ -241,7 +282,11 @@ impl Merger {
                 }
                 continue;
             }
-            self.open.entry(k).or_default().merge(keys);
+            let (hints, spare) = (&self.hints, &mut self.spare);
+            self.open
+                .entry(k)
+                .or_insert_with(|| spare.pop().unwrap_or_else(|| Tally::new(hints, &keys)))
+                .merge(keys);
         }
         for (k, n) in t.non_ip {
             *self.non_ip.entry(k).or_default() += n;
@@ -253,8 +298,11 @@ impl Merger {
     /// Turns the open intervals before `k` into rows.
     fn close_before(&mut self, k: i64) {
         let still_open = self.open.split_off(&k);
-        for (k, tally) in std::mem::replace(&mut self.open, still_open) {
+        for (k, mut tally) in std::mem::replace(&mut self.open, still_open) {
+            self.hints = tally.hints();
             self.closed.insert(k, tally.row());
+            tally.clear();
+            self.spare.push(tally);
         }
     }
 
