@@ -97,7 +97,6 @@ enum Sinks {
 struct Part {
     /// The day (in days since the epoch) when partitioning by day.
     day: Option<i64>,
-    rows: usize,
     groups: Encoded,
 }
 
@@ -129,33 +128,38 @@ fn split_days(df: DataFrame, unit: TimestampUnit, dest: &Path) -> Result<Vec<(i6
 }
 
 /// One chunk's rows, split by day when partitioning, each part encoded for its file
-/// (on the worker that decoded the chunk: encoding is the bulk of writing).
+/// (on the worker that decoded the chunk: encoding is the bulk of writing). Rows of one
+/// day (nearly every chunk) go to the encoder as built, string columns already
+/// dictionary-encoded; a chunk across midnight is split as a frame.
 fn encode_parts(
-    df: DataFrame,
+    cols: Columns,
     opts: WriteOptions,
     encoder: &Encoder,
     dest: &Path,
-) -> Result<Vec<Part>> {
-    if df.height() == 0 {
-        return Ok(Vec::new());
-    }
-    let parts = match opts.partition {
-        Partition::None => vec![(None, df)],
-        Partition::Day => split_days(df, opts.unit, dest)?
-            .into_iter()
-            .map(|(day, df)| (Some(day), df))
-            .collect(),
+) -> Result<(Vec<Part>, u64)> {
+    let Some((first, last)) = cols.days() else {
+        return Ok((Vec::new(), 0));
     };
-    parts
+    let day = match opts.partition {
+        Partition::None => None,
+        Partition::Day => Some(first),
+    };
+    if day.is_none() || first == last {
+        let (arrays, rounded) = cols.into_arrow(opts.unit);
+        let groups = encoder.encode_arrays(&arrays, dest)?;
+        return Ok((vec![Part { day, groups }], rounded));
+    }
+    let (df, rounded) = cols.into_frame(opts.unit);
+    let parts = split_days(df, opts.unit, dest)?
         .into_iter()
         .map(|(day, df)| {
             Ok(Part {
-                day,
-                rows: df.height(),
+                day: Some(day),
                 groups: encoder.encode(&df, dest)?,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((parts, rounded))
 }
 
 impl Sinks {
@@ -185,7 +189,7 @@ impl Sinks {
                         Some(s) => s,
                         None => sink.insert(Box::new(ParquetSink::create(dest, *unit)?)),
                     };
-                    sink.write_encoded(part.rows, part.groups)?;
+                    sink.write_encoded(part.groups)?;
                 }
                 Sinks::Days {
                     dir,
@@ -208,7 +212,7 @@ impl Sinks {
                         open.insert(day, ParquetSink::create(&dest, *unit)?);
                     }
                     let sink = open.get_mut(&day).expect("opened");
-                    sink.write_encoded(part.rows, part.groups)?;
+                    sink.write_encoded(part.groups)?;
                 }
             }
         }
@@ -233,8 +237,8 @@ impl Sinks {
     }
 }
 
-/// Decodes one chunk into rows, times in `unit`.
-pub fn decode_chunk(chunk: &Chunk, unit: TimestampUnit) -> (DataFrame, Counts) {
+/// Decodes one chunk into column buffers and its counts.
+pub fn decode_columns(chunk: &Chunk) -> (Columns, Counts) {
     let mut cols = Columns::with_capacity(chunk.packets);
     let mut c = Counts::default();
     let mut days = DayTally::default();
@@ -262,6 +266,12 @@ pub fn decode_chunk(chunk: &Chunk, unit: TimestampUnit) -> (DataFrame, Counts) {
         c.first_ns = Some(first);
         c.last_ns = Some(last);
     }
+    (cols, c)
+}
+
+/// Decodes one chunk into a frame of rows (times in `unit`) and its counts.
+pub fn decode_chunk(chunk: &Chunk, unit: TimestampUnit) -> (DataFrame, Counts) {
+    let (cols, mut c) = decode_columns(chunk);
     let (df, rounded) = cols.into_frame(unit);
     c.rounded = rounded;
     (df, c)
@@ -306,8 +316,12 @@ pub fn convert(
             Ok(sinks)
         });
         let decode = |chunk: &Chunk| {
-            let (df, counts) = decode_chunk(chunk, opts.unit);
-            (encode_parts(df, opts, &encoder, &shown), counts)
+            let (cols, mut counts) = decode_columns(chunk);
+            let parts = encode_parts(cols, opts, &encoder, &shown).map(|(parts, rounded)| {
+                counts.rounded = rounded;
+                parts
+            });
+            (parts, counts)
         };
         let outcome = stream::run(inputs, bytes.clone(), decode, |event| {
             match event {

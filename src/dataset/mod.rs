@@ -9,7 +9,14 @@ pub mod convert;
 pub mod reader;
 pub mod writer;
 
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use polars::prelude::*;
+use polars_arrow::array::{
+    Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
+};
+use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 
 use crate::decode::{Addrs, IpPacket};
 
@@ -72,35 +79,119 @@ pub fn type_name(protocol: u8) -> &'static str {
     }
 }
 
+/// A string column of a batch as keys into its distinct values, in order of first use.
+/// Parquet stores string columns dictionary-encoded; building the dictionary here, from
+/// the few bytes a value is made of (an address, a protocol), spares the writer hashing
+/// every string (measured: a third of `preprocess`'s CPU).
+struct DictColumn {
+    keys: Vec<u32>,
+    values: MutableBinaryViewArray<str>,
+}
+
+/// Where each value of a [`DictColumn`] is, by what it is made from (the maps are kept
+/// small: an IPv4 address is hashed as the 4 bytes it is).
+type Index<K> = HashMap<K, u32, FixedState>;
+
+impl DictColumn {
+    fn with_capacity(n: usize) -> Self {
+        DictColumn {
+            keys: Vec::with_capacity(n),
+            values: MutableBinaryViewArray::new(),
+        }
+    }
+
+    /// Appends the value of `key` (looked up in `index`), made by `text` the first time
+    /// it is seen.
+    #[inline]
+    fn push<'a, K: std::hash::Hash + Eq>(
+        &mut self,
+        index: &mut Index<K>,
+        key: K,
+        text: impl FnOnce() -> &'a str,
+    ) {
+        let next = self.values.len() as u32;
+        let k = *index.entry(key).or_insert_with(|| {
+            self.values.push_value(text());
+            next
+        });
+        self.keys.push(k);
+    }
+
+    /// The column as Arrow's dictionary array (how it is written).
+    fn into_arrow(self) -> ArrayRef {
+        let values: Utf8ViewArray = self.values.freeze();
+        let dtype =
+            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(values.dtype().clone()), false);
+        let keys = PrimitiveArray::from_vec(self.keys);
+        Box::new(
+            DictionaryArray::try_new(dtype, keys, values.boxed())
+                .expect("every key indexes a value pushed"),
+        )
+    }
+
+    /// The column as plain strings.
+    fn into_strings(self, name: &str) -> Column {
+        let values: Utf8ViewArray = self.values.freeze();
+        let mut b = StringChunkedBuilder::new(name.into(), self.keys.len());
+        for k in self.keys {
+            b.append_value(values.value(k as usize));
+        }
+        b.finish().into_series().into()
+    }
+}
+
 /// Column buffers for a batch of rows.
 pub struct Columns {
     ts: Vec<i64>,
-    family: StringChunkedBuilder,
-    src: StringChunkedBuilder,
-    dst: StringChunkedBuilder,
+    family: DictColumn,
+    src: DictColumn,
+    dst: DictColumn,
     protocol: Vec<u8>,
     size: Vec<u32>,
     wire: Vec<u32>,
     captured: Vec<u32>,
     sport: Vec<Option<u16>>,
     dport: Vec<Option<u16>>,
-    typ: StringChunkedBuilder,
+    typ: DictColumn,
+    families: Index<u8>,
+    src4: Index<u32>,
+    dst4: Index<u32>,
+    src6: Index<u128>,
+    dst6: Index<u128>,
+    types: Index<u8>,
+}
+
+/// Which of the [`type_name`]s a protocol gets, as a dictionary key.
+#[inline]
+fn type_key(protocol: u8) -> u8 {
+    match protocol {
+        6 | 17 => protocol,
+        _ => 0,
+    }
 }
 
 impl Columns {
     pub fn with_capacity(n: usize) -> Columns {
         Columns {
             ts: Vec::with_capacity(n),
-            family: StringChunkedBuilder::new(FAMILY.into(), n),
-            src: StringChunkedBuilder::new(SOURCE_IP.into(), n),
-            dst: StringChunkedBuilder::new(DESTINATION_IP.into(), n),
+            family: DictColumn::with_capacity(n),
+            src: DictColumn::with_capacity(n),
+            dst: DictColumn::with_capacity(n),
             protocol: Vec::with_capacity(n),
             size: Vec::with_capacity(n),
             wire: Vec::with_capacity(n),
             captured: Vec::with_capacity(n),
             sport: Vec::with_capacity(n),
             dport: Vec::with_capacity(n),
-            typ: StringChunkedBuilder::new(TYPE.into(), n),
+            typ: DictColumn::with_capacity(n),
+            families: Index::default(),
+            // Sized for the distinct addresses of a chunk of a backbone trace (about a
+            // third of its packets), so they rarely grow.
+            src4: Index::with_capacity_and_hasher(n / 2, FixedState::default()),
+            dst4: Index::with_capacity_and_hasher(n / 2, FixedState::default()),
+            src6: Index::default(),
+            dst6: Index::default(),
+            types: Index::default(),
         }
     }
 
@@ -115,16 +206,26 @@ impl Columns {
     #[inline]
     pub fn push(&mut self, ts_ns: i64, wire_len: u32, captured_len: u32, p: &IpPacket) {
         self.ts.push(ts_ns);
-        self.family.append_value(p.family().name());
+        let family = p.family();
+        self.family
+            .push(&mut self.families, family as u8, || family.name());
         let mut buf = [0u8; 45];
         match &p.addrs {
             Addrs::V4(s, d) => {
-                self.src.append_value(fmt_ipv4(s, &mut buf));
-                self.dst.append_value(fmt_ipv4(d, &mut buf));
+                self.src.push(&mut self.src4, u32::from_be_bytes(*s), || {
+                    fmt_ipv4(s, &mut buf)
+                });
+                self.dst.push(&mut self.dst4, u32::from_be_bytes(*d), || {
+                    fmt_ipv4(d, &mut buf)
+                });
             }
             Addrs::V6(s, d) => {
-                self.src.append_value(fmt_ipv6(s, &mut buf));
-                self.dst.append_value(fmt_ipv6(d, &mut buf));
+                self.src.push(&mut self.src6, u128::from_be_bytes(*s), || {
+                    fmt_ipv6(s, &mut buf)
+                });
+                self.dst.push(&mut self.dst6, u128::from_be_bytes(*d), || {
+                    fmt_ipv6(d, &mut buf)
+                });
             }
         }
         self.protocol.push(p.protocol);
@@ -133,40 +234,115 @@ impl Columns {
         self.captured.push(captured_len);
         self.sport.push(p.ports.map(|p| p.0));
         self.dport.push(p.ports.map(|p| p.1));
-        self.typ.append_value(type_name(p.protocol));
+        self.typ.push(&mut self.types, type_key(p.protocol), || {
+            type_name(p.protocol)
+        });
     }
-
     /// The rows as a frame with times in `unit`, and how many times lost digits to it.
     pub fn into_frame(self, unit: writer::TimestampUnit) -> (DataFrame, u64) {
         let n = self.ts.len();
-        let (ts, lost) = unit.column(TIMESTAMP, self.ts);
-        let columns: Vec<Column> = vec![
-            ts,
-            self.family.finish().into_series().into(),
-            self.src.finish().into_series().into(),
-            self.dst.finish().into_series().into(),
-            UInt8Chunked::from_vec(PROTOCOL.into(), self.protocol)
-                .into_series()
-                .into(),
-            UInt32Chunked::from_vec(SIZE.into(), self.size)
-                .into_series()
-                .into(),
-            UInt32Chunked::from_vec(WIRE_SIZE.into(), self.wire)
-                .into_series()
-                .into(),
-            UInt32Chunked::from_vec(CAPTURED_SIZE.into(), self.captured)
-                .into_series()
-                .into(),
-            UInt16Chunked::from_iter_options(SOURCE_PORT.into(), self.sport.into_iter())
-                .into_series()
-                .into(),
-            UInt16Chunked::from_iter_options(DESTINATION_PORT.into(), self.dport.into_iter())
-                .into_series()
-                .into(),
-            self.typ.finish().into_series().into(),
-        ];
+        let (family, src, dst, typ) = (
+            self.family.into_strings(FAMILY),
+            self.src.into_strings(SOURCE_IP),
+            self.dst.into_strings(DESTINATION_IP),
+            self.typ.into_strings(TYPE),
+        );
+        let (mut columns, lost) = Self::numbers(
+            unit,
+            self.ts,
+            self.protocol,
+            self.size,
+            self.wire,
+            self.captured,
+            self.sport,
+            self.dport,
+        );
+        columns.insert(1, family);
+        columns.insert(2, src);
+        columns.insert(3, dst);
+        columns.push(typ);
         let df = DataFrame::new(n, columns).expect("columns of equal length");
         (df, lost)
+    }
+
+    /// The rows as Arrow arrays in [`schema`] order (string columns dictionary-encoded, as
+    /// they are written), with times in `unit`, and how many times lost digits to it.
+    pub fn into_arrow(self, unit: writer::TimestampUnit) -> (Vec<ArrayRef>, u64) {
+        let (family, src, dst, typ) = (
+            self.family.into_arrow(),
+            self.src.into_arrow(),
+            self.dst.into_arrow(),
+            self.typ.into_arrow(),
+        );
+        let (columns, lost) = Self::numbers(
+            unit,
+            self.ts,
+            self.protocol,
+            self.size,
+            self.wire,
+            self.captured,
+            self.sport,
+            self.dport,
+        );
+        let mut arrays: Vec<ArrayRef> = columns
+            .iter()
+            .map(|c| {
+                c.as_materialized_series()
+                    .to_arrow(0, CompatLevel::newest())
+            })
+            .collect();
+        arrays.insert(1, family);
+        arrays.insert(2, src);
+        arrays.insert(3, dst);
+        arrays.push(typ);
+        (arrays, lost)
+    }
+
+    /// The columns that are not strings, in [`schema`] order.
+    #[allow(clippy::too_many_arguments)]
+    fn numbers(
+        unit: writer::TimestampUnit,
+        ts: Vec<i64>,
+        protocol: Vec<u8>,
+        size: Vec<u32>,
+        wire: Vec<u32>,
+        captured: Vec<u32>,
+        sport: Vec<Option<u16>>,
+        dport: Vec<Option<u16>>,
+    ) -> (Vec<Column>, u64) {
+        let (ts, lost) = unit.column(TIMESTAMP, ts);
+        let columns = vec![
+            ts,
+            UInt8Chunked::from_vec(PROTOCOL.into(), protocol)
+                .into_series()
+                .into(),
+            UInt32Chunked::from_vec(SIZE.into(), size)
+                .into_series()
+                .into(),
+            UInt32Chunked::from_vec(WIRE_SIZE.into(), wire)
+                .into_series()
+                .into(),
+            UInt32Chunked::from_vec(CAPTURED_SIZE.into(), captured)
+                .into_series()
+                .into(),
+            UInt16Chunked::from_iter_options(SOURCE_PORT.into(), sport.into_iter())
+                .into_series()
+                .into(),
+            UInt16Chunked::from_iter_options(DESTINATION_PORT.into(), dport.into_iter())
+                .into_series()
+                .into(),
+        ];
+        (columns, lost)
+    }
+
+    /// The first and last day (since the epoch, in UTC) of the rows' times.
+    pub fn days(&self) -> Option<(i64, i64)> {
+        let lo = self.ts.iter().min()?;
+        let hi = self.ts.iter().max()?;
+        Some((
+            lo.div_euclid(crate::util::time::DAY_NS),
+            hi.div_euclid(crate::util::time::DAY_NS),
+        ))
     }
 }
 
@@ -208,6 +384,88 @@ pub fn fmt_ipv6<'a>(a: &[u8; 16], buf: &'a mut [u8; 45]) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows of both families, repeated and new addresses, every Type, ports or none.
+    fn rows(n: u64) -> Columns {
+        let mut cols = Columns::with_capacity(0);
+        let mut x = 12345u64;
+        for i in 0..n {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let pick = (x >> 33) % 97;
+            let addrs = if i % 7 == 3 {
+                let mut a = [0u8; 16];
+                a[0] = 0x20;
+                a[15] = pick as u8;
+                let mut b = a;
+                b[0] = if pick % 2 == 0 { 0x80 } else { 0x20 };
+                Addrs::V6(a, b)
+            } else {
+                Addrs::V4(
+                    [10, 0, (pick / 10) as u8, pick as u8],
+                    [192, 168, 1, (i % 5) as u8],
+                )
+            };
+            let protocol = [6u8, 17, 1, 58][(x >> 20) as usize % 4];
+            let p = IpPacket {
+                addrs,
+                protocol,
+                size: 40 + (x % 1400) as u32,
+                ports: (protocol == 6 || protocol == 17).then_some((i as u16, 443)),
+            };
+            cols.push(
+                1_700_000_000_000_000_000 + i as i64 * 1_000,
+                p.size + 14,
+                96,
+                &p,
+            );
+        }
+        cols
+    }
+
+    /// The dictionary arrays `preprocess` builds make the very file polars' own writer
+    /// makes from the plain string frame (and both read back as the same rows).
+    #[test]
+    fn dictionary_arrays_write_the_file_the_frame_writes() {
+        let dir = std::env::temp_dir().join(format!("ntp-dict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let unit = writer::TimestampUnit::Ns;
+        let encoder = writer::Encoder::new(&schema(unit)).unwrap();
+        let (a, b) = (dir.join("arrays.parquet"), dir.join("frame.parquet"));
+        let mut sink = writer::ParquetSink::create(&a, unit).unwrap();
+        for n in [1000, 1, 5000] {
+            let (arrays, _) = rows(n).into_arrow(unit);
+            sink.write_encoded(encoder.encode_arrays(&arrays, &a).unwrap())
+                .unwrap();
+        }
+        sink.finish().unwrap();
+        let mut sink = writer::ParquetSink::create(&b, unit).unwrap();
+        for n in [1000, 1, 5000] {
+            sink.write(&rows(n).into_frame(unit).0).unwrap();
+        }
+        sink.finish().unwrap();
+        let read = |p: &std::path::Path| {
+            ParquetReader::new(std::fs::File::open(p).unwrap())
+                .finish()
+                .unwrap()
+        };
+        let (fa, fb) = (read(&a), read(&b));
+        assert_eq!(fa.height(), 6001);
+        for (ca, cb) in fa.columns().iter().zip(fb.columns()) {
+            assert!(
+                ca.equals_missing(cb),
+                "{}: {:?} vs {:?}",
+                ca.name(),
+                ca.head(Some(8)),
+                cb.head(Some(8))
+            );
+        }
+        assert!(fa.equals_missing(&fb));
+        assert_eq!(fa.schema(), &schema(unit).into());
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn ipv4_text_matches_std() {

@@ -5,7 +5,12 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
+use polars::io::parquet::write::get_encodings;
 use polars::prelude::*;
+use polars_parquet::write::{
+    array_to_columns, compress, CompressedPage, Encoding, ParquetType,
+    WriteOptions as ParquetWriteOptions,
+};
 
 use crate::error::{Error, Result};
 use crate::util::atomic::TempFile;
@@ -90,34 +95,72 @@ fn parquet_writer<W: std::io::Write>(w: W) -> ParquetWriter<W> {
         .with_statistics(StatisticsOptions::default())
 }
 
-/// Row groups encoded (dictionaries, statistics, pages) and ready to append.
-pub struct Encoded(Vec<polars::io::parquet::write::RowGroupIterColumns<'static, PolarsError>>);
+/// Row groups encoded (dictionaries, statistics, pages), compressed and ready to append:
+/// `(rows, pages of each column)`.
+pub struct Encoded(Vec<(u64, Vec<Vec<CompressedPage>>)>);
 
-/// Encodes data frames into Parquet row groups away from the file they go to, so many
-/// threads can encode while one appends: encoding (the string columns' dictionaries
-/// above all) is most of the cost of writing a per-packet table.
+/// Encodes and compresses row groups away from the file they go to, so many threads can
+/// encode while one appends: encoding and compressing are most of the cost of writing a
+/// per-packet table. The schema, encodings and options are those of a [`ParquetSink`]
+/// of the same schema, taken from a writer whose bytes go nowhere, so the pages are the
+/// ones that writer would make (as polars' own `encode_and_compress` does).
 pub struct Encoder {
-    /// A writer of the same schema and options whose bytes go nowhere: its encoder is the
-    /// one every [`ParquetSink`] of that schema uses.
-    inner: polars::io::parquet::write::BatchedWriter<std::io::Sink>,
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+    options: ParquetWriteOptions,
 }
 
 impl Encoder {
     pub fn new(schema: &Schema) -> Result<Encoder> {
-        let inner = parquet_writer(std::io::sink())
+        let what = Path::new("(parquet encoder)");
+        let mut w = parquet_writer(std::io::sink())
             .batched(schema)
-            .map_err(|e| Error::polars(Path::new("(parquet encoder)"), e))?;
-        Ok(Encoder { inner })
+            .map_err(|e| Error::polars(what, e))?;
+        let fields = w.parquet_schema().fields().to_vec();
+        let file = w
+            .get_writer()
+            .lock()
+            .map_err(|_| Error::Invalid("the Parquet encoder's writer was poisoned".into()))?;
+        let options = file.options();
+        let encodings = get_encodings(file.schema()).to_vec();
+        Ok(Encoder {
+            fields,
+            encodings,
+            options,
+        })
     }
 
     /// The row groups of `df`, for a file being written to `dest`.
     pub fn encode(&self, df: &DataFrame, dest: &Path) -> Result<Encoded> {
-        let groups = self
-            .inner
-            .encode_and_compress(df)
-            .collect::<PolarsResult<Vec<_>>>()
-            .map_err(|e| Error::polars(dest, e))?;
+        let mut groups = Vec::new();
+        for batch in df.iter_chunks(CompatLevel::newest(), false) {
+            if !batch.is_empty() {
+                groups.extend(self.encode_arrays(batch.columns(), dest)?.0);
+            }
+        }
         Ok(Encoded(groups))
+    }
+
+    /// One row group of `arrays` (one per field of the schema, of equal length; a string
+    /// field may come as a dictionary array of strings), for a file being written to `dest`.
+    pub fn encode_arrays(&self, arrays: &[ArrayRef], dest: &Path) -> Result<Encoded> {
+        let rows = arrays.first().map_or(0, |a| a.len()) as u64;
+        let err = |e| Error::polars(dest, e);
+        let mut columns = Vec::with_capacity(arrays.len());
+        for ((array, field), encoding) in arrays.iter().zip(&self.fields).zip(&self.encodings) {
+            let mut pages = Vec::new();
+            for leaf in
+                array_to_columns(array, field.clone(), self.options, encoding).map_err(err)?
+            {
+                for page in leaf {
+                    let page = compress(page.map_err(err)?, Vec::new(), self.options.compression)
+                        .map_err(|e| err(e.into()))?;
+                    pages.push(page);
+                }
+            }
+            columns.push(pages);
+        }
+        Ok(Encoded(vec![(rows, columns)]))
     }
 }
 
@@ -158,12 +201,14 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// Appends row groups encoded by an [`Encoder`] of this file's schema (`rows` rows).
-    pub fn write_encoded(&mut self, rows: usize, groups: Encoded) -> Result<()> {
-        self.writer
-            .write_row_groups(groups.0)
-            .map_err(|e| Error::polars(self.tmp.dest(), e))?;
-        self.rows += rows as u64;
+    /// Appends row groups encoded by an [`Encoder`] of this file's schema.
+    pub fn write_encoded(&mut self, groups: Encoded) -> Result<()> {
+        for (rows, columns) in groups.0 {
+            self.writer
+                .write_row_group(rows, &columns)
+                .map_err(|e| Error::polars(self.tmp.dest(), e))?;
+            self.rows += rows;
+        }
         Ok(())
     }
 
