@@ -52,9 +52,56 @@ struct Keys {
     flows6: Vec<Flow6>,
 }
 
+/// The IPv4 addresses a chunk last pushed into one interval's keys, in a small
+/// direct-mapped table: an address found there is already in the keys and is not pushed
+/// again. Backbone addresses are heavy-tailed, so this spares the merge (one thread, the
+/// bottleneck of a pass) most of its address inserts, at the cost of a lookup in a table
+/// that stays in the counting thread's cache. Exact: a key is only ever left out when the
+/// same interval's keys hold it already (the generation changes with the interval).
+struct Recent {
+    /// `generation << 32 | address`.
+    slots: Vec<u64>,
+    generation: u64,
+}
+
+impl Recent {
+    const BITS: u32 = 12;
+
+    fn new() -> Recent {
+        Recent {
+            slots: vec![0; 1 << Self::BITS],
+            generation: 1,
+        }
+    }
+
+    /// Forgets every address (the keys are now another interval's).
+    fn next_interval(&mut self) {
+        self.generation += 1;
+    }
+
+    /// Whether `a` must be pushed (it was not seen lately in this interval); remembers it.
+    #[inline]
+    fn fresh(&mut self, a: u32) -> bool {
+        let slot = ((a as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize;
+        let tag = self.generation << 32 | a as u64;
+        let s = &mut self.slots[slot];
+        if *s == tag {
+            return false;
+        }
+        *s = tag;
+        true
+    }
+}
+
 impl Keys {
     #[inline]
-    fn add(&mut self, ip: &decode::IpPacket, wire: u32, captured: u32) {
+    fn add(
+        &mut self,
+        ip: &decode::IpPacket,
+        wire: u32,
+        captured: u32,
+        recent: &mut (Recent, Recent),
+    ) {
         let size = ip.size as u64;
         let s = &mut self.sums;
         s[Column::IpBytes.index()] += size;
@@ -75,8 +122,12 @@ impl Keys {
         match ip.addrs {
             Addrs::V4(a, b) => {
                 let (a, b) = (u32::from_be_bytes(a), u32::from_be_bytes(b));
-                self.src4.push(a);
-                self.dst4.push(b);
+                if recent.0.fresh(a) {
+                    self.src4.push(a);
+                }
+                if recent.1.fresh(b) {
+                    self.dst4.push(b);
+                }
                 self.flows4
                     .push(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
             }
@@ -187,6 +238,7 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut days = DayTally::default();
     let mut current: Option<usize> = None;
+    let mut recent = (Recent::new(), Recent::new());
     let malformed_blocks = chunk.for_each(|p| {
         t.counts.packets += 1;
         let Some(p) = p else {
@@ -202,17 +254,21 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
             Ok(ip) => {
                 let i = match current {
                     Some(i) if t.intervals[i].0 == k => i,
-                    _ => match t.intervals.iter().position(|x| x.0 == k) {
-                        Some(i) => i,
-                        None => {
-                            t.intervals.push((k, Keys::default()));
-                            t.intervals.len() - 1
+                    _ => {
+                        recent.0.next_interval();
+                        recent.1.next_interval();
+                        match t.intervals.iter().position(|x| x.0 == k) {
+                            Some(i) => i,
+                            None => {
+                                t.intervals.push((k, Keys::default()));
+                                t.intervals.len() - 1
+                            }
                         }
-                    },
+                    }
                 };
                 current = Some(i);
                 let captured = p.data.len() as u32;
-                t.intervals[i].1.add(&ip, p.wire_len, captured);
+                t.intervals[i].1.add(&ip, p.wire_len, captured, &mut recent);
                 t.sizes
                     .add(type_index(ip.protocol), [ip.size, p.wire_len, captured]);
                 t.counts.kept += 1;
