@@ -238,29 +238,17 @@ impl Columns {
             type_name(p.protocol)
         });
     }
+
     /// The rows as a frame with times in `unit`, and how many times lost digits to it.
     pub fn into_frame(self, unit: writer::TimestampUnit) -> (DataFrame, u64) {
         let n = self.ts.len();
-        let (family, src, dst, typ) = (
-            self.family.into_strings(FAMILY),
-            self.src.into_strings(SOURCE_IP),
-            self.dst.into_strings(DESTINATION_IP),
-            self.typ.into_strings(TYPE),
-        );
-        let (mut columns, lost) = Self::numbers(
-            unit,
-            self.ts,
-            self.protocol,
-            self.size,
-            self.wire,
-            self.captured,
-            self.sport,
-            self.dport,
-        );
-        columns.insert(1, family);
-        columns.insert(2, src);
-        columns.insert(3, dst);
-        columns.push(typ);
+        let (strings, numbers, lost) = self.parts(unit);
+        let names = [FAMILY, SOURCE_IP, DESTINATION_IP, TYPE];
+        let strings = strings
+            .into_iter()
+            .zip(names)
+            .map(|(c, name)| c.into_strings(name));
+        let columns = in_schema_order(strings, numbers);
         let df = DataFrame::new(n, columns).expect("columns of equal length");
         (df, lost)
     }
@@ -268,71 +256,44 @@ impl Columns {
     /// The rows as Arrow arrays in [`schema`] order (string columns dictionary-encoded, as
     /// they are written), with times in `unit`, and how many times lost digits to it.
     pub fn into_arrow(self, unit: writer::TimestampUnit) -> (Vec<ArrayRef>, u64) {
-        let (family, src, dst, typ) = (
-            self.family.into_arrow(),
-            self.src.into_arrow(),
-            self.dst.into_arrow(),
-            self.typ.into_arrow(),
-        );
-        let (columns, lost) = Self::numbers(
-            unit,
-            self.ts,
-            self.protocol,
-            self.size,
-            self.wire,
-            self.captured,
-            self.sport,
-            self.dport,
-        );
-        let mut arrays: Vec<ArrayRef> = columns
+        let (strings, numbers, lost) = self.parts(unit);
+        let numbers = numbers
             .iter()
             .map(|c| {
                 c.as_materialized_series()
                     .to_arrow(0, CompatLevel::newest())
             })
             .collect();
-        arrays.insert(1, family);
-        arrays.insert(2, src);
-        arrays.insert(3, dst);
-        arrays.push(typ);
-        (arrays, lost)
+        let strings = strings.into_iter().map(DictColumn::into_arrow);
+        (in_schema_order(strings, numbers), lost)
     }
 
-    /// The columns that are not strings, in [`schema`] order.
-    #[allow(clippy::too_many_arguments)]
-    fn numbers(
-        unit: writer::TimestampUnit,
-        ts: Vec<i64>,
-        protocol: Vec<u8>,
-        size: Vec<u32>,
-        wire: Vec<u32>,
-        captured: Vec<u32>,
-        sport: Vec<Option<u16>>,
-        dport: Vec<Option<u16>>,
-    ) -> (Vec<Column>, u64) {
-        let (ts, lost) = unit.column(TIMESTAMP, ts);
-        let columns = vec![
+    /// The string columns (Family, Source IP, Destination IP, Type), the others in
+    /// [`schema`] order with times in `unit`, and how many times lost digits to it.
+    fn parts(self, unit: writer::TimestampUnit) -> ([DictColumn; 4], Vec<Column>, u64) {
+        let (ts, lost) = unit.column(TIMESTAMP, self.ts);
+        let numbers = vec![
             ts,
-            UInt8Chunked::from_vec(PROTOCOL.into(), protocol)
+            UInt8Chunked::from_vec(PROTOCOL.into(), self.protocol)
                 .into_series()
                 .into(),
-            UInt32Chunked::from_vec(SIZE.into(), size)
+            UInt32Chunked::from_vec(SIZE.into(), self.size)
                 .into_series()
                 .into(),
-            UInt32Chunked::from_vec(WIRE_SIZE.into(), wire)
+            UInt32Chunked::from_vec(WIRE_SIZE.into(), self.wire)
                 .into_series()
                 .into(),
-            UInt32Chunked::from_vec(CAPTURED_SIZE.into(), captured)
+            UInt32Chunked::from_vec(CAPTURED_SIZE.into(), self.captured)
                 .into_series()
                 .into(),
-            UInt16Chunked::from_iter_options(SOURCE_PORT.into(), sport.into_iter())
+            UInt16Chunked::from_iter_options(SOURCE_PORT.into(), self.sport.into_iter())
                 .into_series()
                 .into(),
-            UInt16Chunked::from_iter_options(DESTINATION_PORT.into(), dport.into_iter())
+            UInt16Chunked::from_iter_options(DESTINATION_PORT.into(), self.dport.into_iter())
                 .into_series()
                 .into(),
         ];
-        (columns, lost)
+        ([self.family, self.src, self.dst, self.typ], numbers, lost)
     }
 
     /// The first and last day (since the epoch, in UTC) of the rows' times.
@@ -344,6 +305,17 @@ impl Columns {
             hi.div_euclid(crate::util::time::DAY_NS),
         ))
     }
+}
+
+/// Family, Source IP and Destination IP after the timestamp, Type last, as in [`schema`].
+fn in_schema_order<T>(strings: impl IntoIterator<Item = T>, mut numbers: Vec<T>) -> Vec<T> {
+    let mut strings = strings.into_iter();
+    let mut next = || strings.next().expect("four string columns");
+    for at in 1..=3 {
+        numbers.insert(at, next());
+    }
+    numbers.push(next());
+    numbers
 }
 
 /// Dotted-quad text, without going through `fmt` (this runs twice per packet).
