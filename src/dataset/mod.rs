@@ -16,6 +16,7 @@ use polars::prelude::*;
 use polars_arrow::array::{
     Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
 };
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 
 use crate::decode::{Addrs, IpPacket};
@@ -150,8 +151,10 @@ pub struct Columns {
     size: Vec<u32>,
     wire: Vec<u32>,
     captured: Vec<u32>,
-    sport: Vec<Option<u16>>,
-    dport: Vec<Option<u16>>,
+    sport: Vec<u16>,
+    dport: Vec<u16>,
+    /// Which rows have ports (both or neither).
+    has_ports: MutableBitmap,
     typ: DictColumn,
     families: Index<u8>,
     src4: Index<u32>,
@@ -183,6 +186,7 @@ impl Columns {
             captured: Vec::with_capacity(n),
             sport: Vec::with_capacity(n),
             dport: Vec::with_capacity(n),
+            has_ports: MutableBitmap::with_capacity(n),
             typ: DictColumn::with_capacity(n),
             families: Index::default(),
             // Sized for the distinct addresses of a chunk of a backbone trace (about a
@@ -232,8 +236,10 @@ impl Columns {
         self.size.push(p.size);
         self.wire.push(wire_len);
         self.captured.push(captured_len);
-        self.sport.push(p.ports.map(|p| p.0));
-        self.dport.push(p.ports.map(|p| p.1));
+        let (sport, dport) = p.ports.unwrap_or_default();
+        self.sport.push(sport);
+        self.dport.push(dport);
+        self.has_ports.push(p.ports.is_some());
         self.typ.push(&mut self.types, type_key(p.protocol), || {
             type_name(p.protocol)
         });
@@ -272,6 +278,7 @@ impl Columns {
     /// [`schema`] order with times in `unit`, and how many times lost digits to it.
     fn parts(self, unit: writer::TimestampUnit) -> ([DictColumn; 4], Vec<Column>, u64) {
         let (ts, lost) = unit.column(TIMESTAMP, self.ts);
+        let ports: Bitmap = self.has_ports.into();
         let numbers = vec![
             ts,
             UInt8Chunked::from_vec(PROTOCOL.into(), self.protocol)
@@ -286,10 +293,10 @@ impl Columns {
             UInt32Chunked::from_vec(CAPTURED_SIZE.into(), self.captured)
                 .into_series()
                 .into(),
-            UInt16Chunked::from_iter_options(SOURCE_PORT.into(), self.sport.into_iter())
+            UInt16Chunked::from_vec_validity(SOURCE_PORT.into(), self.sport, Some(ports.clone()))
                 .into_series()
                 .into(),
-            UInt16Chunked::from_iter_options(DESTINATION_PORT.into(), self.dport.into_iter())
+            UInt16Chunked::from_vec_validity(DESTINATION_PORT.into(), self.dport, Some(ports))
                 .into_series()
                 .into(),
         ];
