@@ -1,9 +1,9 @@
 //! Captures read in order on one thread, cut into chunks of whole records, each chunk
 //! mapped in parallel (a few worker threads) and handed back **in capture order** to one
-//! consumer. Both
-//! `preprocess` (chunk → rows) and `aggregate` (chunk → per-interval counts) run on it, so
-//! they read every container and compression the same way. At most a few batches are in
-//! flight, so memory is bounded whatever the input size.
+//! consumer. Both `preprocess` (chunk → encoded rows) and `aggregate` (chunk →
+//! per-interval counts) run on it, so they read every container and compression the same
+//! way. At most a few chunks per worker are in flight, so memory is bounded whatever the
+//! input size.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -95,8 +95,9 @@ enum Sinks {
 
 /// Rows of one chunk bound for one file, encoded.
 struct Part {
-    /// The day (in days since the epoch) when partitioning by day.
-    day: Option<i64>,
+    /// The day of the rows (days since the epoch): the file they go to when partitioning
+    /// by day.
+    day: i64,
     groups: Encoded,
 }
 
@@ -140,21 +141,17 @@ fn encode_parts(
     let Some((first, last)) = cols.days() else {
         return Ok((Vec::new(), 0));
     };
-    let day = match opts.partition {
-        Partition::None => None,
-        Partition::Day => Some(first),
-    };
-    if day.is_none() || first == last {
+    if opts.partition == Partition::None || first == last {
         let (arrays, rounded) = cols.into_arrow(opts.unit);
         let groups = encoder.encode_arrays(&arrays, dest)?;
-        return Ok((vec![Part { day, groups }], rounded));
+        return Ok((vec![Part { day: first, groups }], rounded));
     }
     let (df, rounded) = cols.into_frame(opts.unit);
     let parts = split_days(df, opts.unit, dest)?
         .into_iter()
         .map(|(day, df)| {
             Ok(Part {
-                day: Some(day),
+                day,
                 groups: encoder.encode(&df, dest)?,
             })
         })
@@ -178,9 +175,8 @@ impl Sinks {
         }
     }
 
-    /// Appends rows, created with the first ones: an input that holds nothing (or cannot
-    /// be opened) leaves no file behind.
-    /// Appends one chunk's encoded parts to their files (opening them on first use).
+    /// Appends one chunk's encoded parts to their files, created with the first rows: an
+    /// input that holds nothing (or cannot be opened) leaves no file behind.
     fn write(&mut self, parts: Vec<Part>) -> Result<()> {
         for part in parts {
             match self {
@@ -197,7 +193,7 @@ impl Sinks {
                     unit,
                     open,
                 } => {
-                    let day = part.day.unwrap_or(0);
+                    let day = part.day;
                     if !open.contains_key(&day) {
                         if open.len() >= MAX_DAYS {
                             return Err(Error::Dataset {
@@ -219,6 +215,7 @@ impl Sinks {
         Ok(())
     }
 
+    /// Renames every file into place; the rows written (0: nothing was usable).
     fn finish(self) -> Result<u64> {
         match self {
             Sinks::One(_, _, Some(sink)) if sink.rows() > 0 => sink.finish(),
