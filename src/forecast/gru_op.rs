@@ -156,9 +156,10 @@ fn backward_chunk_generic(
     let Dims { l, i1, h } = d;
     let g3 = 3 * h;
     let n = k.rows;
-    let w_hh = w.slice(s![.., i1..i1 + h]); // [3H, H]
-                                            // Gradients of the input projections (r, z, n pre-activations) and of the hidden
-                                            // projections (the same for r and z; r ⊙ for n), time-major [L·n, 3H].
+    // W_hh: [3H, H].
+    let w_hh = w.slice(s![.., i1..i1 + h]);
+    // Gradients of the input projections (r, z, n pre-activations) and of the hidden
+    // projections (the same for r and z; r ⊙ for n), time-major [L·n, 3H].
     let mut d_gx = buffer(l * n * g3);
     let mut d_gh = buffer(l * n * g3);
     let mut dh_next = Array2::<f32>::zeros((n, h));

@@ -65,8 +65,9 @@ fn forward_chunk_generic(
 ) -> candle_core::Result<Chunk> {
     let Dims { l, i1, h } = d;
     let g4 = 4 * h;
-    let w_hh_t = w.slice(s![.., i1..]).reversed_axes(); // [H, 4H]
-                                                        // Input projection of every step at once, time-major: gates [L·n, 4H].
+    // W_hhᵀ: [H, 4H].
+    let w_hh_t = w.slice(s![.., i1..]).reversed_axes();
+    // Input projection of every step at once, time-major: gates [L·n, 4H].
     let (xt, mut gates) = project_inputs(x, n, d, w)?;
     let mut c = buffer(l * n * h);
     let mut tanh_c = buffer(l * n * h);
@@ -144,8 +145,9 @@ fn backward_chunk_generic(
     let Dims { l, i1, h } = d;
     let g4 = 4 * h;
     let n = k.rows;
-    let w_hh = w.slice(s![.., i1..]); // [4H, H]
-                                      // Gradient of every step's gate pre-activations, time-major [L·n, 4H].
+    // W_hh: [4H, H].
+    let w_hh = w.slice(s![.., i1..]);
+    // Gradient of every step's gate pre-activations, time-major [L·n, 4H].
     let mut d_gates = buffer(l * n * g4);
     let mut dh_next = Array2::<f32>::zeros((n, h));
     let mut dc_next = vec![0f32; n * h];
