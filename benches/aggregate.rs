@@ -2,7 +2,8 @@
 //! (`common::backbone`: 96-byte snaplen, Zipf(1) popularity over 10⁵+ hosts, ~100 000
 //! packets/s) and its gzip copy, then times in alternating rounds, on each file:
 //! `ntp aggregate` (every column, exact distinct counts), `tracertstats -i 1 -o csv`
-//! (libtrace; skipped when not installed) and `ntp preprocess`. Prints the median wall time,
+//! (libtrace; skipped when not installed), `ntp aggregate --no-distinct` (the sums only: what
+//! the exact distinct counts cost) and `ntp preprocess`. Prints the median wall time,
 //! packets/s and peak RSS of each, and the median of the per-round ratios.
 //!
 //!     cargo bench --bench aggregate
@@ -63,6 +64,18 @@ fn main() {
     } else {
         println!("tracertstats not installed (Debian: libtrace-tools): libtrace column skipped");
     }
+    let (n3, o3) = (ntp.clone(), out.clone());
+    tools.push(Tool {
+        name: "ntp aggregate --no-distinct",
+        command: Box::new(move |input| {
+            let mut c = Command::new(&n3);
+            c.args(["aggregate", "-q", "--force", "--no-distinct"])
+                .arg(input)
+                .arg("-o")
+                .arg(o3.join("s.parquet"));
+            c
+        }),
+    });
     let (n2, o2) = (ntp, out.clone());
     tools.push(Tool {
         name: "ntp preprocess",
@@ -99,7 +112,7 @@ fn main() {
         for (i, t) in tools.iter().enumerate() {
             let m = median(walls[i].clone());
             println!(
-                "  {:<20} median {:.3} s  ({:.1} M packets/s)  peak RSS {:.0} MB",
+                "  {:<28} median {:.3} s  ({:.1} M packets/s)  peak RSS {:.0} MB",
                 t.name,
                 m,
                 packets as f64 / m / 1e6,
@@ -107,11 +120,17 @@ fn main() {
             );
         }
         if have_libtrace {
-            let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[0][r]).collect();
-            println!(
-                "  tracertstats / ntp aggregate, median of per-round ratios: {:.2}×",
-                median(ratio)
-            );
+            for (i, t) in tools.iter().enumerate() {
+                if !t.name.starts_with("ntp aggregate") {
+                    continue;
+                }
+                let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[i][r]).collect();
+                println!(
+                    "  tracertstats / {}, median of per-round ratios: {:.2}×",
+                    t.name,
+                    median(ratio)
+                );
+            }
         }
     }
 }

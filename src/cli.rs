@@ -217,6 +217,11 @@ pub struct AggregateArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Leave out `sources`, `destinations` and `flows`: their exact sets are most of the
+    /// work of a pass over a backbone trace. The table then has the sums only.
+    #[arg(long)]
+    pub no_distinct: bool,
+
     #[command(flatten)]
     pub unit: TimestampUnitArgs,
 

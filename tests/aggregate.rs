@@ -352,3 +352,69 @@ fn bad_input_and_bad_interval_are_one_clear_error() {
         .failure();
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--every"));
 }
+
+#[test]
+fn without_distinct_counts_the_sums_are_unchanged_and_the_counts_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    // IPv6 (its sums are counted apart from the keys) and IPv4 with non-IP frames.
+    let inputs = [
+        fixture("arkime-v6.pcap"),
+        fixture("s7comm-clean-15min.pcap"),
+    ];
+    let (full, sums) = (dir.path().join("full"), dir.path().join("sums"));
+    aggregate(&inputs, &full).arg("-q").assert().success();
+    aggregate(&inputs, &sums)
+        .args(["-q", "--no-distinct"])
+        .assert()
+        .success();
+    for stem in ["arkime-v6", "s7comm-clean-15min"] {
+        let name = format!("{stem}.series.parquet");
+        let df = read_parquet(&sums.join(&name));
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names[0], "timestamp");
+        assert_eq!(names[1..], COLUMNS[..13], "{stem}");
+        let ts = times(&df, "timestamp");
+        let whole = read_series(&full.join(&name));
+        assert_eq!(ts.len(), whole.len(), "{stem}");
+        for (i, (k, row)) in whole.iter().enumerate() {
+            assert_eq!(ts.get(i), Some(*k));
+            for (j, c) in COLUMNS[..13].iter().enumerate() {
+                let got = df.column(c).unwrap().u64().unwrap().get(i);
+                assert_eq!(got, Some(row[j]), "{stem} interval {k} column {c}");
+            }
+        }
+        assert!(whole.values().any(|r| r[idx("flows")] > 0), "{stem}");
+    }
+
+    // A table asked for without the counts is rebuilt over one that has them, and back.
+    let a = aggregate(&inputs, &full)
+        .arg("--no-distinct")
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(!stderr.contains("is up to date"), "{stderr}");
+    assert!(read_parquet(&full.join("arkime-v6.series.parquet"))
+        .column("flows")
+        .is_err());
+    let a = aggregate(&inputs, &full).assert().success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(!stderr.contains("is up to date"), "{stderr}");
+    assert_eq!(
+        read_series(&full.join("arkime-v6.series.parquet")).len(),
+        times(
+            &read_parquet(&sums.join("arkime-v6.series.parquet")),
+            "timestamp"
+        )
+        .len()
+    );
+
+    // Asking such a table for a count it does not hold: one line naming the file.
+    let table = sums.join("s7comm-clean-15min.series.parquet");
+    for needle in ["s7comm-clean-15min.series.parquet", "no distinct counts"] {
+        crate::analyze::assert_fails_cleanly(
+            &[table.as_os_str(), "--column".as_ref(), "flows".as_ref()],
+            &dir.path().join("analysis"),
+            needle,
+        );
+    }
+}

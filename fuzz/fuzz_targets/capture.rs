@@ -19,6 +19,6 @@ fuzz_target!(|data: &[u8]| {
     };
     while let Ok(Some(chunk)) = reader.next_chunk() {
         let _ = ntp::dataset::convert::decode_chunk(&chunk, Default::default());
-        let _ = ntp::series::aggregate::tally_chunk(&chunk, 1_000_000_000, Default::default());
+        let _ = ntp::series::aggregate::tally_chunk(&chunk, 1_000_000_000, Default::default(), true);
     }
 });

@@ -8,6 +8,7 @@ use ntp::dataset::convert::Output;
 use ntp::dataset::reader;
 use ntp::dataset::writer::TimestampUnit;
 use ntp::series::aggregate::{self, Aggregate};
+use ntp::series::table::Column;
 use ntp::series::{parse_every, Window};
 use ntp::util::fresh::up_to_date;
 use rayon::prelude::*;
@@ -36,12 +37,13 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     let every_ns = parse_every(&args.every)?;
     let unit: TimestampUnit = (&args.unit).into();
     unit.check_every(every_ns)?;
+    let distinct = !args.no_distinct;
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
         let window = Window {
             start: args.start,
             end: args.end,
         };
-        let a = aggregate::aggregate(inputs, dest, every_ns, window, &ui.progress)?;
+        let a = aggregate::aggregate(inputs, dest, every_ns, window, distinct, &ui.progress)?;
         aggregate::write(&a, dest, unit)?;
         Ok(a)
     };
@@ -60,12 +62,14 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
                 .map(|(input, dest)| {
                     let outputs = [dest.clone(), ntp::series::table::sizes_path(dest)];
                     let input = std::slice::from_ref(input);
-                    // A table in another unit is rebuilt, not skipped.
+                    // A table in another unit, or with other columns, is rebuilt, not skipped.
                     let same_unit = || {
                         reader::time_unit(dest, ntp::series::table::TIMESTAMP)
                             .is_ok_and(|u| u == unit.polars())
                     };
-                    let fresh = up_to_date(input, &outputs) && same_unit();
+                    let same_columns =
+                        || reader::has_column(dest, Column::Flows.name()) == distinct;
+                    let fresh = up_to_date(input, &outputs) && same_unit() && same_columns();
                     (args.force || !fresh).then(|| pass(input, dest))
                 })
                 .collect();

@@ -18,7 +18,7 @@ use ntp::report::document::{self, Section};
 use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
 use ntp::series::aggregate;
 use ntp::series::parse_every;
-use ntp::series::table::sizes_path;
+use ntp::series::table::{sizes_path, Column};
 use ntp::util::fresh::up_to_date;
 use ntp::util::time::duration_text;
 
@@ -122,11 +122,14 @@ fn first_stage(
     };
     let outputs = [dataset.to_owned(), sizes_path(dataset)];
     o.unit.check_every(every)?;
-    let fresh =
-        o.force || !up_to_date(&input, &outputs) || other_unit(ntp::series::table::TIMESTAMP);
+    // A table without the distinct counts (`aggregate --no-distinct`) is rebuilt too.
+    let fresh = o.force
+        || !up_to_date(&input, &outputs)
+        || other_unit(ntp::series::table::TIMESTAMP)
+        || !reader::has_column(dataset, Column::Flows.name());
     if fresh {
         let window = o.analysis.series.window;
-        let a = aggregate::aggregate(&input, dataset, every, window, &ui.progress)?;
+        let a = aggregate::aggregate(&input, dataset, every, window, true, &ui.progress)?;
         aggregate::write(&a, dataset, o.unit)?;
         if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
             r.notices

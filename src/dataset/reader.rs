@@ -153,6 +153,11 @@ pub fn time_unit(path: &Path, column: &str) -> Result<TimeUnit> {
     }
 }
 
+/// Whether a file's schema has `column` (false when the file cannot be read).
+pub fn has_column(path: &Path, column: &str) -> bool {
+    read_schema(path).is_ok_and(|s| s.get(column).is_some())
+}
+
 /// A column type in words, not polars' internal names.
 fn kind_of(dtype: &ArrowDataType) -> &'static str {
     use ArrowDataType::*;

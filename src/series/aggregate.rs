@@ -94,8 +94,9 @@ impl Recent {
 }
 
 impl Keys {
+    /// Adds a packet to the sums, and its keys when `DISTINCT`.
     #[inline]
-    fn add(
+    fn add<const DISTINCT: bool>(
         &mut self,
         ip: &decode::IpPacket,
         wire: u32,
@@ -115,6 +116,13 @@ impl Keys {
         };
         s[b.index()] += size;
         s[p.index()] += 1;
+        if let Addrs::V6(..) = ip.addrs {
+            s[Column::Ipv6Bytes.index()] += size;
+            s[Column::Ipv6Packets.index()] += 1;
+        }
+        if !DISTINCT {
+            return;
+        }
         let ports = match ip.ports {
             Some((a, b)) => (1u64 << 40) | ((a as u64) << 24) | ((b as u64) << 8),
             None => 0,
@@ -132,8 +140,6 @@ impl Keys {
                     .push(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
             }
             Addrs::V6(a, b) => {
-                s[Column::Ipv6Bytes.index()] += size;
-                s[Column::Ipv6Packets.index()] += 1;
                 let (a, b) = (u128::from_be_bytes(a), u128::from_be_bytes(b));
                 self.src6.push(a);
                 self.dst6.push(b);
@@ -227,8 +233,17 @@ pub struct ChunkTally {
     sizes: Sizes,
 }
 
-/// Counts one chunk into per-interval tallies.
-pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
+/// Counts one chunk into per-interval tallies; the keys of the distinct counts are
+/// collected only when `distinct`.
+pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window, distinct: bool) -> ChunkTally {
+    if distinct {
+        tally::<true>(chunk, every_ns, window)
+    } else {
+        tally::<false>(chunk, every_ns, window)
+    }
+}
+
+fn tally<const DISTINCT: bool>(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
     let mut t = ChunkTally {
         counts: Counts::default(),
         intervals: Vec::new(),
@@ -268,7 +283,9 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
                 };
                 current = Some(i);
                 let captured = p.data.len() as u32;
-                t.intervals[i].1.add(&ip, p.wire_len, captured, &mut recent);
+                t.intervals[i]
+                    .1
+                    .add::<DISTINCT>(&ip, p.wire_len, captured, &mut recent);
                 t.sizes
                     .add(type_index(ip.protocol), [ip.size, p.wire_len, captured]);
                 t.counts.kept += 1;
@@ -299,6 +316,8 @@ pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
 /// The state of a pass: open intervals with their sets, closed ones as rows.
 struct Merger {
     every_ns: i64,
+    /// Whether the chunks bring keys (the table then holds the distinct counts).
+    distinct: bool,
     window: i64,
     open: BTreeMap<i64, Tally>,
     closed: BTreeMap<i64, [u64; COLUMNS]>,
@@ -312,9 +331,10 @@ struct Merger {
 }
 
 impl Merger {
-    fn new(every_ns: i64) -> Merger {
+    fn new(every_ns: i64, distinct: bool) -> Merger {
         Merger {
             every_ns,
+            distinct,
             window: late_window(every_ns),
             open: BTreeMap::new(),
             closed: BTreeMap::new(),
@@ -388,6 +408,7 @@ impl Merger {
                     every_ns: self.every_ns,
                     start_ns: Vec::new(),
                     rows: Vec::new(),
+                    distinct: self.distinct,
                 },
                 self.sizes,
                 0,
@@ -405,6 +426,7 @@ impl Merger {
             every_ns: self.every_ns,
             start_ns: Vec::with_capacity((hi - lo + 1) as usize),
             rows: Vec::with_capacity((hi - lo + 1) as usize),
+            distinct: self.distinct,
         };
         for k in lo..=hi {
             table.start_ns.push(k * self.every_ns);
@@ -496,12 +518,15 @@ pub struct Aggregate {
 }
 
 /// One pass over `inputs` (in order, one continuous series), counted in intervals of
-/// `every_ns`. `output` only names the result in reports.
+/// `every_ns`. `output` only names the result in reports. Without `distinct`, the
+/// sources, destinations and flows are not counted (most of a pass's work on a backbone
+/// trace) and the table does not hold them.
 pub fn aggregate(
     inputs: &[PathBuf],
     output: &std::path::Path,
     every_ns: i64,
     window: Window,
+    distinct: bool,
     progress: &Progress,
 ) -> Result<Aggregate> {
     window.check()?;
@@ -517,11 +542,11 @@ pub fn aggregate(
     let bar = progress.bytes(total, label);
     let bytes = stream::progress_counter();
     let mut reports = FileReport::for_inputs(inputs, output);
-    let mut merger = Merger::new(every_ns);
+    let mut merger = Merger::new(every_ns, distinct);
     let outcome = stream::run(
         inputs,
         bytes.clone(),
-        |chunk| tally_chunk(chunk, every_ns, window),
+        |chunk| tally_chunk(chunk, every_ns, window, distinct),
         |event| {
             match event {
                 Event::Opened(i, container, compression) => {

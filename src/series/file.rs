@@ -425,6 +425,15 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             ),
         ));
     };
+    if column.is_distinct() && !crate::dataset::reader::has_column(path, &name) {
+        return Err(bad(
+            path,
+            format!(
+                "--column {name}: this series table has no distinct counts \
+                 (it was built with `ntp aggregate --no-distinct`)"
+            ),
+        ));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let err = |e| Error::polars(path, e);
     let df = ParquetReader::new(file)

@@ -91,6 +91,15 @@ impl Column {
     pub fn is_distinct(self) -> bool {
         self.index() >= SUMS
     }
+
+    /// The columns a table holds: all of them, or the sums only (`distinct` false).
+    pub fn held(distinct: bool) -> &'static [Column] {
+        if distinct {
+            &Column::ALL
+        } else {
+            &Column::ALL[..SUMS]
+        }
+    }
 }
 
 /// A regular series of every column: row `i` is the interval starting at `start_ns[i]`.
@@ -98,7 +107,11 @@ impl Column {
 pub struct SeriesTable {
     pub every_ns: i64,
     pub start_ns: Vec<i64>,
+    /// Every column of each row; the distinct counts are zero (and not written) when
+    /// `distinct` is false.
     pub rows: Vec<[u64; COLUMNS]>,
+    /// Whether the distinct counts (sources, destinations, flows) were counted.
+    pub distinct: bool,
 }
 
 impl SeriesTable {
@@ -115,13 +128,14 @@ impl SeriesTable {
         self.rows.iter().map(|r| r[c.index()]).collect()
     }
 
-    pub fn schema(unit: TimestampUnit) -> Schema {
+    /// The file's schema: the time column, then the columns held.
+    pub fn schema(unit: TimestampUnit, distinct: bool) -> Schema {
         let mut fields = vec![Field::new(
             TIMESTAMP.into(),
             DataType::Datetime(unit.polars(), Some(TimeZone::UTC)),
         )];
         fields.extend(
-            Column::ALL
+            Column::held(distinct)
                 .iter()
                 .map(|c| Field::new(c.name().into(), DataType::UInt64)),
         );
@@ -133,7 +147,7 @@ impl SeriesTable {
     pub fn to_frame(&self, unit: TimestampUnit) -> PolarsResult<DataFrame> {
         let mut cols: Vec<polars::prelude::Column> = Vec::with_capacity(COLUMNS + 1);
         cols.push(unit.column(TIMESTAMP, self.start_ns.clone()).0);
-        for c in Column::ALL {
+        for &c in Column::held(self.distinct) {
             cols.push(UInt64Chunked::from_vec(c.name().into(), self.column(c)).into_column());
         }
         DataFrame::new(self.len(), cols)
@@ -143,7 +157,7 @@ impl SeriesTable {
     pub fn write(&self, dest: &Path, unit: TimestampUnit) -> Result<()> {
         unit.check_every(self.every_ns)?;
         let df = self.to_frame(unit).map_err(|e| Error::polars(dest, e))?;
-        let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema(unit))?;
+        let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema(unit, self.distinct))?;
         sink.write(&df)?;
         sink.finish()?;
         Ok(())
