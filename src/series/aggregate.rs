@@ -44,8 +44,8 @@ type Flow6 = (u128, u128, u64);
 #[derive(Default)]
 struct Keys {
     sums: [u64; SUMS],
-    src4: Vec<u32>,
-    dst4: Vec<u32>,
+    src4: Sieved,
+    dst4: Sieved,
     src6: Vec<u128>,
     dst6: Vec<u128>,
     flows4: Vec<u128>,
@@ -80,16 +80,39 @@ impl Recent {
     }
 
     /// Whether `a` must be pushed (it was not seen lately in this interval); remembers it.
+    /// Branch-free: whether an address was seen is a coin toss the predictor loses.
     #[inline]
     fn fresh(&mut self, a: u32) -> bool {
         let slot = ((a as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize;
         let tag = self.generation << 32 | a as u64;
         let s = &mut self.slots[slot];
-        if *s == tag {
-            return false;
-        }
+        let fresh = *s != tag;
         *s = tag;
-        true
+        fresh
+    }
+}
+
+/// Addresses pushed only when [`Recent`] says so, without a branch on its answer: every
+/// address is written at the end, and the length moves past it only when it is kept.
+#[derive(Default)]
+struct Sieved {
+    /// `buf[..len]` are the keys; `buf.len() > len` always (room for the next write).
+    buf: Vec<u32>,
+    len: usize,
+}
+
+impl Sieved {
+    #[inline]
+    fn push_if(&mut self, a: u32, keep: bool) {
+        if self.len + 1 >= self.buf.len() {
+            self.buf.resize((2 * self.buf.len()).max(1024), 0);
+        }
+        self.buf[self.len] = a;
+        self.len += keep as usize;
+    }
+
+    fn keys(&self) -> &[u32] {
+        &self.buf[..self.len]
     }
 }
 
@@ -130,12 +153,8 @@ impl Keys {
         match ip.addrs {
             Addrs::V4(a, b) => {
                 let (a, b) = (u32::from_be_bytes(a), u32::from_be_bytes(b));
-                if recent.0.fresh(a) {
-                    self.src4.push(a);
-                }
-                if recent.1.fresh(b) {
-                    self.dst4.push(b);
-                }
+                self.src4.push_if(a, recent.0.fresh(a));
+                self.dst4.push_if(b, recent.1.fresh(b));
                 self.flows4
                     .push(((a as u128) << 96) | ((b as u128) << 64) | ports as u128);
             }
@@ -170,8 +189,8 @@ impl Tally {
         let n = |hint: usize, keys: usize| hint.max(keys * 2);
         Tally {
             sums: [0; SUMS],
-            src4: Distinct::with_capacity(n(h[0], first.src4.len())),
-            dst4: Distinct::with_capacity(n(h[1], first.dst4.len())),
+            src4: Distinct::with_capacity(n(h[0], first.src4.len)),
+            dst4: Distinct::with_capacity(n(h[1], first.dst4.len)),
             src6: Distinct::with_capacity(n(h[2], first.src6.len())),
             dst6: Distinct::with_capacity(n(h[3], first.dst6.len())),
             flows4: Distinct::with_capacity(n(h[4], first.flows4.len())),
@@ -205,8 +224,8 @@ impl Tally {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
-        self.src4.extend(&o.src4);
-        self.dst4.extend(&o.dst4);
+        self.src4.extend(o.src4.keys());
+        self.dst4.extend(o.dst4.keys());
         self.src6.extend(&o.src6);
         self.dst6.extend(&o.dst6);
         self.flows4.extend(&o.flows4);
@@ -254,6 +273,7 @@ fn tally<const DISTINCT: bool>(chunk: &Chunk, every_ns: i64, window: Window) -> 
     let mut days = DayTally::default();
     let mut current: Option<usize> = None;
     let mut recent = (Recent::new(), Recent::new());
+    let mut span = (0i64, 0i64, 0i64);
     let malformed_blocks = chunk.for_each(|p| {
         t.counts.packets += 1;
         let Some(p) = p else {
@@ -264,7 +284,15 @@ fn tally<const DISTINCT: bool>(chunk: &Chunk, every_ns: i64, window: Window) -> 
             t.counts.outside += 1;
             return;
         }
-        let k = p.ts_ns.div_euclid(every_ns);
+        // The interval of the packet before, kept with its bounds: no division per packet.
+        if !(span.0..span.1).contains(&p.ts_ns) {
+            let k = p.ts_ns.div_euclid(every_ns);
+            // At the ends of time the bounds do not fit: an empty span, every packet divided.
+            let lo = k.checked_mul(every_ns);
+            let hi = lo.and_then(|lo| lo.checked_add(every_ns));
+            span = (lo.unwrap_or(0), hi.unwrap_or(0), k);
+        }
+        let k = span.2;
         match decode::decode(p.linktype, p.data) {
             Ok(ip) => {
                 let i = match current {
