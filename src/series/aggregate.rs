@@ -101,6 +101,33 @@ struct Sieved {
     len: usize,
 }
 
+/// Emptied [`Keys`] handed back by the merge for the next chunks: their vectors keep
+/// their capacity, so a chunk neither regrows them nor faults in fresh pages.
+#[derive(Default)]
+struct KeysPool(std::sync::Mutex<Vec<Keys>>);
+
+impl KeysPool {
+    /// At most this many are kept (a few chunks' worth).
+    const KEEP: usize = 16;
+
+    fn take(&self) -> Keys {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default()
+    }
+
+    fn give(&self, mut keys: Keys) {
+        keys.clear();
+        if let Ok(mut p) = self.0.lock() {
+            if p.len() < Self::KEEP {
+                p.push(keys);
+            }
+        }
+    }
+}
+
 impl Sieved {
     #[inline]
     fn push_if(&mut self, a: u32, keep: bool) {
@@ -117,6 +144,16 @@ impl Sieved {
 }
 
 impl Keys {
+    fn clear(&mut self) {
+        self.sums = [0; SUMS];
+        self.src4.len = 0;
+        self.dst4.len = 0;
+        self.src6.clear();
+        self.dst6.clear();
+        self.flows4.clear();
+        self.flows6.clear();
+    }
+
     /// Adds a packet to the sums, and its keys when `DISTINCT`.
     #[inline]
     fn add<const DISTINCT: bool>(
@@ -220,7 +257,7 @@ impl Tally {
         ]
     }
 
-    fn merge(&mut self, o: Keys) {
+    fn merge(&mut self, o: &Keys) {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
@@ -255,14 +292,30 @@ pub struct ChunkTally {
 /// Counts one chunk into per-interval tallies; the keys of the distinct counts are
 /// collected only when `distinct`.
 pub fn tally_chunk(chunk: &Chunk, every_ns: i64, window: Window, distinct: bool) -> ChunkTally {
+    tally_from(chunk, every_ns, window, distinct, &KeysPool::default())
+}
+
+/// [`tally_chunk`], taking its keys' vectors from `pool`.
+fn tally_from(
+    chunk: &Chunk,
+    every_ns: i64,
+    window: Window,
+    distinct: bool,
+    pool: &KeysPool,
+) -> ChunkTally {
     if distinct {
-        tally::<true>(chunk, every_ns, window)
+        tally::<true>(chunk, every_ns, window, pool)
     } else {
-        tally::<false>(chunk, every_ns, window)
+        tally::<false>(chunk, every_ns, window, pool)
     }
 }
 
-fn tally<const DISTINCT: bool>(chunk: &Chunk, every_ns: i64, window: Window) -> ChunkTally {
+fn tally<const DISTINCT: bool>(
+    chunk: &Chunk,
+    every_ns: i64,
+    window: Window,
+    pool: &KeysPool,
+) -> ChunkTally {
     let mut t = ChunkTally {
         counts: Counts::default(),
         intervals: Vec::new(),
@@ -303,7 +356,7 @@ fn tally<const DISTINCT: bool>(chunk: &Chunk, every_ns: i64, window: Window) -> 
                         match t.intervals.iter().position(|x| x.0 == k) {
                             Some(i) => i,
                             None => {
-                                t.intervals.push((k, Keys::default()));
+                                t.intervals.push((k, pool.take()));
                                 t.intervals.len() - 1
                             }
                         }
@@ -375,7 +428,8 @@ impl Merger {
         }
     }
 
-    fn merge(&mut self, t: ChunkTally) {
+    /// Merges a chunk's tallies; their emptied keys go back to `pool`.
+    fn merge(&mut self, t: ChunkTally, pool: &KeysPool) {
         for (k, keys) in t.intervals {
             self.newest = self.newest.max(k);
             if let Some(row) = self.closed.get_mut(&k) {
@@ -384,13 +438,15 @@ impl Merger {
                 for (a, b) in row.iter_mut().zip(keys.sums) {
                     *a += b;
                 }
+                pool.give(keys);
                 continue;
             }
             let (hints, spare) = (&self.hints, &mut self.spare);
             self.open
                 .entry(k)
                 .or_insert_with(|| spare.pop().unwrap_or_else(|| Tally::new(hints, &keys)))
-                .merge(keys);
+                .merge(&keys);
+            pool.give(keys);
         }
         for (k, n) in t.non_ip {
             *self.non_ip.entry(k).or_default() += n;
@@ -571,10 +627,11 @@ pub fn aggregate(
     let bytes = stream::progress_counter();
     let mut reports = FileReport::for_inputs(inputs, output);
     let mut merger = Merger::new(every_ns, distinct);
+    let pool = KeysPool::default();
     let outcome = stream::run(
         inputs,
         bytes.clone(),
-        |chunk| tally_chunk(chunk, every_ns, window, distinct),
+        |chunk| tally_from(chunk, every_ns, window, distinct, &pool),
         |event| {
             match event {
                 Event::Opened(i, container, compression) => {
@@ -583,7 +640,7 @@ pub fn aggregate(
                 }
                 Event::Mapped(i, t) => {
                     reports[i].counts.merge(&t.counts);
-                    merger.merge(t);
+                    merger.merge(t, &pool);
                     bar.set_position(stream::bytes_read(&bytes));
                 }
                 Event::Finished(i, damage) => reports[i].damage = damage,
