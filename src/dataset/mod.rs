@@ -6,20 +6,16 @@
 //! later stages.
 
 pub mod convert;
+mod dictionary;
 pub mod reader;
 pub mod writer;
 
-use std::collections::HashMap;
-
-use foldhash::fast::FixedState;
 use polars::prelude::*;
-use polars_arrow::array::{
-    Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray,
-};
+use polars_arrow::array::ArrayRef;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
-use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 
 use crate::decode::{Addrs, IpPacket};
+use dictionary::{Addresses, DictColumn, Index};
 
 pub const TIMESTAMP: &str = "Timestamp";
 pub const FAMILY: &str = "Family";
@@ -80,73 +76,14 @@ pub fn type_name(protocol: u8) -> &'static str {
     }
 }
 
-/// A string column of a batch as keys into its distinct values, in order of first use.
-/// Parquet stores string columns dictionary-encoded; building the dictionary here, from
-/// the few bytes a value is made of (an address, a protocol), spares the writer hashing
-/// every string (measured: a third of `preprocess`'s CPU).
-struct DictColumn {
-    keys: Vec<u32>,
-    values: MutableBinaryViewArray<str>,
-}
-
-/// Where each value of a [`DictColumn`] is, by what it is made from (the maps are kept
-/// small: an IPv4 address is hashed as the 4 bytes it is).
-type Index<K> = HashMap<K, u32, FixedState>;
-
-impl DictColumn {
-    fn with_capacity(n: usize) -> Self {
-        DictColumn {
-            keys: Vec::with_capacity(n),
-            values: MutableBinaryViewArray::new(),
-        }
-    }
-
-    /// Appends the value of `key` (looked up in `index`), made by `text` the first time
-    /// it is seen.
-    #[inline]
-    fn push<'a, K: std::hash::Hash + Eq>(
-        &mut self,
-        index: &mut Index<K>,
-        key: K,
-        text: impl FnOnce() -> &'a str,
-    ) {
-        let next = self.values.len() as u32;
-        let k = *index.entry(key).or_insert_with(|| {
-            self.values.push_value(text());
-            next
-        });
-        self.keys.push(k);
-    }
-
-    /// The column as Arrow's dictionary array (how it is written).
-    fn into_arrow(self) -> ArrayRef {
-        let values: Utf8ViewArray = self.values.freeze();
-        let dtype =
-            ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(values.dtype().clone()), false);
-        let keys = PrimitiveArray::from_vec(self.keys);
-        Box::new(
-            DictionaryArray::try_new(dtype, keys, values.boxed())
-                .expect("every key indexes a value pushed"),
-        )
-    }
-
-    /// The column as plain strings.
-    fn into_strings(self, name: &str) -> Column {
-        let values: Utf8ViewArray = self.values.freeze();
-        let mut b = StringChunkedBuilder::new(name.into(), self.keys.len());
-        for k in self.keys {
-            b.append_value(values.value(k as usize));
-        }
-        b.finish().into_series().into()
-    }
-}
-
 /// Column buffers for a batch of rows.
 pub struct Columns {
     ts: Vec<i64>,
     family: DictColumn,
-    src: DictColumn,
-    dst: DictColumn,
+    src: Addresses,
+    dst: Addresses,
+    /// Per row: its addresses are IPv6.
+    is_v6: Vec<bool>,
     protocol: Vec<u8>,
     size: Vec<u32>,
     wire: Vec<u32>,
@@ -157,10 +94,6 @@ pub struct Columns {
     has_ports: MutableBitmap,
     typ: DictColumn,
     families: Index<u8>,
-    src4: Index<u32>,
-    dst4: Index<u32>,
-    src6: Index<u128>,
-    dst6: Index<u128>,
     types: Index<u8>,
 }
 
@@ -178,8 +111,9 @@ impl Columns {
         Columns {
             ts: Vec::with_capacity(n),
             family: DictColumn::with_capacity(n),
-            src: DictColumn::with_capacity(n),
-            dst: DictColumn::with_capacity(n),
+            src: Addresses::with_capacity(n),
+            dst: Addresses::with_capacity(n),
+            is_v6: Vec::with_capacity(n),
             protocol: Vec::with_capacity(n),
             size: Vec::with_capacity(n),
             wire: Vec::with_capacity(n),
@@ -189,12 +123,6 @@ impl Columns {
             has_ports: MutableBitmap::with_capacity(n),
             typ: DictColumn::with_capacity(n),
             families: Index::default(),
-            // Sized for the distinct addresses of a chunk of a backbone trace (about a
-            // third of its packets), so they rarely grow.
-            src4: Index::with_capacity_and_hasher(n / 2, FixedState::default()),
-            dst4: Index::with_capacity_and_hasher(n / 2, FixedState::default()),
-            src6: Index::default(),
-            dst6: Index::default(),
             types: Index::default(),
         }
     }
@@ -213,23 +141,16 @@ impl Columns {
         let family = p.family();
         self.family
             .push(&mut self.families, family as u8, || family.name());
-        let mut buf = [0u8; 45];
         match &p.addrs {
             Addrs::V4(s, d) => {
-                self.src.push(&mut self.src4, u32::from_be_bytes(*s), || {
-                    fmt_ipv4(s, &mut buf)
-                });
-                self.dst.push(&mut self.dst4, u32::from_be_bytes(*d), || {
-                    fmt_ipv4(d, &mut buf)
-                });
+                self.src.v4.push(u32::from_be_bytes(*s));
+                self.dst.v4.push(u32::from_be_bytes(*d));
+                self.is_v6.push(false);
             }
             Addrs::V6(s, d) => {
-                self.src.push(&mut self.src6, u128::from_be_bytes(*s), || {
-                    fmt_ipv6(s, &mut buf)
-                });
-                self.dst.push(&mut self.dst6, u128::from_be_bytes(*d), || {
-                    fmt_ipv6(d, &mut buf)
-                });
+                self.src.v6.push(u128::from_be_bytes(*s));
+                self.dst.v6.push(u128::from_be_bytes(*d));
+                self.is_v6.push(true);
             }
         }
         self.protocol.push(p.protocol);
@@ -300,7 +221,9 @@ impl Columns {
                 .into_series()
                 .into(),
         ];
-        ([self.family, self.src, self.dst, self.typ], numbers, lost)
+        let src = self.src.into_dict(&self.is_v6);
+        let dst = self.dst.into_dict(&self.is_v6);
+        ([self.family, src, dst, self.typ], numbers, lost)
     }
 
     /// The first and last day (since the epoch, in UTC) of the rows' times.
@@ -363,10 +286,17 @@ pub fn fmt_ipv6<'a>(a: &[u8; 16], buf: &'a mut [u8; 45]) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars_arrow::array::Utf8ViewArray;
 
     /// Rows of both families, repeated and new addresses, every Type, ports or none.
     fn rows(n: u64) -> Columns {
+        rows_and_addresses(n).0
+    }
+
+    /// [`rows`], and each row's source and destination as `std::net` writes them.
+    fn rows_and_addresses(n: u64) -> (Columns, Vec<(String, String)>) {
         let mut cols = Columns::with_capacity(0);
+        let mut texts = Vec::new();
         let mut x = 12345u64;
         for i in 0..n {
             x = x
@@ -399,8 +329,51 @@ mod tests {
                 96,
                 &p,
             );
+            texts.push(match addrs {
+                Addrs::V4(a, b) => (
+                    std::net::Ipv4Addr::from(a).to_string(),
+                    std::net::Ipv4Addr::from(b).to_string(),
+                ),
+                Addrs::V6(a, b) => (
+                    std::net::Ipv6Addr::from(a).to_string(),
+                    std::net::Ipv6Addr::from(b).to_string(),
+                ),
+            });
         }
-        cols
+        (cols, texts)
+    }
+
+    /// Every row's addresses come out of the dictionaries as the row gave them, the
+    /// families interleaved, each batch's values in order of first use.
+    #[test]
+    fn address_dictionaries_give_every_row_its_own_addresses() {
+        for n in [0, 1, 17, 5000] {
+            let (cols, texts) = rows_and_addresses(n);
+            let [_, src, dst, _] = cols.parts(writer::TimestampUnit::Ns).0;
+            for (col, side) in [(src, 0), (dst, 1)] {
+                let values: Utf8ViewArray = col.values.freeze();
+                let got: Vec<&str> = col.keys.iter().map(|k| values.value(*k as usize)).collect();
+                let want: Vec<&str> = texts
+                    .iter()
+                    .map(|t| {
+                        if side == 0 {
+                            t.0.as_str()
+                        } else {
+                            t.1.as_str()
+                        }
+                    })
+                    .collect();
+                assert_eq!(got, want, "{n} rows, side {side}");
+                let mut first_use: Vec<&str> = Vec::new();
+                for w in &want {
+                    if !first_use.contains(w) {
+                        first_use.push(w);
+                    }
+                }
+                let dict: Vec<&str> = values.values_iter().collect();
+                assert_eq!(dict, first_use, "{n} rows, side {side}");
+            }
+        }
     }
 
     /// The dictionary arrays `preprocess` builds make the very file polars' own writer

@@ -17,6 +17,8 @@
 //! runs), no change on the 1.2 M one; peak RSS +25 MB (the tables run at load ≤ ½ and
 //! are kept for the next interval instead of being freed).
 
+use crate::util::hash::{fold, prefetch, random_seed};
+
 /// A key the set can hold: plain data whose all-zero value marks an empty slot.
 pub trait Key: Copy + Eq + Default {
     fn hash(&self, seed: u64) -> u64;
@@ -24,13 +26,6 @@ pub trait Key: Copy + Eq + Default {
 
 const K1: u64 = 0x243f_6a88_85a3_08d3;
 const K2: u64 = 0x1319_8a2e_0370_7344;
-
-/// The 64×64 → 128-bit product folded to 64 bits (the mixer of foldhash and wyhash).
-#[inline(always)]
-fn fold(a: u64, b: u64) -> u64 {
-    let p = (a as u128).wrapping_mul(b as u128);
-    (p as u64) ^ ((p >> 64) as u64)
-}
 
 impl Key for u32 {
     #[inline(always)]
@@ -187,25 +182,6 @@ fn zeroed<K: Key>(n: usize) -> Vec<K> {
     let mut v = Vec::with_capacity(n);
     v.resize(n, K::default());
     v
-}
-
-#[inline(always)]
-fn prefetch<T>(p: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it never faults and `p` points into a live slice.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const T as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
-/// A seed that differs per set and per run (the count never depends on it).
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
 }
 
 #[cfg(test)]
