@@ -51,8 +51,12 @@ fn main() {
     {
         assert!(c.status().unwrap().success(), "{c:?}");
     }
+    // Absolute: a link's relative target is read from the link's own directory.
+    let target = std::path::absolute(&table).unwrap();
     for i in 0..10 {
-        std::os::unix::fs::symlink(&table, tenfold.join(format!("part-{i:02}.parquet"))).unwrap();
+        let link = tenfold.join(format!("part-{i:02}.parquet"));
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, link).unwrap();
     }
     let a = |o: &str| out.join(o);
     let steps: Vec<(&str, u64, Command)> = vec![
