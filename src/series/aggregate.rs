@@ -101,6 +101,21 @@ struct Sieved {
     len: usize,
 }
 
+impl Sieved {
+    #[inline]
+    fn push_if(&mut self, a: u32, keep: bool) {
+        if self.len + 1 >= self.buf.len() {
+            self.buf.resize((2 * self.buf.len()).max(1024), 0);
+        }
+        self.buf[self.len] = a;
+        self.len += keep as usize;
+    }
+
+    fn keys(&self) -> &[u32] {
+        &self.buf[..self.len]
+    }
+}
+
 /// Emptied [`Keys`] handed back by the merge for the next chunks: their vectors keep
 /// their capacity, so a chunk neither regrows them nor faults in fresh pages.
 #[derive(Default)]
@@ -125,21 +140,6 @@ impl KeysPool {
                 p.push(keys);
             }
         }
-    }
-}
-
-impl Sieved {
-    #[inline]
-    fn push_if(&mut self, a: u32, keep: bool) {
-        if self.len + 1 >= self.buf.len() {
-            self.buf.resize((2 * self.buf.len()).max(1024), 0);
-        }
-        self.buf[self.len] = a;
-        self.len += keep as usize;
-    }
-
-    fn keys(&self) -> &[u32] {
-        &self.buf[..self.len]
     }
 }
 
