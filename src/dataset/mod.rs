@@ -14,7 +14,7 @@ use polars::prelude::*;
 use polars_arrow::array::ArrayRef;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
-use crate::decode::{Addrs, IpPacket};
+use crate::decode::{Addrs, Family, IpPacket};
 use dictionary::{Addresses, DictColumn, Index};
 
 pub const TIMESTAMP: &str = "Timestamp";
@@ -79,10 +79,9 @@ pub fn type_name(protocol: u8) -> &'static str {
 /// Column buffers for a batch of rows.
 pub struct Columns {
     ts: Vec<i64>,
-    family: DictColumn,
     src: Addresses,
     dst: Addresses,
-    /// Per row: its addresses are IPv6.
+    /// Per row: its addresses are IPv6 (which is also its Family).
     is_v6: Vec<bool>,
     protocol: Vec<u8>,
     size: Vec<u32>,
@@ -93,7 +92,6 @@ pub struct Columns {
     /// Which rows have ports (both or neither).
     has_ports: MutableBitmap,
     typ: DictColumn,
-    families: Index<u8>,
     types: Index<u8>,
 }
 
@@ -110,7 +108,6 @@ impl Columns {
     pub fn with_capacity(n: usize) -> Columns {
         Columns {
             ts: Vec::with_capacity(n),
-            family: DictColumn::with_capacity(n),
             src: Addresses::with_capacity(n),
             dst: Addresses::with_capacity(n),
             is_v6: Vec::with_capacity(n),
@@ -122,7 +119,6 @@ impl Columns {
             dport: Vec::with_capacity(n),
             has_ports: MutableBitmap::with_capacity(n),
             typ: DictColumn::with_capacity(n),
-            families: Index::default(),
             types: Index::default(),
         }
     }
@@ -138,9 +134,6 @@ impl Columns {
     #[inline]
     pub fn push(&mut self, ts_ns: i64, wire_len: u32, captured_len: u32, p: &IpPacket) {
         self.ts.push(ts_ns);
-        let family = p.family();
-        self.family
-            .push(&mut self.families, family as u8, || family.name());
         match &p.addrs {
             Addrs::V4(s, d) => {
                 self.src.v4.push(u32::from_be_bytes(*s));
@@ -221,9 +214,15 @@ impl Columns {
                 .into_series()
                 .into(),
         ];
+        let mut family = DictColumn::with_capacity(self.is_v6.len());
+        let mut families = Index::default();
+        for &v6 in &self.is_v6 {
+            let f = if v6 { Family::V6 } else { Family::V4 };
+            family.push(&mut families, f as u8, || f.name());
+        }
         let src = self.src.into_dict(&self.is_v6);
         let dst = self.dst.into_dict(&self.is_v6);
-        ([self.family, src, dst, self.typ], numbers, lost)
+        ([family, src, dst, self.typ], numbers, lost)
     }
 
     /// The first and last day (since the epoch, in UTC) of the rows' times.
