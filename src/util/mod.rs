@@ -1,10 +1,11 @@
 //! Small helpers every stage uses: [`atomic`] output files, [`progress`] bars, [`hash`]
-//! (what the hand-written tables share), [`time`]
+//! (what the hand-written tables share), [`pages`] (large zeroed arrays on huge pages), [`time`]
 //! (civil dates and RFC 3339 stamps) and [`units`] (human sizes and rates).
 
 pub mod atomic;
 pub mod fresh;
 pub mod hash;
+pub mod pages;
 pub mod progress;
 pub mod time;
 pub mod units;
