@@ -37,6 +37,9 @@ pub const SUMS: usize = 13;
 /// The time column.
 pub const TIMESTAMP: &str = "timestamp";
 
+/// Rows per row group of a series file (a day of seconds is one group).
+pub const ROW_GROUP: usize = 1 << 17;
+
 impl Column {
     pub const ALL: [Column; COLUMNS] = [
         Column::IpBytes,
@@ -145,20 +148,37 @@ impl SeriesTable {
     /// The table as a frame, interval starts in `unit` (the caller checks that the
     /// interval is a whole number of units).
     pub fn to_frame(&self, unit: TimestampUnit) -> PolarsResult<DataFrame> {
-        let mut cols: Vec<polars::prelude::Column> = Vec::with_capacity(COLUMNS + 1);
-        cols.push(unit.column(TIMESTAMP, self.start_ns.clone()).0);
-        for &c in Column::held(self.distinct) {
-            cols.push(UInt64Chunked::from_vec(c.name().into(), self.column(c)).into_column());
-        }
-        DataFrame::new(self.len(), cols)
+        self.frame_of(0..self.len(), unit)
     }
 
-    /// Writes the table to `dest` (atomically).
+    /// Rows `range` as a frame.
+    fn frame_of(
+        &self,
+        range: std::ops::Range<usize>,
+        unit: TimestampUnit,
+    ) -> PolarsResult<DataFrame> {
+        let rows = &self.rows[range.clone()];
+        let mut cols: Vec<polars::prelude::Column> = Vec::with_capacity(COLUMNS + 1);
+        cols.push(unit.column(TIMESTAMP, self.start_ns[range].to_vec()).0);
+        for &c in Column::held(self.distinct) {
+            let values = rows.iter().map(|r| r[c.index()]).collect();
+            cols.push(UInt64Chunked::from_vec(c.name().into(), values).into_column());
+        }
+        DataFrame::new(rows.len(), cols)
+    }
+
+    /// Writes the table to `dest` (atomically), [`ROW_GROUP`] rows at a time: a series of
+    /// millions of intervals is not copied whole into a frame.
     pub fn write(&self, dest: &Path, unit: TimestampUnit) -> Result<()> {
         unit.check_every(self.every_ns)?;
-        let df = self.to_frame(unit).map_err(|e| Error::polars(dest, e))?;
         let mut sink = ParquetSink::with_schema(dest, &SeriesTable::schema(unit, self.distinct))?;
-        sink.write(&df)?;
+        for start in (0..self.len()).step_by(ROW_GROUP) {
+            let range = start..(start + ROW_GROUP).min(self.len());
+            let df = self
+                .frame_of(range, unit)
+                .map_err(|e| Error::polars(dest, e))?;
+            sink.write(&df)?;
+        }
         sink.finish()?;
         Ok(())
     }
@@ -176,4 +196,40 @@ pub fn sizes_path(series: &Path) -> PathBuf {
         .or_else(|| name.strip_suffix(".parquet"))
         .unwrap_or(&name);
     series.with_file_name(format!("{stem}.sizes.parquet"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_of_several_row_groups_reads_back_whole() {
+        let n = 2 * ROW_GROUP + 3;
+        let every_ns = 1_000_000_000;
+        let table = SeriesTable {
+            every_ns,
+            start_ns: (0..n as i64).map(|k| (k + 7) * every_ns).collect(),
+            rows: (0..n as u64)
+                .map(|i| std::array::from_fn(|c| i * 31 + c as u64))
+                .collect(),
+            distinct: true,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("s.parquet");
+        table.write(&dest, TimestampUnit::Ns).unwrap();
+        let file = std::fs::File::open(&dest).unwrap();
+        let mut reader = ParquetReader::new(file);
+        assert_eq!(reader.num_rows().unwrap(), n);
+        let groups = reader.get_metadata().unwrap().row_groups.len();
+        assert_eq!(groups, 3);
+        let df = reader.finish().unwrap();
+        assert!(df.equals(&table.to_frame(TimestampUnit::Ns).unwrap()));
+        let flows = df.column("flows").unwrap().u64().unwrap();
+        assert_eq!(flows.get(n - 1), Some((n as u64 - 1) * 31 + 15));
+        let ts = df.column(TIMESTAMP).unwrap().datetime().unwrap();
+        assert_eq!(
+            ts.phys.get(ROW_GROUP),
+            Some((ROW_GROUP as i64 + 7) * every_ns)
+        );
+    }
 }
