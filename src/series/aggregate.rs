@@ -7,7 +7,7 @@
 //! counted and reported (captures are sorted to within milliseconds, so this happens only
 //! with overlapping inputs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use super::distinct::Distinct;
@@ -105,7 +105,7 @@ impl Sieved {
     #[inline]
     fn push_if(&mut self, a: u32, keep: bool) {
         if self.len + 1 >= self.buf.len() {
-            self.buf.resize((2 * self.buf.len()).max(1024), 0);
+            self.buf.resize((2 * self.buf.len()).max(64), 0);
         }
         self.buf[self.len] = a;
         self.len += keep as usize;
@@ -325,6 +325,11 @@ fn tally<const DISTINCT: bool>(
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut days = DayTally::default();
     let mut current: Option<usize> = None;
+    // Where each interval's keys are in `t.intervals`: a capture sorted in time brings
+    // each new interval after every other (no lookup); a sparse one brings thousands per
+    // chunk, where a scan of the list would be quadratic.
+    let mut newest = i64::MIN;
+    let mut index: HashMap<i64, usize> = HashMap::new();
     let mut recent = (Recent::new(), Recent::new());
     let mut span = (0i64, 0i64, 0i64);
     let malformed_blocks = chunk.for_each(|p| {
@@ -353,13 +358,17 @@ fn tally<const DISTINCT: bool>(
                     _ => {
                         recent.0.next_interval();
                         recent.1.next_interval();
-                        match t.intervals.iter().position(|x| x.0 == k) {
-                            Some(i) => i,
-                            None => {
-                                t.intervals.push((k, pool.take()));
-                                t.intervals.len() - 1
-                            }
-                        }
+                        let at = if k > newest {
+                            newest = k;
+                            None
+                        } else {
+                            index.get(&k).copied()
+                        };
+                        at.unwrap_or_else(|| {
+                            t.intervals.push((k, pool.take()));
+                            index.insert(k, t.intervals.len() - 1);
+                            t.intervals.len() - 1
+                        })
                     }
                 };
                 current = Some(i);
@@ -512,12 +521,14 @@ impl Merger {
             rows: Vec::with_capacity((hi - lo + 1) as usize),
             distinct: self.distinct,
         };
-        for k in lo..=hi {
-            table.start_ns.push(k * self.every_ns);
-            table
-                .rows
-                .push(self.closed.get(&k).copied().unwrap_or([0; COLUMNS]));
+        // Emptied as it is read (its nodes freed on the way), so the sparse rows and the
+        // dense ones are not both held whole.
+        for (k, row) in std::mem::take(&mut self.closed) {
+            let next = lo + table.rows.len() as i64;
+            table.rows.extend((next..k).map(|_| [0; COLUMNS]));
+            table.rows.push(row);
         }
+        table.start_ns.extend((lo..=hi).map(|k| k * self.every_ns));
         Ok((table, self.sizes, self.late_packets, strays))
     }
 

@@ -60,6 +60,9 @@ const AHEAD: usize = 16;
 /// The smallest table (slots).
 const MIN_SLOTS: usize = 16;
 
+/// Tables of more slots than this shrink when cleared less than ⅛ full.
+const SHRINK_FROM: usize = 4096;
+
 /// An exact set of keys that only grows, then is counted.
 pub struct Distinct<K: Key> {
     slots: Zeroed<K>,
@@ -91,8 +94,13 @@ impl<K: Key> Distinct<K> {
     }
 
     /// Empties the set, keeping its table (refilling it is cheaper than faulting in a
-    /// fresh allocation's pages).
+    /// fresh allocation's pages) unless the table is far larger than what it held: after
+    /// one busy interval, a sparse series would clear a large table for every few keys.
     pub fn clear(&mut self) {
+        if self.slots.len() > SHRINK_FROM && self.len() * 8 < self.slots.len() {
+            *self = Self::with_capacity(self.len());
+            return;
+        }
         self.slots.fill(K::default());
         self.len = 0;
         self.has_zero = false;
@@ -220,6 +228,27 @@ mod tests {
                 assert_eq!(six.len(), c.len(), "flow6, range {range}");
             }
         }
+    }
+
+    #[test]
+    fn a_table_shrinks_when_cleared_far_from_full_and_still_counts() {
+        let mut s: Distinct<u128> = Distinct::default();
+        let keys: Vec<u128> = (1..=100_000u128).map(|k| k << 64 | k).collect();
+        s.extend(&keys);
+        assert_eq!(s.len(), 100_000);
+        s.clear();
+        // Cleared full: the table is kept for an interval of the same size.
+        assert!(s.slots.len() >= 200_000);
+        assert!(s.is_empty());
+        s.extend(&keys[..10]);
+        s.extend(&keys[5..12]);
+        assert_eq!(s.len(), 12);
+        s.clear();
+        assert!(s.slots.len() <= 32, "{} slots for 12 keys", s.slots.len());
+        s.extend(&[0, 3, 3, 0]);
+        assert_eq!(s.len(), 2);
+        s.extend(&keys);
+        assert_eq!(s.len(), 100_002);
     }
 
     #[test]
