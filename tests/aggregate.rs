@@ -221,6 +221,78 @@ fn every_column_equals_polars_on_the_per_packet_table() {
     }
 }
 
+/// 30 copies of a 15-minute fixture back to back (7.5 h, 16 MB, several 4 MiB chunks):
+/// every copy brings its addresses and flows again, so an interval cut by a chunk's end
+/// has keys on both sides. With `lag`, each packet is followed by a copy of itself
+/// stamped `lag` earlier (a second source whose clock is behind).
+fn sparse_capture(dest: &Path, lag: Option<std::time::Duration>) {
+    let (header, packets) = crate::preprocess::packets_of("s7comm-clean-15min.pcap");
+    let first = packets[0].timestamp;
+    let span = packets.last().unwrap().timestamp - first + std::time::Duration::from_secs(10);
+    let copies: Vec<_> = (0..30u32)
+        .flat_map(|c| packets.iter().map(move |p| (c, p)))
+        .flat_map(|(c, p)| {
+            let mut p = p.clone();
+            p.timestamp += span * c;
+            let late = lag.map(|lag| {
+                let mut q = p.clone();
+                q.timestamp -= lag;
+                q
+            });
+            std::iter::once(p).chain(late)
+        })
+        .collect();
+    crate::preprocess::write_pcap(dest, header, &copies);
+    assert!(std::fs::metadata(dest).unwrap().len() > 12 << 20);
+}
+
+/// `ntp aggregate` on `capture` equals polars on its per-packet table in every interval,
+/// and no packet came too late for the distinct counts.
+fn equals_polars(capture: &Path) {
+    let table = capture.with_extension("packets.parquet");
+    ntp()
+        .args(["preprocess", "-q"])
+        .arg(capture)
+        .arg("-o")
+        .arg(&table)
+        .assert()
+        .success();
+    let series = capture.with_extension("series.parquet");
+    let run = aggregate(&[capture.to_owned()], &series).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(!stderr.contains("arrived more than"), "{stderr}");
+    let ours = read_series(&series);
+    let reference = from_packets(&table, 1_000_000_000);
+    assert!(reference.len() > 1000, "{} intervals", reference.len());
+    let nonip = idx("non_ip_frames");
+    for (k, want) in &reference {
+        let mut got = ours[k];
+        got[nonip] = 0;
+        assert_eq!(&got, want, "{}: interval {k}", capture.display());
+    }
+}
+
+/// Intervals that lie wholly inside a chunk are counted by the counting threads, those
+/// cut by a chunk's end by the merge: both must equal polars.
+#[test]
+fn a_sparse_capture_over_several_chunks_equals_polars() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("sparse.pcap");
+    sparse_capture(&capture, None);
+    equals_polars(&capture);
+}
+
+/// Packets up to the whole late window (4 intervals of 1 s) behind the newest, across
+/// chunk ends, still count exactly: the interval they belong to must not have been
+/// counted and closed with the chunk before.
+#[test]
+fn packets_late_by_the_whole_window_across_chunks_count_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("lagged.pcap");
+    sparse_capture(&capture, Some(std::time::Duration::from_millis(3900)));
+    equals_polars(&capture);
+}
+
 #[test]
 fn non_ip_frames_per_interval_equal_a_direct_count_of_ethertypes() {
     use pcap_file::pcapng::{Block, PcapNgReader};

@@ -50,6 +50,9 @@ struct Keys {
     dst6: Vec<u128>,
     flows4: Vec<u128>,
     flows6: Vec<Flow6>,
+    /// The distinct counts (the row's columns from `SUMS` on), counted by the counting
+    /// thread when the interval lies wholly inside its chunk (see [`count_inner`]).
+    counted: Option<[u64; COLUMNS - SUMS]>,
 }
 
 /// The IPv4 addresses a chunk last pushed into one interval's keys, in a small
@@ -152,6 +155,7 @@ impl Keys {
         self.dst6.clear();
         self.flows4.clear();
         self.flows6.clear();
+        self.counted = None;
     }
 
     /// Adds a packet to the sums, and its keys when `DISTINCT`.
@@ -400,7 +404,33 @@ fn tally<const DISTINCT: bool>(
         t.counts.first_ns = Some(first);
         t.counts.last_ns = Some(last);
     }
+    if DISTINCT {
+        count_inner(&mut t.intervals, late_window(every_ns));
+    }
     t
+}
+
+/// Counts the distinct keys of every interval more than `window` intervals before the
+/// chunk's newest: the merge closes such an interval as soon as it has merged this chunk,
+/// so, unless an earlier chunk opened it, these keys are all it will ever hold, and its
+/// counts can be taken here, on a counting thread, instead of on the merging one. A
+/// sparse capture (a few packets per interval, thousands of intervals per chunk) spends
+/// most of a pass there; a dense one has no such interval (a chunk spans a few seconds).
+fn count_inner(intervals: &mut [(i64, Keys)], window: i64) {
+    let Some(newest) = intervals.iter().map(|x| x.0).max() else {
+        return;
+    };
+    let mut tally: Option<Tally> = None;
+    for (k, keys) in intervals.iter_mut() {
+        if *k < newest.saturating_sub(window) {
+            let tally = tally.get_or_insert_with(|| Tally::new(&[0; 6], keys));
+            tally.clear();
+            tally.merge(keys);
+            let mut counted = [0; COLUMNS - SUMS];
+            counted.copy_from_slice(&tally.row()[SUMS..]);
+            keys.counted = Some(counted);
+        }
+    }
 }
 
 /// The state of a pass: open intervals with their sets, closed ones as rows.
@@ -447,6 +477,16 @@ impl Merger {
                 for (a, b) in row.iter_mut().zip(keys.sums) {
                     *a += b;
                 }
+                pool.give(keys);
+                continue;
+            }
+            if let Some(counted) = keys.counted.filter(|_| !self.open.contains_key(&k)) {
+                // Counted whole by the counting thread; closed below with every interval
+                // this far behind (see `count_inner`).
+                let mut row = [0; COLUMNS];
+                row[..SUMS].copy_from_slice(&keys.sums);
+                row[SUMS..].copy_from_slice(&counted);
+                self.closed.insert(k, row);
                 pool.give(keys);
                 continue;
             }
