@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+use super::closed::Closed;
 use super::distinct::Distinct;
 use super::sizes::{type_index, Sizes};
 use super::table::{Column, SeriesTable, COLUMNS, SUMS};
@@ -440,7 +441,7 @@ struct Merger {
     distinct: bool,
     window: i64,
     open: BTreeMap<i64, Tally>,
-    closed: BTreeMap<i64, [u64; COLUMNS]>,
+    closed: Closed,
     non_ip: BTreeMap<i64, u64>,
     newest: i64,
     late_packets: u64,
@@ -457,7 +458,7 @@ impl Merger {
             distinct,
             window: late_window(every_ns),
             open: BTreeMap::new(),
-            closed: BTreeMap::new(),
+            closed: Closed::default(),
             non_ip: BTreeMap::new(),
             newest: i64::MIN,
             late_packets: 0,
@@ -471,7 +472,7 @@ impl Merger {
     fn merge(&mut self, t: ChunkTally, pool: &KeysPool) {
         for (k, keys) in t.intervals {
             self.newest = self.newest.max(k);
-            if let Some(row) = self.closed.get_mut(&k) {
+            if let Some(row) = self.closed.get_mut(k) {
                 // Too late for the distinct sets: the sums are still exact.
                 self.late_packets += keys.sums[Column::Packets.index()];
                 for (a, b) in row.iter_mut().zip(keys.sums) {
@@ -523,17 +524,7 @@ impl Merger {
         self.close_before(i64::MAX);
         // The series spans the IP packets (as a series of the per-packet table does);
         // non-IP frames are counted in the intervals of that span.
-        let span = self
-            .closed
-            .keys()
-            .next()
-            .copied()
-            .zip(self.closed.keys().last().copied());
-        if let Some((lo, hi)) = span {
-            for (k, n) in self.non_ip.range(lo..=hi) {
-                self.closed.entry(*k).or_insert([0; COLUMNS])[Column::NonIpFrames.index()] += n;
-            }
-        }
+        let span = self.closed.span();
         let strays = self.strays();
         let Some((lo, hi)) = span else {
             return Ok((
@@ -555,20 +546,16 @@ impl Merger {
             },
             (e, _) => e,
         })?;
-        let mut table = SeriesTable {
+        let mut rows = std::mem::take(&mut self.closed).into_dense(lo, hi);
+        for (k, n) in self.non_ip.range(lo..=hi) {
+            rows[(k - lo) as usize][Column::NonIpFrames.index()] += n;
+        }
+        let table = SeriesTable {
             every_ns: self.every_ns,
-            start_ns: Vec::with_capacity((hi - lo + 1) as usize),
-            rows: Vec::with_capacity((hi - lo + 1) as usize),
+            start_ns: (lo..=hi).map(|k| k * self.every_ns).collect(),
+            rows,
             distinct: self.distinct,
         };
-        // Emptied as it is read (its nodes freed on the way), so the sparse rows and the
-        // dense ones are not both held whole.
-        for (k, row) in std::mem::take(&mut self.closed) {
-            let next = lo + table.rows.len() as i64;
-            table.rows.extend((next..k).map(|_| [0; COLUMNS]));
-            table.rows.push(row);
-        }
-        table.start_ns.extend((lo..=hi).map(|k| k * self.every_ns));
         Ok((table, self.sizes, self.late_packets, strays))
     }
 
@@ -576,20 +563,20 @@ impl Merger {
     fn strays(&self) -> Option<Strays> {
         let total: u64 = self
             .closed
-            .values()
-            .map(|r| r[Column::Packets.index()])
+            .iter()
+            .map(|(_, r)| r[Column::Packets.index()])
             .sum();
         let mut seen = 0;
         let median = self.closed.iter().find_map(|(k, r)| {
             seen += r[Column::Packets.index()];
-            (seen * 2 >= total).then_some(*k)
+            (seen * 2 >= total).then_some(k)
         })?;
         let day = (DAY_NS / self.every_ns).max(1);
         let far: Vec<(i64, u64)> = self
             .closed
             .iter()
-            .filter(|(k, _)| (**k - median).abs() > day)
-            .map(|(k, r)| (*k, r[Column::Packets.index()]))
+            .filter(|(k, _)| (*k - median).abs() > day)
+            .map(|(k, r)| (k, r[Column::Packets.index()]))
             .filter(|(_, n)| *n > 0)
             .collect();
         let (first, last) = (far.first()?.0, far.last()?.0);

@@ -5,6 +5,7 @@
 //! from what the input is.
 
 pub mod aggregate;
+mod closed;
 pub mod distinct;
 pub mod file;
 pub mod packets;
