@@ -118,6 +118,10 @@ impl Sieved {
     fn keys(&self) -> &[u32] {
         &self.buf[..self.len]
     }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 /// Emptied [`Keys`] handed back by the merge for the next chunks: their vectors keep
@@ -150,8 +154,8 @@ impl KeysPool {
 impl Keys {
     fn clear(&mut self) {
         self.sums = [0; SUMS];
-        self.src4.len = 0;
-        self.dst4.len = 0;
+        self.src4.clear();
+        self.dst4.clear();
         self.src6.clear();
         self.dst6.clear();
         self.flows4.clear();

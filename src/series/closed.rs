@@ -47,21 +47,17 @@ impl Closed {
 
     /// The first and last interval closed.
     pub fn span(&self) -> Option<(i64, i64)> {
-        let ends = |a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64| match (a, b) {
-            (Some(a), Some(b)) => Some(pick(a, b)),
-            (a, b) => a.or(b),
-        };
-        let lo = ends(
-            self.keys.first().copied(),
-            self.aside.keys().next().copied(),
-            i64::min,
-        );
-        let hi = ends(
-            self.keys.last().copied(),
-            self.aside.keys().next_back().copied(),
-            i64::max,
-        );
-        lo.zip(hi)
+        let firsts = self
+            .keys
+            .first()
+            .into_iter()
+            .chain(self.aside.keys().next());
+        let lasts = self
+            .keys
+            .last()
+            .into_iter()
+            .chain(self.aside.keys().next_back());
+        firsts.min().copied().zip(lasts.max().copied())
     }
 
     /// Every closed interval and its row, in time order.

@@ -126,11 +126,6 @@ impl SeriesTable {
         self.start_ns.is_empty()
     }
 
-    /// One column's values.
-    pub fn column(&self, c: Column) -> Vec<u64> {
-        self.rows.iter().map(|r| r[c.index()]).collect()
-    }
-
     /// The file's schema: the time column, then the columns held.
     pub fn schema(unit: TimestampUnit, distinct: bool) -> Schema {
         let mut fields = vec![Field::new(
