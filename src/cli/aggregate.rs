@@ -1,0 +1,49 @@
+//! `ntp aggregate`: captures → series tables in one pass.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::shared::{time_arg, TimestampUnitArgs};
+
+#[derive(Args, Debug)]
+pub struct AggregateArgs {
+    /// Capture files: pcap or pcapng, optionally gzip- or zstd-compressed (as preprocess).
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output: a `.parquet` file (all inputs joined into one continuous series: overlapping
+    /// intervals summed, gaps zero-filled) or a directory (one `{stem}.series.parquet` per
+    /// input, skipped when newer than its capture). A `.sizes.parquet` histogram goes beside
+    /// each series.
+    #[arg(short, long, default_value = "results/", value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Interval of the series (1s, 100ms, 1m, …), aligned to the epoch.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub every: String,
+
+    /// Worker threads (default: one per core; at most 4 per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Rebuild series that are already newer than their captures.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Leave out `sources`, `destinations` and `flows`: their exact sets are most of the
+    /// work of a pass over a backbone trace. The table then has the sums only.
+    #[arg(long)]
+    pub no_distinct: bool,
+
+    #[command(flatten)]
+    pub unit: TimestampUnitArgs,
+
+    /// Only packets at or after this time (epoch seconds or ISO 8601).
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub start: Option<i64>,
+
+    /// Only packets before this time.
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    pub end: Option<i64>,
+}

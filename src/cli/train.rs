@@ -1,0 +1,205 @@
+//! `ntp train`: the forecasting experiment; [`TrainingArgs`] are the training stage's options
+//! (shared with `pipeline`).
+
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use ntp::forecast::experiment::TrainOptions;
+use ntp::forecast::inputs::Calendar;
+use ntp::forecast::network::{CellKind, Hyper};
+use ntp::forecast::spans::Split;
+
+use super::shared::{DatasetIo, SeriesArgs};
+
+/// Options of the training stage (shared by train and pipeline).
+#[derive(Args, Debug, Clone)]
+pub struct TrainingArgs {
+    /// Look-back windows to sweep (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,20,30,60",
+        value_name = "L,..."
+    )]
+    pub look_back: Vec<usize>,
+
+    /// Predict the value this many intervals after each window.
+    #[arg(long, default_value_t = 1, value_name = "H")]
+    pub horizon: usize,
+
+    /// Share of the series (its end) kept for testing; with --folds, cut into that many
+    /// consecutive test blocks.
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+
+    /// Share of the series just before each test block used for validation: early stopping
+    /// and every choice (look-back, saved model, best model) are made on it.
+    #[arg(long, default_value_t = 0.1, value_name = "F")]
+    pub val_fraction: f64,
+
+    /// Rolling origins: the test region cut into K blocks, every model refitted on all data
+    /// before each block (expanding window).
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub folds: usize,
+
+    /// Network trainings per look-back and fold, from seeds --seed, --seed+1, … (tables: mean ± sd).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub seeds: usize,
+
+    /// Stop a training after this many epochs without a lower validation loss and keep its best
+    /// epoch's weights (0: run every epoch, still keep the best).
+    #[arg(long, default_value_t = 5, value_name = "EPOCHS")]
+    pub patience: usize,
+
+    /// The study's selection: train/test by window count per look-back, no validation, every
+    /// epoch run, look-back and model chosen by the lowest *test* MSE (optimistic; for
+    /// reproducing its tables only).
+    #[arg(long)]
+    pub select_on_test: bool,
+
+    /// Fit the MinMax scaler on the whole series before the split (the study's test leak).
+    #[arg(long)]
+    pub scale_on_all: bool,
+
+    /// Units per recurrent layer.
+    #[arg(long, default_value_t = 50)]
+    pub hidden: usize,
+
+    /// Stacked recurrent layers.
+    #[arg(long, default_value_t = 1)]
+    pub layers: usize,
+
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+
+    /// Most epochs per training (early stopping may end it sooner).
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+
+    /// First seed of the initial weights and the shuffling: the same seeds give the same tables.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Recurrent cell of the network.
+    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    pub cell: CellArg,
+
+    /// Dropout between stacked layers while training (with --layers ≥ 2).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dropout: f64,
+
+    /// Other numeric columns of the series (table or file) as inputs beside the target, e.g.
+    /// packets,tcp_bytes,sources; each scaled on the training span. The linear AR becomes an
+    /// ARX with their latest values.
+    #[arg(long, value_delimiter = ',', value_name = "COL,...")]
+    pub features: Vec<String>,
+
+    /// Calendar inputs: sine and cosine of the time of day and/or of the day of the week.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "hour,weekday")]
+    pub calendar: Vec<CalendarTerm>,
+
+    /// Local time of the calendar inputs as a UTC offset (+09:00, -0500) [default: UTC].
+    #[arg(long, value_parser = parse_tz, value_name = "OFFSET")]
+    pub tz: Option<i64>,
+}
+
+/// A recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CellArg {
+    Lstm,
+    Gru,
+}
+
+/// A calendar input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CalendarTerm {
+    Hour,
+    Weekday,
+}
+
+fn parse_tz(text: &str) -> Result<i64, String> {
+    Calendar::parse(&[], Some(text))
+        .map(|c| c.offset_s)
+        .map_err(|e| e.to_string())
+}
+
+impl TrainingArgs {
+    /// The training stage's options, writing to `out`; `periods` are the seasonal periods
+    /// named (empty: detected).
+    pub fn options(
+        &self,
+        series: &SeriesArgs,
+        out: &Path,
+        periods: &[usize],
+        dpi: u32,
+    ) -> TrainOptions {
+        let split = if self.select_on_test {
+            Split::Study {
+                test_fraction: self.test_fraction,
+            }
+        } else {
+            Split::Validated {
+                val_fraction: self.val_fraction,
+                test_fraction: self.test_fraction,
+                folds: self.folds,
+            }
+        };
+        TrainOptions {
+            series: series.into(),
+            out_dir: out.to_owned(),
+            look_backs: self.look_back.clone(),
+            horizon: self.horizon,
+            split,
+            seeds: self.seeds,
+            patience: self.patience,
+            scale_on_all: self.scale_on_all,
+            hyper: Hyper {
+                cell: match self.cell {
+                    CellArg::Lstm => CellKind::Lstm,
+                    CellArg::Gru => CellKind::Gru,
+                },
+                dropout: self.dropout,
+                hidden: self.hidden,
+                layers: self.layers,
+                lr: self.lr,
+                batch_size: self.batch_size,
+                epochs: self.epochs,
+                seed: self.seed,
+            },
+            periods: periods.to_vec(),
+            features: self.features.clone(),
+            calendar: Calendar {
+                hour: self.calendar.contains(&CalendarTerm::Hour),
+                weekday: self.calendar.contains(&CalendarTerm::Weekday),
+                offset_s: self.tz.unwrap_or(0),
+            },
+            dpi,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub io: DatasetIo,
+
+    #[command(flatten)]
+    pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub training: TrainingArgs,
+
+    /// Seasonal periods in intervals (e.g. 288,2016 for daily and weekly on 5-min data): a
+    /// seasonal naive per period, Holt-Winters on the first, MSTL on all (default: detected
+    /// on the training span).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub period: Vec<usize>,
+
+    /// Resolution of the PNG figures.
+    #[arg(long, default_value_t = 300, value_name = "DPI")]
+    pub dpi: u32,
+}
