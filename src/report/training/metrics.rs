@@ -1,0 +1,153 @@
+//! `{stem}.mse_results.eE.bB.csv`: one tidy row per (look-back, model, fold, seed), and the
+//! typed reader that `report.md` and `predict` are built from.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::forecast::experiment::{FoldKey, Row, SeedKey};
+use crate::forecast::metrics::Metrics;
+use crate::forecast::models::Model;
+use crate::report::csv::{self, Cell};
+
+const METRICS: [&str; 6] = ["mse", "rmse", "mae", "smape", "r2", "mase"];
+
+const METRICS_HEADER: [&str; 26] = [
+    "look_back",
+    "model",
+    "fold",
+    "seed",
+    "runs",
+    "val_mse",
+    "val_rmse",
+    "val_mae",
+    "val_smape",
+    "val_r2",
+    "val_mase",
+    "test_mse",
+    "test_rmse",
+    "test_mae",
+    "test_smape",
+    "test_r2",
+    "test_mase",
+    "dm_p_vs_persistence",
+    "dm_p_vs_best_baseline",
+    "kept_epoch",
+    "selected",
+    "best_model",
+    "train_windows",
+    "val_windows",
+    "test_windows",
+    "status",
+];
+
+fn values(m: &Option<Metrics>) -> [f64; 6] {
+    m.map_or([f64::NAN; 6], |m| {
+        [m.mse, m.rmse, m.mae, m.smape, m.r2, m.mase]
+    })
+}
+
+pub(super) fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
+    let text: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.model.map_or(String::new(), |m| m.name()),
+                r.fold.text(),
+                r.seed.text(),
+                r.status.clone(),
+            ]
+        })
+        .collect();
+    csv::write_rows(
+        p,
+        &METRICS_HEADER,
+        rows.iter().zip(&text).map(|(r, t)| {
+            let [v0, v1, v2, v3, v4, v5] = values(&r.val);
+            let [t0, t1, t2, t3, t4, t5] = values(&r.test);
+            [
+                Cell::Int(r.look_back as u64),
+                Cell::Text(&t[0]),
+                Cell::Text(&t[1]),
+                Cell::Text(&t[2]),
+                Cell::Int(r.runs as u64),
+                Cell::Float(v0),
+                Cell::Float(v1),
+                Cell::Float(v2),
+                Cell::Float(v3),
+                Cell::Float(v4),
+                Cell::Float(v5),
+                Cell::Float(t0),
+                Cell::Float(t1),
+                Cell::Float(t2),
+                Cell::Float(t3),
+                Cell::Float(t4),
+                Cell::Float(t5),
+                Cell::Float(r.dm_p_vs_persistence),
+                Cell::Float(r.dm_p_vs_best_baseline),
+                Cell::Float(r.kept_epoch),
+                Cell::Text(if r.selected { "true" } else { "false" }),
+                Cell::Text(if r.best_model { "true" } else { "false" }),
+                Cell::Int(r.train_windows as u64),
+                Cell::Int(r.val_windows as u64),
+                Cell::Int(r.test_windows as u64),
+                Cell::Text(&t[3]),
+            ]
+        }),
+    )
+}
+
+/// Reads a metrics table written by [`write()`].
+pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
+    let table = csv::read_table(p)?;
+    let bad = |message: String| Error::Report {
+        path: p.to_owned(),
+        message,
+    };
+    if table.header != METRICS_HEADER {
+        return Err(bad("not an ntp metrics table".into()));
+    }
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let line = i + 2;
+            let int = |s: &str| {
+                s.parse::<usize>()
+                    .map_err(|_| bad(format!("row {line}: {s:?} is not a count")))
+            };
+            let metrics = |at: usize| {
+                let v: Vec<f64> = (0..METRICS.len()).map(|k| num(&f[at + k])).collect();
+                v[0].is_finite().then(|| Metrics {
+                    mse: v[0],
+                    rmse: v[1],
+                    mae: v[2],
+                    smape: v[3],
+                    r2: v[4],
+                    mase: v[5],
+                })
+            };
+            Ok(Row {
+                look_back: int(&f[0])?,
+                model: Model::from_name(&f[1]),
+                fold: FoldKey::parse(&f[2])
+                    .ok_or_else(|| bad(format!("row {line}: fold {:?}", f[2])))?,
+                seed: SeedKey::parse(&f[3])
+                    .ok_or_else(|| bad(format!("row {line}: seed {:?}", f[3])))?,
+                runs: int(&f[4])?,
+                val: metrics(5),
+                test: metrics(11),
+                dm_p_vs_persistence: num(&f[17]),
+                dm_p_vs_best_baseline: num(&f[18]),
+                kept_epoch: num(&f[19]),
+                selected: f[20] == "true",
+                best_model: f[21] == "true",
+                train_windows: int(&f[22])?,
+                val_windows: int(&f[23])?,
+                test_windows: int(&f[24])?,
+                status: f[25].clone(),
+            })
+        })
+        .collect()
+}
