@@ -60,18 +60,23 @@ struct Track<'a> {
     runs: Vec<&'a Run>,
 }
 
-/// Builds the rows, the tests and the choices of a finished experiment.
-pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
-    let on_test = opts.selects_on_test();
-    let folds = sweep.folds();
-    let horizon = opts.horizon;
-    let mut out = Summary {
-        on_test,
-        ..Summary::default()
-    };
-    let persistence = Model::Baseline(Baseline::Persistence);
-    for &look_back in &opts.look_backs {
-        let cells: Vec<usize> = (0..folds)
+/// What the rows of one look-back are built from: its cells (one per fold) and the sweep.
+struct LookBack<'a> {
+    sweep: &'a Sweep,
+    opts: &'a TrainOptions,
+    look_back: usize,
+    cells: Vec<usize>,
+}
+
+/// The two references every model is tested against: persistence and the best baseline.
+struct References<'a> {
+    persistence: Option<Track<'a>>,
+    best: Option<Track<'a>>,
+}
+
+impl<'a> LookBack<'a> {
+    fn new(sweep: &'a Sweep, opts: &'a TrainOptions, look_back: usize) -> LookBack<'a> {
+        let cells = (0..sweep.folds())
             .filter_map(|k| {
                 sweep
                     .cells
@@ -79,60 +84,64 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
                     .position(|c| c.fold == k && c.look_back == look_back)
             })
             .collect();
-        if let Some(bad) = cells
+        LookBack {
+            sweep,
+            opts,
+            look_back,
+            cells,
+        }
+    }
+
+    /// Why this look-back has no rows, when one of its cells could not be built.
+    fn failure(&self) -> Option<&'a String> {
+        let sweep = self.sweep;
+        self.cells
             .iter()
             .find_map(|&i| sweep.cells[i].status.as_ref().err())
-        {
-            out.rows.push(Row {
-                look_back,
-                model: None,
-                fold: FoldKey::All,
-                seed: SeedKey::Once,
-                runs: 0,
-                val: None,
-                test: None,
-                dm_p_vs_persistence: f64::NAN,
-                dm_p_vs_best_baseline: f64::NAN,
-                kept_epoch: f64::NAN,
-                selected: false,
-                best_model: false,
-                train_windows: 0,
-                val_windows: 0,
-                test_windows: 0,
-                status: bad.clone(),
-            });
-            continue;
-        }
-        let tracks = |model: Model| -> Vec<Track> {
-            let seeds: Vec<SeedKey> = if model.is_seeded() {
-                opts.seed_list().into_iter().map(SeedKey::Seed).collect()
-            } else {
-                vec![SeedKey::Once]
-            };
-            seeds
+    }
+
+    /// A model's tracks: one per seed for a seeded model, else one.
+    fn tracks(&self, model: Model) -> Vec<Track<'a>> {
+        let seeds: Vec<SeedKey> = if model.is_seeded() {
+            self.opts
+                .seed_list()
                 .into_iter()
-                .map(|seed| {
-                    let s = match seed {
-                        SeedKey::Seed(s) => Some(s),
-                        _ => None,
-                    };
-                    Track {
-                        seed,
-                        runs: cells
-                            .iter()
-                            .filter_map(|&c| sweep.run(c, model, s))
-                            .collect(),
-                    }
-                })
+                .map(SeedKey::Seed)
                 .collect()
+        } else {
+            vec![SeedKey::Once]
         };
-        // The best non-LSTM model at this look-back, on the selection span's mean over folds.
-        let best_baseline = sweep
+        let sweep = self.sweep;
+        seeds
+            .into_iter()
+            .map(|seed| {
+                let s = match seed {
+                    SeedKey::Seed(s) => Some(s),
+                    _ => None,
+                };
+                Track {
+                    seed,
+                    runs: self
+                        .cells
+                        .iter()
+                        .filter_map(|&c| sweep.run(c, model, s))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// The best non-network model at this look-back, on the selection span's mean over
+    /// folds (persistence when none has a forecast in every fold).
+    fn best_baseline(&self) -> Model {
+        let on_test = self.opts.selects_on_test();
+        let folds = self.sweep.folds();
+        self.sweep
             .models
             .iter()
             .filter(|m| !m.is_seeded())
             .filter_map(|&m| {
-                let t = tracks(m).into_iter().next()?;
+                let t = self.tracks(m).into_iter().next()?;
                 let v: Vec<f64> = t
                     .runs
                     .iter()
@@ -149,157 +158,215 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
                 (v.is_finite() && t.runs.len() == folds).then_some((m, v))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(persistence, |(m, _)| m);
-        out.best_baseline.insert(look_back, best_baseline);
-        let reference = |model: Model| tracks(model).into_iter().next();
-        let persistence_track = reference(persistence);
-        let best_track = reference(best_baseline);
-        let joined = |runs: &[&Run]| -> (Vec<f64>, Vec<f64>) {
-            let mut actual = Vec::new();
-            let mut forecast = Vec::new();
-            for r in runs {
-                actual.extend_from_slice(&sweep.cells[r.cell].test_actual);
-                forecast.extend_from_slice(&r.test);
-            }
-            (actual, forecast)
+            .map_or(Model::Baseline(Baseline::Persistence), |(m, _)| m)
+    }
+
+    /// The test actuals and forecasts of runs, their test spans joined.
+    fn joined(&self, runs: &[&Run]) -> (Vec<f64>, Vec<f64>) {
+        let mut actual = Vec::new();
+        let mut forecast = Vec::new();
+        for r in runs {
+            actual.extend_from_slice(&self.sweep.cells[r.cell].test_actual);
+            forecast.extend_from_slice(&r.test);
+        }
+        (actual, forecast)
+    }
+
+    /// The Diebold–Mariano p-value of `runs` against the same folds of `against` (NaN when
+    /// either lacks a forecast or the two forecasts are identical).
+    fn dm(&self, runs: &[&Run], against: Option<&[&Run]>) -> f64 {
+        let Some(against) = against else {
+            return f64::NAN;
         };
-        let dm = |runs: &[&Run], against: &Option<Track>| -> f64 {
-            let Some(against) = against else {
-                return f64::NAN;
-            };
-            if runs.len() != against.runs.len() || runs.iter().any(|r| r.test.is_empty()) {
-                return f64::NAN;
-            }
-            let (actual, f1) = joined(runs);
-            let (_, f2) = joined(&against.runs);
-            if f1 == f2 {
-                return f64::NAN;
-            }
-            diebold_mariano(&actual, &f1, &f2, horizon).p_value
-        };
-        for &model in &sweep.models {
-            let mut seed_rows: BTreeMap<FoldKey, Vec<Row>> = BTreeMap::new();
-            for track in tracks(model) {
-                if track.runs.len() != folds {
-                    continue;
-                }
-                let mut per_fold = Vec::new();
-                for (k, r) in track.runs.iter().enumerate() {
-                    let cell = &sweep.cells[r.cell];
-                    let spans = cell.spans().expect("checked");
-                    let row = Row {
-                        look_back,
-                        model: Some(model),
-                        fold: FoldKey::Fold(k),
-                        seed: track.seed,
-                        runs: 1,
-                        val: r.val_metrics,
-                        test: r.test_metrics,
-                        dm_p_vs_persistence: dm(
-                            &[*r],
-                            &persistence_track.as_ref().map(|t| Track {
-                                seed: t.seed,
-                                runs: vec![t.runs[k]],
-                            }),
-                        ),
-                        dm_p_vs_best_baseline: dm(
-                            &[*r],
-                            &best_track.as_ref().map(|t| Track {
-                                seed: t.seed,
-                                runs: vec![t.runs[k]],
-                            }),
-                        ),
-                        kept_epoch: r.history.as_ref().map_or(f64::NAN, |h| h.kept_epoch as f64),
-                        selected: false,
-                        best_model: false,
-                        train_windows: spans.train.len(),
-                        val_windows: spans.val.len(),
-                        test_windows: spans.test.len(),
-                        status: r.status.clone(),
-                    };
-                    per_fold.push(row);
-                }
-                let avg = |g: fn(&Metrics) -> f64, pick: fn(&Row) -> Option<Metrics>| {
-                    mean(
-                        &per_fold
-                            .iter()
-                            .map(|r| pick(r).map_or(f64::NAN, |m| g(&m)))
-                            .collect::<Vec<_>>(),
-                    )
-                };
-                let fold_mean = |pick: fn(&Row) -> Option<Metrics>| -> Option<Metrics> {
-                    per_fold.iter().all(|r| pick(r).is_some()).then(|| Metrics {
-                        mse: avg(|m| m.mse, pick),
-                        rmse: avg(|m| m.rmse, pick),
-                        mae: avg(|m| m.mae, pick),
-                        smape: avg(|m| m.smape, pick),
-                        r2: avg(|m| m.r2, pick),
-                        mase: avg(|m| m.mase, pick),
-                    })
-                };
-                let all = Row {
-                    fold: FoldKey::All,
-                    runs: folds,
-                    val: fold_mean(|r| r.val),
-                    test: fold_mean(|r| r.test),
-                    dm_p_vs_persistence: dm(&track.runs, &persistence_track),
-                    dm_p_vs_best_baseline: dm(&track.runs, &best_track),
-                    kept_epoch: mean(&per_fold.iter().map(|r| r.kept_epoch).collect::<Vec<_>>()),
-                    train_windows: per_fold.last().map_or(0, |r| r.train_windows),
-                    val_windows: per_fold.iter().map(|r| r.val_windows).sum(),
-                    test_windows: per_fold.iter().map(|r| r.test_windows).sum(),
-                    status: if per_fold.iter().all(|r| r.status == "ok") {
-                        "ok".into()
-                    } else {
-                        per_fold
-                            .iter()
-                            .find(|r| r.status != "ok")
-                            .map(|r| r.status.clone())
-                            .unwrap_or_default()
-                    },
-                    ..per_fold[0].clone()
-                };
-                for r in per_fold.into_iter().chain(std::iter::once(all)) {
-                    seed_rows.entry(r.fold).or_default().push(r);
-                }
-            }
-            for (_, rows) in seed_rows {
-                let seeded = model.is_seeded();
-                out.rows.extend(rows.iter().cloned());
-                if !seeded {
-                    continue;
-                }
-                for key in [SeedKey::Mean, SeedKey::Sd, SeedKey::Min, SeedKey::Max] {
-                    let num = |g: fn(&Row) -> f64| {
-                        statistic(key, &rows.iter().map(g).collect::<Vec<_>>())
-                    };
-                    let vals: Vec<Option<Metrics>> = rows.iter().map(|r| r.val).collect();
-                    let tests: Vec<Option<Metrics>> = rows.iter().map(|r| r.test).collect();
-                    out.rows.push(Row {
-                        seed: key,
-                        runs: rows.iter().map(|r| r.runs).sum(),
-                        val: metrics_stat(key, &vals),
-                        test: metrics_stat(key, &tests),
-                        dm_p_vs_persistence: num(|r| r.dm_p_vs_persistence),
-                        dm_p_vs_best_baseline: num(|r| r.dm_p_vs_best_baseline),
-                        kept_epoch: num(|r| r.kept_epoch),
-                        status: if rows.iter().all(|r| r.status == "ok") {
-                            "ok".into()
-                        } else {
-                            format!(
-                                "{} of {} runs without a forecast",
-                                rows.iter().filter(|r| r.status != "ok").count(),
-                                rows.len()
-                            )
-                        },
-                        ..rows[0].clone()
-                    });
-                }
-            }
+        if runs.len() != against.len() || runs.iter().any(|r| r.test.is_empty()) {
+            return f64::NAN;
+        }
+        let (actual, f1) = self.joined(runs);
+        let (_, f2) = self.joined(against);
+        if f1 == f2 {
+            return f64::NAN;
+        }
+        diebold_mariano(&actual, &f1, &f2, self.opts.horizon).p_value
+    }
+
+    /// A look-back whose cells could not be built: one row that says why.
+    fn failed_row(&self, why: &str) -> Row {
+        Row {
+            look_back: self.look_back,
+            model: None,
+            fold: FoldKey::All,
+            seed: SeedKey::Once,
+            runs: 0,
+            val: None,
+            test: None,
+            dm_p_vs_persistence: f64::NAN,
+            dm_p_vs_best_baseline: f64::NAN,
+            kept_epoch: f64::NAN,
+            selected: false,
+            best_model: false,
+            train_windows: 0,
+            val_windows: 0,
+            test_windows: 0,
+            status: why.to_string(),
         }
     }
 
-    // Choices.
+    /// The row of fold `k` of one track.
+    fn fold_row(&self, model: Model, track: &Track<'a>, k: usize, refs: &References<'a>) -> Row {
+        let r = track.runs[k];
+        let spans = self.sweep.cells[r.cell].spans().expect("checked");
+        let fold_of = |t: &Option<Track<'a>>| t.as_ref().map(|t| vec![t.runs[k]]);
+        Row {
+            look_back: self.look_back,
+            model: Some(model),
+            fold: FoldKey::Fold(k),
+            seed: track.seed,
+            runs: 1,
+            val: r.val_metrics,
+            test: r.test_metrics,
+            dm_p_vs_persistence: self.dm(&[r], fold_of(&refs.persistence).as_deref()),
+            dm_p_vs_best_baseline: self.dm(&[r], fold_of(&refs.best).as_deref()),
+            kept_epoch: r.history.as_ref().map_or(f64::NAN, |h| h.kept_epoch as f64),
+            selected: false,
+            best_model: false,
+            train_windows: spans.train.len(),
+            val_windows: spans.val.len(),
+            test_windows: spans.test.len(),
+            status: r.status.clone(),
+        }
+    }
+
+    /// The `all` row of one track: the mean over its folds, DM tests on the joined folds.
+    fn all_row(&self, track: &Track<'a>, per_fold: &[Row], refs: &References<'a>) -> Row {
+        let refs_runs = |t: &Option<Track<'a>>| t.as_ref().map(|t| t.runs.clone());
+        Row {
+            fold: FoldKey::All,
+            runs: self.sweep.folds(),
+            val: fold_mean(per_fold, |r| r.val),
+            test: fold_mean(per_fold, |r| r.test),
+            dm_p_vs_persistence: self.dm(&track.runs, refs_runs(&refs.persistence).as_deref()),
+            dm_p_vs_best_baseline: self.dm(&track.runs, refs_runs(&refs.best).as_deref()),
+            kept_epoch: mean(&per_fold.iter().map(|r| r.kept_epoch).collect::<Vec<_>>()),
+            train_windows: per_fold.last().map_or(0, |r| r.train_windows),
+            val_windows: per_fold.iter().map(|r| r.val_windows).sum(),
+            test_windows: per_fold.iter().map(|r| r.test_windows).sum(),
+            status: per_fold
+                .iter()
+                .find(|r| r.status != "ok")
+                .map_or_else(|| "ok".into(), |r| r.status.clone()),
+            ..per_fold[0].clone()
+        }
+    }
+
+    /// Every row of one model: per fold and over folds, each per seed, then (for a seeded
+    /// model) the statistics over seeds.
+    fn model_rows(&self, model: Model, refs: &References<'a>) -> Vec<Row> {
+        let mut by_fold: BTreeMap<FoldKey, Vec<Row>> = BTreeMap::new();
+        for track in self.tracks(model) {
+            if track.runs.len() != self.sweep.folds() {
+                continue;
+            }
+            let per_fold: Vec<Row> = (0..track.runs.len())
+                .map(|k| self.fold_row(model, &track, k, refs))
+                .collect();
+            let all = self.all_row(&track, &per_fold, refs);
+            for r in per_fold.into_iter().chain(std::iter::once(all)) {
+                by_fold.entry(r.fold).or_default().push(r);
+            }
+        }
+        let mut out = Vec::new();
+        for (_, rows) in by_fold {
+            out.extend(rows.iter().cloned());
+            if model.is_seeded() {
+                out.extend(seed_statistics(&rows));
+            }
+        }
+        out
+    }
+}
+
+/// The mean over folds of each metric (None unless every fold has it).
+fn fold_mean(per_fold: &[Row], pick: fn(&Row) -> Option<Metrics>) -> Option<Metrics> {
+    let avg = |g: fn(&Metrics) -> f64| {
+        mean(
+            &per_fold
+                .iter()
+                .map(|r| pick(r).map_or(f64::NAN, |m| g(&m)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    per_fold.iter().all(|r| pick(r).is_some()).then(|| Metrics {
+        mse: avg(|m| m.mse),
+        rmse: avg(|m| m.rmse),
+        mae: avg(|m| m.mae),
+        smape: avg(|m| m.smape),
+        r2: avg(|m| m.r2),
+        mase: avg(|m| m.mase),
+    })
+}
+
+/// The `mean`, `sd`, `min` and `max` rows over the seeds of one fold key.
+fn seed_statistics(rows: &[Row]) -> Vec<Row> {
+    [SeedKey::Mean, SeedKey::Sd, SeedKey::Min, SeedKey::Max]
+        .into_iter()
+        .map(|key| {
+            let num = |g: fn(&Row) -> f64| statistic(key, &rows.iter().map(g).collect::<Vec<_>>());
+            let vals: Vec<Option<Metrics>> = rows.iter().map(|r| r.val).collect();
+            let tests: Vec<Option<Metrics>> = rows.iter().map(|r| r.test).collect();
+            let failed = rows.iter().filter(|r| r.status != "ok").count();
+            Row {
+                seed: key,
+                runs: rows.iter().map(|r| r.runs).sum(),
+                val: metrics_stat(key, &vals),
+                test: metrics_stat(key, &tests),
+                dm_p_vs_persistence: num(|r| r.dm_p_vs_persistence),
+                dm_p_vs_best_baseline: num(|r| r.dm_p_vs_best_baseline),
+                kept_epoch: num(|r| r.kept_epoch),
+                status: if failed == 0 {
+                    "ok".into()
+                } else {
+                    format!("{failed} of {} runs without a forecast", rows.len())
+                },
+                ..rows[0].clone()
+            }
+        })
+        .collect()
+}
+
+/// Builds the rows, the tests and the choices of a finished experiment.
+pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
+    let mut out = Summary {
+        on_test: opts.selects_on_test(),
+        ..Summary::default()
+    };
+    for &look_back in &opts.look_backs {
+        let at = LookBack::new(sweep, opts, look_back);
+        if let Some(why) = at.failure() {
+            out.rows.push(at.failed_row(why));
+            continue;
+        }
+        let best_baseline = at.best_baseline();
+        out.best_baseline.insert(look_back, best_baseline);
+        let refs = References {
+            persistence: at
+                .tracks(Model::Baseline(Baseline::Persistence))
+                .into_iter()
+                .next(),
+            best: at.tracks(best_baseline).into_iter().next(),
+        };
+        for &model in &sweep.models {
+            out.rows.extend(at.model_rows(model, &refs));
+        }
+    }
+    choose(&mut out, sweep);
+    out
+}
+
+/// The choices, on the selection span's headline rows: the network's look-back, the best
+/// model of all, and the saved network (that look-back's seed with the lowest selection MSE
+/// in the last fold); the rows are marked accordingly.
+fn choose(out: &mut Summary, sweep: &Sweep) {
+    let on_test = out.on_test;
     let headline_mse = |r: &Row| {
         (r.fold == FoldKey::All && r.seed.is_headline())
             .then(|| selection_mse(r, on_test))
@@ -319,7 +386,7 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k);
     if let Some(l) = out.lstm_look_back {
-        let last = FoldKey::Fold(folds - 1);
+        let last = FoldKey::Fold(sweep.folds() - 1);
         out.saved = out
             .rows
             .iter()
@@ -340,5 +407,4 @@ pub fn summarise(sweep: &Sweep, opts: &TrainOptions) -> Summary {
             r.model.is_some_and(|m| m.is_seeded()) && Some(r.look_back) == out.lstm_look_back;
         r.best_model = r.model.zip(Some(r.look_back)) == out.best;
     }
-    out
 }

@@ -238,14 +238,16 @@ fn lstm_run(
 /// A trained LSTM of the last fold and its (look-back, seed).
 type LastFoldModel = ((usize, u64), Network);
 
+/// The last fold's trained networks by (look-back, seed).
+type LastFoldModels = HashMap<(usize, u64), Network>;
+
 /// Runs the experiment on a dataset (files or a directory of parts of one capture).
 pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Result<Sweep> {
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
     let (series, inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
-    let x = inp.target.clone();
-    let n = x.len();
+    let n = inp.target.len();
     let folds = opts.split.folds();
     if folds > 1 && folds > opts.split.test_values(n) {
         return Err(Error::Invalid(format!(
@@ -254,42 +256,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         )));
     }
     network::prefer_single_threaded_gemm();
-
-    // The cells: spans, scaler and the values scored.
-    let mut cells = Vec::new();
-    for fold in 0..opts.split.folds() {
-        for &look_back in &opts.look_backs {
-            let w = Windows::new(n, look_back, opts.horizon);
-            let status = opts.split.spans(n, &w, fold);
-            let mut cell = Cell {
-                fold,
-                look_back,
-                status: Err(String::new()),
-                scalers: Vec::new(),
-                val_actual: Vec::new(),
-                test_actual: Vec::new(),
-                val_start_ns: Vec::new(),
-                test_start_ns: Vec::new(),
-                mase_scale: f64::NAN,
-            };
-            if let Ok(s) = &status {
-                cell.scalers = inp.scalers(s.fit_end, opts.scale_on_all);
-                cell.val_actual = w.path_targets(s.val.clone()).map(|t| x[t]).collect();
-                cell.test_actual = w.path_targets(s.test.clone()).map(|t| x[t]).collect();
-                cell.val_start_ns = w
-                    .path_targets(s.val.clone())
-                    .map(|t| series.start_ns[t])
-                    .collect();
-                cell.test_start_ns = w
-                    .path_targets(s.test.clone())
-                    .map(|t| series.start_ns[t])
-                    .collect();
-                cell.mase_scale = metrics::naive_scale(&x[..s.fit_end]);
-            }
-            cell.status = status;
-            cells.push(cell);
-        }
-    }
+    let cells = build_cells(&inp, &series.start_ns, opts);
     if cells.iter().all(|c| c.status.is_err()) {
         return Err(Error::Dataset {
             path: files[0].clone(),
@@ -303,91 +270,12 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
             ),
         });
     }
-
-    // Seasonal periods: given, or detected on the shortest training span (no later value).
-    let shortest = cells
-        .iter()
-        .filter_map(|c| c.spans().map(|s| s.fit_end))
-        .min()
-        .unwrap_or(0);
-    let (periods, periods_detected) = if opts.periods.is_empty() {
-        (seasons::detect(&x[..shortest]), true)
-    } else {
-        (opts.periods.clone(), false)
-    };
+    let (periods, periods_detected) = choose_periods(&inp.target, &cells, opts);
     let models = Model::list(&periods, opts.hyper.cell);
-
-    // Deterministic models, per cell (classical fits shared by cells with one training span).
-    let mut classical: Vec<(usize, ClassicalFits)> = Vec::new();
-    let mut runs = Vec::new();
-    for (i, cell) in cells.iter().enumerate() {
-        let Some(spans) = cell.spans() else { continue };
-        if !classical.iter().any(|(_, f)| f.fit_end == spans.fit_end) {
-            classical.push((cell.fold, fit_classical(&x, spans.fit_end, &periods)));
-        }
-        let fits = &classical
-            .iter()
-            .find(|(_, f)| f.fit_end == spans.fit_end)
-            .expect("just fitted")
-            .1;
-        for mut r in baseline_runs(&inp, cell, spans, opts.horizon, &models)
-            .into_iter()
-            .chain(classical_runs(&x, cell, spans, opts.horizon, fits, &models))
-        {
-            r.cell = i;
-            runs.push(r);
-        }
-    }
-
-    // The LSTM trainings, in parallel.
-    let seeds = opts.seed_list();
-    let jobs: Vec<(usize, u64)> = cells
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.status.is_ok())
-        .flat_map(|(i, _)| seeds.iter().map(move |&s| (i, s)))
-        .collect();
-    let epochs = opts.hyper.epochs as u64;
-    let bar = progress.items(
-        jobs.len() as u64 * epochs,
-        format!("training {} LSTMs", jobs.len()),
-    );
-    let tick = || bar.inc(1);
-    let last_fold = opts.split.folds() - 1;
-    let one = |&(i, seed): &(usize, u64)| -> Result<(Run, Option<LastFoldModel>)> {
-        let cell = &cells[i];
-        let spans = cell.spans().expect("filtered");
-        let (mut run, model) = lstm_run(&inp, cell, spans, seed, opts, &tick)?;
-        let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
-        bar.inc(epochs - ran);
-        run.cell = i;
-        let keep = (cell.fold == last_fold).then_some(((cell.look_back, seed), model));
-        Ok((run, keep))
-    };
-    // Trainings in parallel; their batch rows are split across threads too (nested rayon).
-    // A lone training runs on this thread, its batches split across the whole pool.
-    let trained: Vec<(Run, Option<LastFoldModel>)> = if jobs.len() == 1 {
-        jobs.iter().map(one).collect::<Result<_>>()?
-    } else {
-        jobs.par_iter().map(one).collect::<Result<_>>()?
-    };
-    bar.finish_and_clear();
-    let mut lstms = HashMap::new();
-    for (run, model) in trained {
-        runs.push(run);
-        if let Some((key, m)) = model {
-            lstms.insert(key, m);
-        }
-    }
-    // Table order: cell, then model, then seed.
-    let order: BTreeMap<Model, usize> = models.iter().enumerate().map(|(i, m)| (*m, i)).collect();
-    runs.sort_by_key(|r| {
-        (
-            r.cell,
-            order.get(&r.model).copied().unwrap_or(usize::MAX),
-            r.seed,
-        )
-    });
+    let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
+    let (trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
+    runs.extend(trained);
+    sort_for_tables(&mut runs, &models);
 
     let mut sweep = Sweep {
         stem: dataset::stem_of(inputs),
@@ -413,4 +301,152 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         ));
     }
     Ok(sweep)
+}
+
+/// The cells, one per fold and look-back: spans, scalers and the values scored.
+fn build_cells(inp: &Inputs, start_ns: &[i64], opts: &TrainOptions) -> Vec<Cell> {
+    let x = &inp.target;
+    let n = x.len();
+    let mut cells = Vec::new();
+    for fold in 0..opts.split.folds() {
+        for &look_back in &opts.look_backs {
+            let w = Windows::new(n, look_back, opts.horizon);
+            let status = opts.split.spans(n, &w, fold);
+            let mut cell = Cell {
+                fold,
+                look_back,
+                status: Err(String::new()),
+                scalers: Vec::new(),
+                val_actual: Vec::new(),
+                test_actual: Vec::new(),
+                val_start_ns: Vec::new(),
+                test_start_ns: Vec::new(),
+                mase_scale: f64::NAN,
+            };
+            if let Ok(s) = &status {
+                cell.scalers = inp.scalers(s.fit_end, opts.scale_on_all);
+                cell.val_actual = w.path_targets(s.val.clone()).map(|t| x[t]).collect();
+                cell.test_actual = w.path_targets(s.test.clone()).map(|t| x[t]).collect();
+                cell.val_start_ns = w.path_targets(s.val.clone()).map(|t| start_ns[t]).collect();
+                cell.test_start_ns = w
+                    .path_targets(s.test.clone())
+                    .map(|t| start_ns[t])
+                    .collect();
+                cell.mase_scale = metrics::naive_scale(&x[..s.fit_end]);
+            }
+            cell.status = status;
+            cells.push(cell);
+        }
+    }
+    cells
+}
+
+/// Seasonal periods: given, or detected on the shortest training span (no later value);
+/// and whether they were detected.
+fn choose_periods(x: &[f64], cells: &[Cell], opts: &TrainOptions) -> (Vec<usize>, bool) {
+    if !opts.periods.is_empty() {
+        return (opts.periods.clone(), false);
+    }
+    let shortest = cells
+        .iter()
+        .filter_map(|c| c.spans().map(|s| s.fit_end))
+        .min()
+        .unwrap_or(0);
+    (seasons::detect(&x[..shortest]), true)
+}
+
+/// The deterministic models' runs, per cell (classical fits shared by the cells with one
+/// training span), and those fits.
+fn deterministic_runs(
+    inp: &Inputs,
+    cells: &[Cell],
+    periods: &[usize],
+    models: &[Model],
+    opts: &TrainOptions,
+) -> (Vec<(usize, ClassicalFits)>, Vec<Run>) {
+    let x = &inp.target;
+    let mut classical: Vec<(usize, ClassicalFits)> = Vec::new();
+    let mut runs = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let Some(spans) = cell.spans() else { continue };
+        if !classical.iter().any(|(_, f)| f.fit_end == spans.fit_end) {
+            classical.push((cell.fold, fit_classical(x, spans.fit_end, periods)));
+        }
+        let fits = &classical
+            .iter()
+            .find(|(_, f)| f.fit_end == spans.fit_end)
+            .expect("just fitted")
+            .1;
+        for mut r in baseline_runs(inp, cell, spans, opts.horizon, models)
+            .into_iter()
+            .chain(classical_runs(x, cell, spans, opts.horizon, fits, models))
+        {
+            r.cell = i;
+            runs.push(r);
+        }
+    }
+    (classical, runs)
+}
+
+/// The networks' trainings (cells × seeds), in parallel; their runs, and the last fold's
+/// trained networks by (look-back, seed).
+fn train_networks(
+    inp: &Inputs,
+    cells: &[Cell],
+    opts: &TrainOptions,
+    progress: &Progress,
+) -> Result<(Vec<Run>, LastFoldModels)> {
+    let seeds = opts.seed_list();
+    let jobs: Vec<(usize, u64)> = cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.status.is_ok())
+        .flat_map(|(i, _)| seeds.iter().map(move |&s| (i, s)))
+        .collect();
+    let epochs = opts.hyper.epochs as u64;
+    let bar = progress.items(
+        jobs.len() as u64 * epochs,
+        format!("training {} LSTMs", jobs.len()),
+    );
+    let tick = || bar.inc(1);
+    let last_fold = opts.split.folds() - 1;
+    let one = |&(i, seed): &(usize, u64)| -> Result<(Run, Option<LastFoldModel>)> {
+        let cell = &cells[i];
+        let spans = cell.spans().expect("filtered");
+        let (mut run, model) = lstm_run(inp, cell, spans, seed, opts, &tick)?;
+        let ran = run.history.as_ref().map_or(0, |h| h.train.len() as u64);
+        bar.inc(epochs - ran);
+        run.cell = i;
+        let keep = (cell.fold == last_fold).then_some(((cell.look_back, seed), model));
+        Ok((run, keep))
+    };
+    // Trainings in parallel; their batch rows are split across threads too (nested rayon).
+    // A lone training runs on this thread, its batches split across the whole pool.
+    let trained: Vec<(Run, Option<LastFoldModel>)> = if jobs.len() == 1 {
+        jobs.iter().map(one).collect::<Result<_>>()?
+    } else {
+        jobs.par_iter().map(one).collect::<Result<_>>()?
+    };
+    bar.finish_and_clear();
+    let mut runs = Vec::new();
+    let mut lstms = HashMap::new();
+    for (run, model) in trained {
+        runs.push(run);
+        if let Some((key, m)) = model {
+            lstms.insert(key, m);
+        }
+    }
+    Ok((runs, lstms))
+}
+
+/// Table order: cell, then model (in the models' list order), then seed.
+fn sort_for_tables(runs: &mut [Run], models: &[Model]) {
+    let order: BTreeMap<Model, usize> = models.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    runs.sort_by_key(|r| {
+        (
+            r.cell,
+            order.get(&r.model).copied().unwrap_or(usize::MAX),
+            r.seed,
+        )
+    });
 }

@@ -86,33 +86,11 @@ struct Part {
     broken: Option<i64>,
 }
 
-/// Reads and sums one slice.
-fn tally(
-    path: &Path,
-    slice: &Slice,
-    layout: &Layout,
-    size: SizeKind,
-    every_ns: i64,
-    window: Window,
-) -> Result<Part> {
-    let mut columns = vec![TIMESTAMP, size.column()];
-    columns.extend(layout.transport);
-    let df = reader::read_slice(path, &columns, slice)?;
+/// The slice's transport type per row (0 TCP, 1 UDP, 2 other), from `Protocol` or `Type`;
+/// None when the table has neither.
+fn transport_types(path: &Path, df: &DataFrame, layout: &Layout) -> Result<Option<Vec<usize>>> {
     let err = |e| Error::polars(path, e);
-    let ts = df
-        .column(TIMESTAMP)
-        .map_err(err)?
-        .as_materialized_series()
-        .to_physical_repr()
-        .into_owned();
-    let ts = ts.i64().map_err(err)?;
-    let amount = df
-        .column(size.column())
-        .map_err(err)?
-        .cast(&DataType::UInt64)
-        .map_err(err)?;
-    let amount = amount.u64().map_err(err)?;
-    let transport: Option<Vec<usize>> = match layout.transport {
+    Ok(match layout.transport {
         Some(PROTOCOL) => {
             let p = df
                 .column(PROTOCOL)
@@ -139,7 +117,36 @@ fn tally(
             )
         }
         None => None,
-    };
+    })
+}
+
+/// Reads and sums one slice.
+fn tally(
+    path: &Path,
+    slice: &Slice,
+    layout: &Layout,
+    size: SizeKind,
+    every_ns: i64,
+    window: Window,
+) -> Result<Part> {
+    let mut columns = vec![TIMESTAMP, size.column()];
+    columns.extend(layout.transport);
+    let df = reader::read_slice(path, &columns, slice)?;
+    let err = |e| Error::polars(path, e);
+    let ts = df
+        .column(TIMESTAMP)
+        .map_err(err)?
+        .as_materialized_series()
+        .to_physical_repr()
+        .into_owned();
+    let ts = ts.i64().map_err(err)?;
+    let amount = df
+        .column(size.column())
+        .map_err(err)?
+        .cast(&DataType::UInt64)
+        .map_err(err)?;
+    let amount = amount.u64().map_err(err)?;
+    let transport = transport_types(path, &df, layout)?;
     let mut part = Part {
         file: slice.file,
         intervals: Vec::new(),
