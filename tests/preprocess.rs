@@ -181,6 +181,107 @@ fn frame_without(df: &DataFrame, drop: &[&str]) -> DataFrame {
     df.drop_many(drop.iter().map(|s| PlSmallStr::from(*s)))
 }
 
+/// The same packets in pcapng: on the second of two interfaces at ns resolution, and at the
+/// default µs resolution.
+fn pcapng_variants(d: &Path, packets: &[PcapPacket]) -> Vec<(String, PathBuf, i64)> {
+    let mut variants = Vec::new();
+    // pcapng, nanosecond interface (if_tsresol = 9), packets on the second of two interfaces.
+    let png = d.join("ns.pcapng");
+    {
+        let mut w = PcapNgWriter::new(std::fs::File::create(&png).unwrap()).unwrap();
+        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::LINUX_SLL, 0))
+            .unwrap();
+        let mut idb = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0);
+        idb.options.push(InterfaceDescriptionOption::IfTsResol(9));
+        w.write_pcapng_block(idb).unwrap();
+        for p in packets {
+            w.write_pcapng_block(EnhancedPacketBlock {
+                interface_id: 1,
+                timestamp: p.timestamp,
+                original_len: p.orig_len,
+                data: p.data.clone(),
+                options: vec![],
+            })
+            .unwrap();
+        }
+    }
+    variants.push(("pcapng if_tsresol=9".into(), png, 0));
+
+    // pcapng with the default µs resolution: the raw ticks are microseconds.
+    let pus = d.join("us.pcapng");
+    {
+        let mut w = PcapNgWriter::new(std::fs::File::create(&pus).unwrap()).unwrap();
+        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0))
+            .unwrap();
+        for p in packets {
+            let micros = p.timestamp.as_nanos() as u64 / 1000;
+            w.write_pcapng_block(EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: std::time::Duration::from_nanos(micros),
+                original_len: p.orig_len,
+                data: p.data.clone(),
+                options: vec![],
+            })
+            .unwrap();
+        }
+    }
+    variants.push(("pcapng µs".into(), pus, 0));
+
+    variants
+}
+
+/// The same capture as modified pcap (written byte by byte), gzip and zstd.
+fn byte_level_variants(
+    d: &Path,
+    packets: &[PcapPacket],
+    name: &str,
+) -> Vec<(String, PathBuf, i64)> {
+    let mut variants = Vec::new();
+    // Modified pcap: magic a1b2cd34 and 24-byte record headers.
+    let modified = d.join("modified.pcap");
+    {
+        let mut f = std::fs::File::create(&modified).unwrap();
+        let mut h = Vec::new();
+        h.extend_from_slice(&0xa1b2cd34u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&[0; 8]);
+        h.extend_from_slice(&65535u32.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        for p in packets {
+            h.extend_from_slice(&(p.timestamp.as_secs() as u32).to_le_bytes());
+            h.extend_from_slice(&(p.timestamp.subsec_micros()).to_le_bytes());
+            h.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
+            h.extend_from_slice(&p.orig_len.to_le_bytes());
+            h.extend_from_slice(&[1, 0, 0, 0, 0x08, 0x00, 0, 0]);
+            h.extend_from_slice(&p.data);
+        }
+        f.write_all(&h).unwrap();
+    }
+    variants.push(("modified pcap".into(), modified, 0));
+
+    let gz = d.join("s7.pcap.gz");
+    {
+        let mut e = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        e.write_all(&std::fs::read(fixture(name)).unwrap()).unwrap();
+        e.finish().unwrap();
+    }
+    variants.push(("gzip pcap".into(), gz, 0));
+
+    let zst = d.join("s7.bin"); // no telling extension: detection is by magic number
+    std::fs::write(
+        &zst,
+        zstd::encode_all(&std::fs::read(fixture(name)).unwrap()[..], 3).unwrap(),
+    )
+    .unwrap();
+    variants.push(("zstd pcap".into(), zst, 0));
+
+    variants
+}
+
 #[test]
 fn same_packets_give_same_rows_in_every_container() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,89 +349,8 @@ fn same_packets_give_same_rows_in_every_container() {
     write_pcap(&mpls, header, &relinked(&packets, to_mpls));
     variants.push(("MPLS".into(), mpls, 8));
 
-    // pcapng, nanosecond interface (if_tsresol = 9), packets on the second of two interfaces.
-    let png = d.join("ns.pcapng");
-    {
-        let mut w = PcapNgWriter::new(std::fs::File::create(&png).unwrap()).unwrap();
-        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::LINUX_SLL, 0))
-            .unwrap();
-        let mut idb = InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0);
-        idb.options.push(InterfaceDescriptionOption::IfTsResol(9));
-        w.write_pcapng_block(idb).unwrap();
-        for p in &packets {
-            w.write_pcapng_block(EnhancedPacketBlock {
-                interface_id: 1,
-                timestamp: p.timestamp,
-                original_len: p.orig_len,
-                data: p.data.clone(),
-                options: vec![],
-            })
-            .unwrap();
-        }
-    }
-    variants.push(("pcapng if_tsresol=9".into(), png, 0));
-
-    // pcapng with the default µs resolution: the raw ticks are microseconds.
-    let pus = d.join("us.pcapng");
-    {
-        let mut w = PcapNgWriter::new(std::fs::File::create(&pus).unwrap()).unwrap();
-        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::ETHERNET, 0))
-            .unwrap();
-        for p in &packets {
-            let micros = p.timestamp.as_nanos() as u64 / 1000;
-            w.write_pcapng_block(EnhancedPacketBlock {
-                interface_id: 0,
-                timestamp: std::time::Duration::from_nanos(micros),
-                original_len: p.orig_len,
-                data: p.data.clone(),
-                options: vec![],
-            })
-            .unwrap();
-        }
-    }
-    variants.push(("pcapng µs".into(), pus, 0));
-
-    // Modified pcap: magic a1b2cd34 and 24-byte record headers.
-    let modified = d.join("modified.pcap");
-    {
-        let mut f = std::fs::File::create(&modified).unwrap();
-        let mut h = Vec::new();
-        h.extend_from_slice(&0xa1b2cd34u32.to_le_bytes());
-        h.extend_from_slice(&2u16.to_le_bytes());
-        h.extend_from_slice(&4u16.to_le_bytes());
-        h.extend_from_slice(&[0; 8]);
-        h.extend_from_slice(&65535u32.to_le_bytes());
-        h.extend_from_slice(&1u32.to_le_bytes());
-        for p in &packets {
-            h.extend_from_slice(&(p.timestamp.as_secs() as u32).to_le_bytes());
-            h.extend_from_slice(&(p.timestamp.subsec_micros()).to_le_bytes());
-            h.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
-            h.extend_from_slice(&p.orig_len.to_le_bytes());
-            h.extend_from_slice(&[1, 0, 0, 0, 0x08, 0x00, 0, 0]);
-            h.extend_from_slice(&p.data);
-        }
-        f.write_all(&h).unwrap();
-    }
-    variants.push(("modified pcap".into(), modified, 0));
-
-    let gz = d.join("s7.pcap.gz");
-    {
-        let mut e = flate2::write::GzEncoder::new(
-            std::fs::File::create(&gz).unwrap(),
-            flate2::Compression::fast(),
-        );
-        e.write_all(&std::fs::read(fixture(name)).unwrap()).unwrap();
-        e.finish().unwrap();
-    }
-    variants.push(("gzip pcap".into(), gz, 0));
-
-    let zst = d.join("s7.bin"); // no telling extension: detection is by magic number
-    std::fs::write(
-        &zst,
-        zstd::encode_all(&std::fs::read(fixture(name)).unwrap()[..], 3).unwrap(),
-    )
-    .unwrap();
-    variants.push(("zstd pcap".into(), zst, 0));
+    variants.extend(pcapng_variants(d, &packets));
+    variants.extend(byte_level_variants(d, &packets, name));
 
     let sizes = ["Wire Size (bytes)", "Captured Size (bytes)"];
     for (label, file, delta) in variants {

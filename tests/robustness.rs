@@ -1,4 +1,4 @@
-//! Inputs that used to crash ntp or exhaust the machine: each test builds its own input.
+//! Inputs built to break ntp or exhaust the machine: each test builds its own input.
 
 use std::io::Write;
 use std::path::Path;

@@ -18,6 +18,9 @@ fn train(dataset: &Path, out: &Path) -> assert_cmd::Command {
 }
 
 /// A CSV ntp wrote, as rows of named fields (RFC 4180 quotes handled).
+/// A row of a CSV table, by column name.
+type Row = HashMap<String, String>;
+
 fn table(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let split = |line: &str| {
@@ -104,6 +107,16 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
         assert!(out.join(format!("{stem}.{f}")).exists(), "{f} missing");
     }
     let rows = table(&out.join(format!("{stem}.mse_results.e2.b32.csv")));
+    every_model_and_seed_statistic(&rows);
+    let (n, test_start) = persistence_from_the_parquet(&rows, &ds);
+    let best_l = choices_on_validation(&rows, &out, stem);
+    forecasts_and_records(&rows, &out, stem, n - test_start, best_l);
+    saved_model_applies_to_another_capture(&out, dir.path(), stem);
+}
+
+/// Every model has its rows at each look-back; the LSTM's mean and sd rows are the mean and
+/// sd of its seeds' rows.
+fn every_model_and_seed_statistic(rows: &[Row]) {
     for l in ["5", "20"] {
         for m in [
             "persistence",
@@ -114,27 +127,31 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
             "ets",
             "mstl_ets",
         ] {
-            find(&rows, l, m, "all", "");
+            find(rows, l, m, "all", "");
         }
         for seed in ["7", "8", "9", "mean", "sd", "min", "max"] {
-            find(&rows, l, "lstm", "all", seed);
+            find(rows, l, "lstm", "all", seed);
         }
         // The mean and sd rows are the mean and sd of the seeds' rows.
         let seeds: Vec<f64> = ["7", "8", "9"]
             .iter()
-            .map(|s| num(find(&rows, l, "lstm", "all", s), "test_mse"))
+            .map(|s| num(find(rows, l, "lstm", "all", s), "test_mse"))
             .collect();
         let mean = seeds.iter().sum::<f64>() / 3.0;
         let sd = (seeds.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
         assert!(
-            (num(find(&rows, l, "lstm", "all", "mean"), "test_mse") - mean).abs() <= 1e-9 * mean
+            (num(find(rows, l, "lstm", "all", "mean"), "test_mse") - mean).abs() <= 1e-9 * mean
         );
-        assert!((num(find(&rows, l, "lstm", "all", "sd"), "test_mse") - sd).abs() <= 1e-9 * mean);
+        assert!((num(find(rows, l, "lstm", "all", "sd"), "test_mse") - sd).abs() <= 1e-9 * mean);
     }
+}
 
+/// Persistence's errors recomputed from the Parquet; returns the series length and where
+/// its test span starts.
+fn persistence_from_the_parquet(rows: &[Row], ds: &Path) -> (usize, usize) {
     // Persistence from the Parquet, computed here: the zero-filled 1-s IP-size series; the
     // last round(0.2·n) values test, the round(0.1·n) before them validate; next = last.
-    let x = ip_bytes_per_second(&ds);
+    let x = ip_bytes_per_second(ds);
     let n = x.len();
     let test_start = n - (0.2 * n as f64).round() as usize;
     let val_start = test_start - (0.1 * n as f64).round() as usize;
@@ -143,7 +160,7 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
         range.map(|t| (x[t] - x[t - 1]).powi(2)).sum::<f64>() / k
     };
     for l in ["5", "20"] {
-        let row = find(&rows, l, "persistence", "all", "");
+        let row = find(rows, l, "persistence", "all", "");
         let (test, val) = (mse(test_start..n), mse(val_start..test_start));
         assert!(
             (num(row, "test_mse") - test).abs() <= 1e-9 * test,
@@ -156,7 +173,11 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
         assert_eq!(row["test_windows"], (n - test_start).to_string());
         assert_eq!(row["val_windows"], (test_start - val_start).to_string());
     }
+    (n, test_start)
+}
 
+/// The choices follow the validation MSE; returns the chosen look-back.
+fn choices_on_validation(rows: &[Row], out: &Path, stem: &str) -> &'static str {
     // One look-back chosen, on validation: the lowest mean validation MSE of the LSTM; the
     // saved model is its seed with the lowest validation MSE.
     let chosen: Vec<&str> = rows
@@ -173,16 +194,16 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
     let best_l = ["5", "20"]
         .into_iter()
         .min_by(|a, b| {
-            num(find(&rows, a, "lstm", "all", "mean"), "val_mse")
-                .total_cmp(&num(find(&rows, b, "lstm", "all", "mean"), "val_mse"))
+            num(find(rows, a, "lstm", "all", "mean"), "val_mse")
+                .total_cmp(&num(find(rows, b, "lstm", "all", "mean"), "val_mse"))
         })
         .unwrap();
     assert_eq!(chosen[0], best_l);
     let best_seed = ["7", "8", "9"]
         .into_iter()
         .min_by(|a, b| {
-            num(find(&rows, best_l, "lstm", "0", a), "val_mse")
-                .total_cmp(&num(find(&rows, best_l, "lstm", "0", b), "val_mse"))
+            num(find(rows, best_l, "lstm", "0", a), "val_mse")
+                .total_cmp(&num(find(rows, best_l, "lstm", "0", b), "val_mse"))
         })
         .unwrap();
     let card = json(&out.join(format!("{stem}.best_model.e2.b32.json")));
@@ -197,7 +218,11 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
             .count(),
         1
     );
+    best_l
+}
 
+/// The forecasts table holds every test forecast; the LaTeX table and the run record.
+fn forecasts_and_records(rows: &[Row], out: &Path, stem: &str, tests: usize, best_l: &str) {
     // Every test forecast is in the forecasts table, and the metrics come from them.
     let forecasts = table(&out.join(format!("{stem}.forecasts.e2.b32.csv")));
     let ets: Vec<(f64, f64)> = forecasts
@@ -205,9 +230,9 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
         .filter(|r| r["model"] == "ets" && r["look_back"] == "5" && r["span"] == "test")
         .map(|r| (num(r, "actual"), num(r, "forecast")))
         .collect();
-    assert_eq!(ets.len(), n - test_start);
+    assert_eq!(ets.len(), tests);
     let ets_mse = ets.iter().map(|(a, f)| (a - f).powi(2)).sum::<f64>() / ets.len() as f64;
-    let row = find(&rows, "5", "ets", "all", "");
+    let row = find(rows, "5", "ets", "all", "");
     assert!((num(row, "test_mse") - ets_mse).abs() <= 1e-9 * ets_mse);
 
     let tex = std::fs::read_to_string(out.join(format!("{stem}.mse_results.e2.b32.tex"))).unwrap();
@@ -220,10 +245,12 @@ fn experiment_writes_every_output_and_its_numbers_add_up() {
         .as_str()
         .unwrap()
         .contains("validation"));
+}
 
+fn saved_model_applies_to_another_capture(out: &Path, dir: &Path, stem: &str) {
     // The saved model applies to another capture.
-    let other = dataset(dir.path(), "s7comm-clean-15min.pcap");
-    let pout = dir.path().join("pred");
+    let other = dataset(dir, "s7comm-clean-15min.pcap");
+    let pout = dir.join("pred");
     ntp()
         .arg("predict")
         .arg(out.join(format!("{stem}.best_model.e2.b32.safetensors")))
@@ -725,14 +752,8 @@ fn multi_step_paths_are_scored_per_step() {
         .success();
 }
 
-/// A series CSV whose value is, exactly, 5 × another column's previous value plus a daily
-/// cycle: with `--features load --calendar hour` the linear AR becomes an ARX on the lags,
-/// `load`'s latest value and the target's hour terms, and forecasts it to rounding; without
-/// them it cannot. The saved model's card carries the inputs and `predict` asks for them.
-#[test]
-fn features_and_calendar_reach_the_network_and_make_the_ar_an_arx() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("link.csv");
+/// 3000 five-minute rows of `value` = 1000 + 5 × `load` one step earlier + a daily sine.
+fn write_linked_series(csv: &Path) {
     let mut text = String::from("timestamp,value,load\n");
     let mut s = 11u64;
     let mut load_prev = 0.0;
@@ -748,7 +769,18 @@ fn features_and_calendar_reach_the_network_and_make_the_ar_an_arx() {
         text.push_str(&format!("{ts},{value},{load}\n"));
         load_prev = load;
     }
-    std::fs::write(&csv, text).unwrap();
+    std::fs::write(csv, text).unwrap();
+}
+
+/// A series CSV whose value is, exactly, 5 × another column's previous value plus a daily
+/// cycle: with `--features load --calendar hour` the linear AR becomes an ARX on the lags,
+/// `load`'s latest value and the target's hour terms, and forecasts it to rounding; without
+/// them it cannot. The saved model's card carries the inputs and `predict` asks for them.
+#[test]
+fn features_and_calendar_reach_the_network_and_make_the_ar_an_arx() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("link.csv");
+    write_linked_series(&csv);
     let quick = [
         "--look-back",
         "3",
