@@ -24,21 +24,10 @@ struct Tool {
     command: Box<dyn Fn(&Path) -> Command>,
 }
 
-fn main() {
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
-        return;
-    }
-    let packets = env_f64("NTP_BENCH_PACKETS", 1_200_000.0) as u64;
-    let hosts = env_f64("NTP_BENCH_HOSTS", 120_000.0) as usize;
-    let runs = env_f64("NTP_BENCH_RUNS", 7.0) as usize;
-    let ntp = PathBuf::from(env!("CARGO_BIN_EXE_ntp"));
-    let dir = target_dir().join("bench-data");
-    let plain = backbone::build(&dir, packets, hosts, 100_000);
-    let gz = backbone::gzip(&plain);
-    let out = dir.join("bench-out");
-    let have_libtrace = Command::new("tracertstats").arg("-h").output().is_ok();
+/// The commands timed, in the order they alternate: tracertstats second when installed.
+fn tools(ntp: &Path, out: &Path, have_libtrace: bool) -> Vec<Tool> {
     let mut tools: Vec<Tool> = Vec::new();
-    let (n1, o1) = (ntp.clone(), out.clone());
+    let (n1, o1) = (ntp.to_path_buf(), out.to_path_buf());
     tools.push(Tool {
         name: "ntp aggregate",
         command: Box::new(move |input| {
@@ -64,7 +53,7 @@ fn main() {
     } else {
         println!("tracertstats not installed (Debian: libtrace-tools): libtrace column skipped");
     }
-    let (n3, o3) = (ntp.clone(), out.clone());
+    let (n3, o3) = (ntp.to_path_buf(), out.to_path_buf());
     tools.push(Tool {
         name: "ntp aggregate --no-distinct",
         command: Box::new(move |input| {
@@ -76,7 +65,7 @@ fn main() {
             c
         }),
     });
-    let (n2, o2) = (ntp, out.clone());
+    let (n2, o2) = (ntp.to_path_buf(), out.to_path_buf());
     tools.push(Tool {
         name: "ntp preprocess",
         command: Box::new(move |input| {
@@ -88,49 +77,79 @@ fn main() {
             c
         }),
     });
+    tools
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    println!("{}", common::machine());
+    let packets = env_f64("NTP_BENCH_PACKETS", 1_200_000.0) as u64;
+    let hosts = env_f64("NTP_BENCH_HOSTS", 120_000.0) as usize;
+    let runs = env_f64("NTP_BENCH_RUNS", 7.0) as usize;
+    let ntp = PathBuf::from(env!("CARGO_BIN_EXE_ntp"));
+    let dir = target_dir().join("bench-data");
+    let plain = backbone::build(&dir, packets, hosts, 100_000);
+    let gz = backbone::gzip(&plain);
+    let out = dir.join("bench-out");
+    let have_libtrace = Command::new("tracertstats").arg("-h").output().is_ok();
+    let tools = tools(&ntp, &out, have_libtrace);
     std::fs::create_dir_all(&out).unwrap();
     println!(
         "trace: {packets} packets, {hosts} hosts, 96-byte snaplen; {} cores; {runs} alternating rounds",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     for (label, input) in [("plain", &plain), ("gzip", &gz)] {
-        let size = std::fs::metadata(input).unwrap().len();
-        println!(
-            "\n{label}: {} ({:.0} MB)",
-            input.display(),
-            size as f64 / 1e6
-        );
-        let mut walls = vec![Vec::new(); tools.len()];
-        let mut rss = vec![0u64; tools.len()];
-        for _ in 0..runs {
-            for (i, t) in tools.iter().enumerate() {
-                let (wall, peak) = measure(&mut (t.command)(input));
-                walls[i].push(wall.as_secs_f64());
-                rss[i] = rss[i].max(peak);
-            }
-        }
+        time_file(label, input, &tools, runs, packets, have_libtrace);
+    }
+}
+
+/// Times every tool on one file in alternating rounds and prints medians and ratios.
+fn time_file(
+    label: &str,
+    input: &Path,
+    tools: &[Tool],
+    runs: usize,
+    packets: u64,
+    have_libtrace: bool,
+) {
+    let size = std::fs::metadata(input).unwrap().len();
+    println!(
+        "\n{label}: {} ({:.0} MB)",
+        input.display(),
+        size as f64 / 1e6
+    );
+    let mut walls = vec![Vec::new(); tools.len()];
+    let mut rss = vec![0u64; tools.len()];
+    for _ in 0..runs {
         for (i, t) in tools.iter().enumerate() {
-            let m = median(walls[i].clone());
-            println!(
-                "  {:<28} median {:.3} s  ({:.1} M packets/s)  peak RSS {:.0} MB",
-                t.name,
-                m,
-                packets as f64 / m / 1e6,
-                rss[i] as f64 / 1e6
-            );
+            let (wall, peak) = measure(&mut (t.command)(input));
+            walls[i].push(wall.as_secs_f64());
+            rss[i] = rss[i].max(peak);
         }
-        if have_libtrace {
-            for (i, t) in tools.iter().enumerate() {
-                if !t.name.starts_with("ntp aggregate") {
-                    continue;
-                }
-                let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[i][r]).collect();
-                println!(
-                    "  tracertstats / {}, median of per-round ratios: {:.2}×",
-                    t.name,
-                    median(ratio)
-                );
+    }
+    for (i, t) in tools.iter().enumerate() {
+        let m = median(walls[i].clone());
+        println!(
+            "  {:<28} median {:.3} s  ({:.1} M packets/s)  peak RSS {:.0} MB",
+            t.name,
+            m,
+            packets as f64 / m / 1e6,
+            rss[i] as f64 / 1e6
+        );
+    }
+    if have_libtrace {
+        for (i, t) in tools.iter().enumerate() {
+            if !t.name.starts_with("ntp aggregate") {
+                continue;
             }
+            let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[i][r]).collect();
+            println!(
+                "  tracertstats / {}, median of per-round ratios: {:.2}×",
+                t.name,
+                median(ratio)
+            );
         }
     }
 }

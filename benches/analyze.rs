@@ -14,6 +14,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
+    println!("{}", common::machine());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let source = std::env::var_os("NTP_BENCH_SOURCE")
         .map(PathBuf::from)

@@ -28,6 +28,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
+    println!("{}", common::machine());
     let packets = env_f64("NTP_BENCH_PACKETS", 18_300_000.0) as u64;
     let hosts = env_f64("NTP_BENCH_HOSTS", 120_000.0) as usize;
     let runs = env_f64("NTP_BENCH_RUNS", 3.0) as usize;
@@ -94,7 +95,38 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    let mut steps = steps;
+    time_steps(steps, runs);
+    check_series(&table, &series, &tenfold);
+}
+
+/// The series built from the table equals aggregate's from the capture, and the table ×10
+/// gives ten times each interval.
+fn check_series(table: &Path, series: &Path, tenfold: &Path) {
+    let opts = SeriesOptions::default();
+    let from_table = series::load(&[table.to_path_buf()], &opts).unwrap();
+    let from_capture = series::load(&[series.to_path_buf()], &opts).unwrap();
+    let same = from_table.start_ns == from_capture.start_ns
+        && from_table.values == from_capture.values
+        && from_table.packets == from_capture.packets;
+    println!(
+        "  series from the table {} aggregate's from the capture ({} intervals)",
+        if same { "equals" } else { "DIFFERS FROM" },
+        from_table.len()
+    );
+    let tenfold_series = series::load(&[tenfold.to_path_buf()], &opts).unwrap();
+    let tenfold_ok = tenfold_series
+        .values
+        .iter()
+        .zip(&from_table.values)
+        .all(|(a, b)| *a == 10.0 * b);
+    println!(
+        "  table ×10 gives ten times each interval: {}",
+        if tenfold_ok { "yes" } else { "NO" }
+    );
+}
+
+/// Runs the steps in alternating rounds and prints each one's median and peak RSS.
+fn time_steps(mut steps: Vec<(&str, u64, Command)>, runs: usize) {
     let mut walls = vec![Vec::new(); steps.len()];
     let mut rss = vec![0u64; steps.len()];
     for _ in 0..runs {
@@ -113,25 +145,4 @@ fn main() {
             rss[i] as f64 / 1e6
         );
     }
-    let opts = SeriesOptions::default();
-    let from_table = series::load(std::slice::from_ref(&table), &opts).unwrap();
-    let from_capture = series::load(std::slice::from_ref(&series), &opts).unwrap();
-    let same = from_table.start_ns == from_capture.start_ns
-        && from_table.values == from_capture.values
-        && from_table.packets == from_capture.packets;
-    println!(
-        "  series from the table {} aggregate's from the capture ({} intervals)",
-        if same { "equals" } else { "DIFFERS FROM" },
-        from_table.len()
-    );
-    let tenfold_series = series::load(std::slice::from_ref(&tenfold), &opts).unwrap();
-    let tenfold_ok = tenfold_series
-        .values
-        .iter()
-        .zip(&from_table.values)
-        .all(|(a, b)| *a == 10.0 * b);
-    println!(
-        "  table ×10 gives ten times each interval: {}",
-        if tenfold_ok { "yes" } else { "NO" }
-    );
 }

@@ -112,3 +112,30 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
 }
+
+/// The machine, for the first line of every benchmark: CPU model, cores, AVX2 / AVX-512F,
+/// and the date (UTC), so a figure can be quoted with where and when it was measured.
+pub fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let flags = field("flags");
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "machine: {} ({} cores; AVX2 {}, AVX-512F {}); {date}",
+        field("model name"),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if has("avx2") { "yes" } else { "no" },
+        if has("avx512f") { "yes" } else { "no" },
+    )
+}
