@@ -155,3 +155,90 @@ fn help_and_completions() {
         );
     }
 }
+
+/// Whitespace folded to single spaces (help text is wrapped to the terminal's width).
+fn folded(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The README's command table: (command, its one-liner), in table order.
+fn readme_commands() -> Vec<(String, String)> {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix("`ntp ")?.strip_suffix('`')?;
+            Some((name.to_string(), cells.get(2)?.to_string()))
+        })
+        .collect()
+}
+
+/// The subcommands `ntp --help` lists, in its order (`help` aside).
+fn help_commands() -> Vec<String> {
+    let a = ntp().arg("--help").assert().success();
+    let help = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+#[test]
+fn readme_command_table_matches_help() {
+    let table = readme_commands();
+    let names: Vec<String> = table.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(
+        names,
+        help_commands(),
+        "README command table vs `ntp --help`"
+    );
+    for (name, line) in &table {
+        let a = ntp().args([name.as_str(), "--help"]).assert().success();
+        let help = folded(&String::from_utf8_lossy(&a.get_output().stdout));
+        assert!(
+            // clap drops the period that ends a one-sentence summary.
+            help.starts_with(folded(line).trim_end_matches('.')),
+            "README says of `ntp {name}`: {line:?}\nbut `ntp {name} --help` begins: {:?}",
+            &help[..help.len().min(200)]
+        );
+    }
+}
+
+/// The default pipeline on the bundled sample writes, byte for byte, the committed
+/// `results/sample/` (every file but `run.json`, which records timings and paths). A change
+/// meant to move a number regenerates `results/sample/` in the same commit.
+#[test]
+fn bundled_sample_outputs_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ntp()
+        .current_dir(root)
+        .args(["pipeline", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let sample = root.join("results/sample");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".run.json") {
+            continue;
+        }
+        let new = std::fs::read(out.join(&name)).unwrap_or_default();
+        assert!(
+            new == std::fs::read(&path).unwrap(),
+            "{name} differs from results/sample/{name}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 20, "only {compared} files compared");
+}
