@@ -96,7 +96,7 @@ pub(super) fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
     )
 }
 
-/// Reads a metrics table written by [`write()`].
+/// Reads a metrics table written by [`super::write`].
 pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
     let table = csv::read_table(p)?;
     let bad = |message: String| Error::Report {

@@ -1,7 +1,7 @@
 //! Writers of the training outputs ([`TrainFile`]), one module per family of files:
-//! [`metrics`] (the tidy results CSV and its typed reader, which `report.md` is built from),
-//! [`tables`] (the MSE tables in Markdown and LaTeX), [`forecasts`] (every forecast and the
-//! errors per step), [`figures`] (steps, prediction and loss PNGs) and [`record`] (the model
+//! `metrics` (the tidy results CSV and its typed reader, which `report.md` is built from),
+//! `tables` (the MSE tables in Markdown and LaTeX), `forecasts` (every forecast and the
+//! errors per step), `figures` (steps, prediction and loss PNGs) and `record` (the model
 //! card and the run record).
 
 mod figures;
