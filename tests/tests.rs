@@ -4,6 +4,7 @@
 mod aggregate;
 mod analyze;
 mod download;
+mod intervals;
 mod per_packet;
 mod pipeline;
 mod preprocess;

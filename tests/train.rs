@@ -11,17 +11,17 @@ use crate::util::*;
 const QUICK: &[&str] = &["--epochs", "2", "--seed", "7", "--dpi", "50", "-q"];
 
 /// `ntp train DATASET -o OUT`, to which each test adds its options.
-fn train(dataset: &Path, out: &Path) -> assert_cmd::Command {
+pub fn train(dataset: &Path, out: &Path) -> assert_cmd::Command {
     let mut c = ntp();
     c.arg("train").arg(dataset).arg("-o").arg(out);
     c
 }
 
-/// A CSV ntp wrote, as rows of named fields (RFC 4180 quotes handled).
 /// A row of a CSV table, by column name.
-type Row = HashMap<String, String>;
+pub type Row = HashMap<String, String>;
 
-fn table(path: &Path) -> Vec<HashMap<String, String>> {
+/// A CSV ntp wrote, as rows of named fields (RFC 4180 quotes handled).
+pub fn table(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let split = |line: &str| {
         let mut fields = vec![String::new()];
@@ -42,11 +42,11 @@ fn table(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-fn num(row: &HashMap<String, String>, column: &str) -> f64 {
+pub fn num(row: &HashMap<String, String>, column: &str) -> f64 {
     row[column].parse().unwrap_or(f64::NAN)
 }
 
-fn find<'a>(
+pub fn find<'a>(
     rows: &'a [HashMap<String, String>],
     look_back: &str,
     model: &str,
@@ -63,7 +63,7 @@ fn find<'a>(
         .unwrap_or_else(|| panic!("no row {look_back} {model} {fold} {seed:?}"))
 }
 
-fn json(path: &Path) -> serde_json::Value {
+pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

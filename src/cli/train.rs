@@ -6,6 +6,7 @@ use std::path::Path;
 use clap::{Args, ValueEnum};
 use ntp::forecast::experiment::TrainOptions;
 use ntp::forecast::inputs::Calendar;
+use ntp::forecast::intervals::{Alerting, Threshold};
 use ntp::forecast::network::{CellKind, Hyper};
 use ntp::forecast::spans::Split;
 
@@ -105,6 +106,31 @@ pub struct TrainingArgs {
     /// Local time of the calendar inputs as a UTC offset (+09:00, -0500) [default: UTC].
     #[arg(long, value_parser = parse_tz, value_name = "OFFSET")]
     pub tz: Option<i64>,
+
+    /// Coverages of the prediction bands, in percent: split conformal, fitted on each
+    /// model's validation residuals per forecast step and scored on test (none under
+    /// --select-on-test, which has no validation span).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "80,95",
+        value_name = "PCT,..."
+    )]
+    pub level: Vec<f64>,
+
+    /// Adaptive bands on the test span (ACI): each step's miscoverage moves by GAMMA after
+    /// every value whose outcome is known [GAMMA default: 0.005].
+    #[arg(long, num_args = 0..=1, default_missing_value = "0.005", value_name = "GAMMA")]
+    pub adaptive: Option<f64>,
+
+    /// Alert when the next `--horizon` values may exceed this level: a value in the
+    /// series' unit, or pNN, the NN-th percentile of the training span (e.g. p99).
+    #[arg(long, value_parser = Threshold::parse, value_name = "VALUE|pNN")]
+    pub threshold: Option<Threshold>,
+
+    /// The probability (that any of the next values exceeds --threshold) that raises an alert.
+    #[arg(long, default_value_t = 0.5, value_name = "P")]
+    pub alert_probability: f64,
 }
 
 /// A recurrent cell.
@@ -178,7 +204,24 @@ impl TrainingArgs {
                 offset_s: self.tz.unwrap_or(0),
             },
             dpi,
+            levels: self.levels(),
+            adaptive: self.adaptive,
+            alerting: self.threshold.map(|threshold| Alerting {
+                threshold,
+                probability: self.alert_probability,
+            }),
         }
+    }
+
+    /// The band levels as fractions, in increasing order (none under the study's split).
+    fn levels(&self) -> Vec<f64> {
+        if self.select_on_test {
+            return Vec::new();
+        }
+        let mut v: Vec<f64> = self.level.iter().map(|l| l / 100.0).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
     }
 }
 

@@ -1,4 +1,4 @@
-//! `ntp predict`: a saved model applied to another capture's series.
+//! `ntp predict`: a saved model applied to another series, with its bands and alerts.
 
 use std::process::ExitCode;
 
@@ -10,11 +10,23 @@ use super::Ui;
 use crate::cli::PredictArgs;
 
 pub fn run(args: &PredictArgs, ui: &Ui) -> Result<ExitCode> {
-    let p = predict::run(&args.model, &args.io.inputs)?;
+    let p = predict::run(
+        &args.model,
+        &args.io.inputs,
+        args.threshold,
+        args.alert_probability,
+    )?;
     let written = prediction::write(&p, &args.io.output)?;
     ui.notes(&p.notes);
     if !ui.quiet {
         println!("{}", p.markdown());
+        if let Some(a) = &p.alerts {
+            let s = &a.scores;
+            println!(
+                "Alerts (threshold {} = {}, probability ≥ {}): {} alert(s), precision {:.3}; {} of {} values above the threshold announced (recall {:.3}).",
+                a.threshold, a.value, a.probability, s.alerts, s.precision(), s.caught, s.exceedances, s.recall()
+            );
+        }
     }
     ui.info(format!(
         "{}: wrote {}",

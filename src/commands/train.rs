@@ -36,6 +36,20 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
             "{}",
             training::legend(s.on_test, sweep.network(), opts.seeds, sweep.folds())
         );
+        if let Some(table) = training::coverage_markdown(&s.rows) {
+            println!("\nPrediction bands on the test span, at the chosen look-back\n\n{table}");
+        }
+        if let Some(sentence) = training::coverage_sentence(&s.rows) {
+            println!("{sentence}");
+        }
+        if let Some(a) = &sweep.alerts {
+            println!("\n{}", training::alerts_sentence(a, sweep.every_ns));
+        }
+    }
+    if opts.alerting.is_some() && sweep.alerts.is_none() {
+        ui.warning(
+            "no alerts: the chosen model has no validation residuals to judge a threshold by",
+        );
     }
     let (look_back, seed) = s.saved.expect("run() checks a model was saved");
     ui.info(format!(

@@ -46,6 +46,25 @@ pub struct ModelCard {
     /// How a series file's gaps were filled (absent: linear, the default).
     #[serde(default, skip_serializing_if = "is_default_fill")]
     pub fill: Fill,
+    /// Coverages of the bands `predict` writes, as fractions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<f64>,
+    /// The saved run's validation residuals (actual − forecast, one path of `horizon`
+    /// values per window): `predict`'s conformal bands and alert probabilities come from them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub residuals: Vec<f64>,
+    /// The alert rule trained with (`--threshold`): its text, its value on the training
+    /// span, and the probability that raises an alert; `predict` applies it by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<CardAlert>,
+}
+
+/// An alert rule as the card keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CardAlert {
+    pub threshold: String,
+    pub value: f64,
+    pub probability: f64,
 }
 
 fn is_default_calendar(c: &Calendar) -> bool {
@@ -110,6 +129,32 @@ impl ModelCard {
         }
         if !(0.0..1.0).contains(&h.dropout) {
             return Err(format!("`hyper.dropout` is {}", h.dropout));
+        }
+        if let Some(a) = &self.alert {
+            if !(a.value.is_finite() && a.probability > 0.0 && a.probability <= 1.0) {
+                return Err(format!(
+                    "`alert` has value {} and probability {}",
+                    a.value, a.probability
+                ));
+            }
+        }
+        if let Some(l) = self.levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
+            return Err(format!(
+                "`levels` holds {l}, not a coverage between 0 and 1"
+            ));
+        }
+        if !self.residuals.is_empty()
+            && crate::forecast::intervals::Residuals::from_paths(
+                self.residuals.clone(),
+                self.horizon,
+            )
+            .is_none()
+        {
+            return Err(format!(
+                "`residuals` ({} values) are not finite paths of `horizon` {} values",
+                self.residuals.len(),
+                self.horizon
+            ));
         }
         Ok(())
     }

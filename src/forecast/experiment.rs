@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::classical::{ets, mstl};
 use super::inputs::Calendar;
+use super::intervals::{Alert, AlertScores, Alerting, RunIntervals};
 use super::metrics::Metrics;
 use super::models::Model;
 use super::network::{History, Hyper, Network};
@@ -37,6 +38,13 @@ pub struct TrainOptions {
     pub features: Vec<String>,
     pub calendar: Calendar,
     pub dpi: u32,
+    /// Coverages of the prediction bands, as fractions (e.g. 0.8, 0.95); empty: no bands
+    /// (the study's split, which has no validation span to fit them on).
+    pub levels: Vec<f64>,
+    /// Step size γ of adaptive conformal bands on the test span (None: split conformal).
+    pub adaptive: Option<f64>,
+    /// Threshold alerts on the test span of the model chosen on validation.
+    pub alerting: Option<Alerting>,
 }
 
 impl TrainOptions {
@@ -99,6 +107,20 @@ impl TrainOptions {
             (hp.batch_size == 0, "--batch-size must be ≥ 1"),
             (hp.epochs == 0, "--epochs must be ≥ 1"),
             (
+                self.levels.iter().any(|l| !(*l > 0.0 && *l < 1.0)),
+                "--level values must be between 0 and 100 (exclusive)",
+            ),
+            (
+                self.adaptive.is_some_and(|g| !(g > 0.0 && g < 1.0)),
+                "--adaptive step must be between 0 and 1 (exclusive)",
+            ),
+            (
+                self.alerting
+                    .as_ref()
+                    .is_some_and(|a| !(a.probability > 0.0 && a.probability <= 1.0)),
+                "--alert-probability must be in (0, 1]",
+            ),
+            (
                 !(hp.lr.is_finite() && hp.lr > 0.0),
                 "--lr must be a positive number",
             ),
@@ -158,6 +180,8 @@ pub struct Run {
     pub status: String,
     pub history: Option<History>,
     pub seconds: f64,
+    /// Prediction bands fitted on the validation residuals, and their scores.
+    pub intervals: RunIntervals,
 }
 
 /// The classical models fitted on one training span.
@@ -193,6 +217,22 @@ pub struct Sweep {
     pub lstms: HashMap<(usize, u64), Network>,
     pub classical: Vec<(usize, ClassicalFits)>,
     pub summary: Summary,
+    /// Threshold alerts on the test span (with `--threshold`).
+    pub alerts: Option<AlertRun>,
+}
+
+/// Threshold alerts of the model chosen on validation over the test span of every fold.
+pub struct AlertRun {
+    pub model: Model,
+    pub look_back: usize,
+    /// The network's seed (the saved one); None for a deterministic model.
+    pub seed: Option<u64>,
+    pub rule: Alerting,
+    /// The threshold's value in the series' unit.
+    pub threshold: f64,
+    /// Per fold: its cell, and the alert at each test origin.
+    pub folds: Vec<(usize, Vec<Alert>)>,
+    pub scores: AlertScores,
 }
 
 impl Sweep {
@@ -301,6 +341,8 @@ pub struct Row {
     pub val_windows: usize,
     pub test_windows: usize,
     pub status: String,
+    /// Interval scores per level, and CRPS (empty without `--level`).
+    pub intervals: super::intervals::IntervalScores,
 }
 
 /// The rows and the choices.

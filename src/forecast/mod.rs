@@ -15,6 +15,7 @@ pub mod experiment;
 pub mod fused;
 pub mod gru_op;
 pub mod inputs;
+pub mod intervals;
 pub mod kernels;
 pub mod lstm_op;
 pub mod metrics;

@@ -1,11 +1,12 @@
-//! `ntp predict`: a model saved by the sweep applied to another capture's series, beside
-//! persistence on the same windows.
+//! `ntp predict`: a model saved by the sweep applied to another series, beside persistence
+//! on the same windows, with the bands and threshold alerts its card allows.
 
 use std::path::{Path, PathBuf};
 
 use super::baselines::{self, Baseline};
 use super::card::ModelCard;
 use super::inputs;
+use super::intervals::{self, Alert, AlertScores, Residuals, Threshold};
 use super::metrics::{self, Metrics};
 use super::models::Model;
 use super::network::{self, Network, Shape};
@@ -19,13 +20,32 @@ pub struct Prediction {
     /// How the series was built (late packets, gaps between files).
     pub notes: Vec<String>,
     pub stem: String,
-    /// Start of each target interval (ns since the epoch).
+    /// Start of each target interval (ns since the epoch): the last of each window's path.
     pub target_ns: Vec<i64>,
+    /// Start of the first target of each window's path.
+    pub first_target_ns: Vec<i64>,
     pub actual: Vec<f64>,
     pub lstm: Vec<f64>,
     pub persistence: Vec<f64>,
     /// Metrics per model over every window.
     pub metrics: Vec<(Model, Metrics)>,
+    /// The network's bands at the card's levels: (level, (lower, upper) per window), from
+    /// the saved run's validation residuals at the last step.
+    pub bands: Bands,
+    /// Threshold alerts at every origin (with a threshold given or kept in the card).
+    pub alerts: Option<PredictAlerts>,
+}
+
+/// Bands per level: (level, (lower, upper) per window).
+pub type Bands = Vec<(f64, Vec<(f64, f64)>)>;
+
+/// `predict`'s threshold alerts and how they fared on the series.
+pub struct PredictAlerts {
+    pub threshold: String,
+    pub value: f64,
+    pub probability: f64,
+    pub rows: Vec<Alert>,
+    pub scores: AlertScores,
 }
 
 impl Prediction {
@@ -49,7 +69,12 @@ impl Prediction {
 }
 
 /// Applies the model at `model_path` (its card beside it) to the series of `inputs`.
-pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
+pub fn run(
+    model_path: &Path,
+    inputs: &[PathBuf],
+    threshold: Option<Threshold>,
+    probability: Option<f64>,
+) -> Result<Prediction> {
     let card = ModelCard::read(&ModelCard::path_of(model_path))?;
     let files = reader::resolve(inputs)?;
     let (series, inp) = inputs::load(inputs, &card.series(), &card.features, &card.calendar)?;
@@ -74,17 +99,23 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
         .chain(card.feature_scalers.iter().copied())
         .collect();
     let (vx, _) = inp.windows(&w, 0..w.len(), &scalers);
-    // The forecast `horizon` steps ahead: the last of each window's path.
-    let pred: Vec<f64> = model
+    let h = card.horizon;
+    // Every window's forecast path; the forecast `horizon` steps ahead is the last of each.
+    let paths: Vec<f64> = model
         .predict(&vx, 256)?
-        .chunks(card.horizon)
-        .map(|path| card.scaler.unscale(path[card.horizon - 1] as f64))
+        .into_iter()
+        .map(|v| card.scaler.unscale(v as f64))
         .collect();
+    let pred: Vec<f64> = paths.iter().copied().skip(h - 1).step_by(h).collect();
     let actual: Vec<f64> = (0..w.len()).map(|i| x[w.target(i)]).collect();
+    let actual_paths: Vec<f64> = (0..w.len())
+        .flat_map(|i| (1..=h).map(move |s| (i, s)))
+        .map(|(i, s)| x[w.step_target(i, s)])
+        .collect();
     let persistence: Vec<f64> =
         baselines::forecast(Baseline::Persistence, &x, &w, 0..w.len(), None, None)
-            .chunks(card.horizon)
-            .map(|path| path[card.horizon - 1])
+            .chunks(h)
+            .map(|path| path[h - 1])
             .collect();
     let scale = metrics::naive_scale(&x);
     let metrics = vec![
@@ -97,13 +128,101 @@ pub fn run(model_path: &Path, inputs: &[PathBuf]) -> Result<Prediction> {
             metrics::compute(&actual, &persistence, scale),
         ),
     ];
+    let (bands, alerts) = uncertainty(
+        &card,
+        model_path,
+        (&paths, &actual_paths, &pred),
+        threshold,
+        probability,
+    )?;
     Ok(Prediction {
         stem: dataset::stem_of(inputs),
         target_ns: (0..w.len()).map(|i| series.start_ns[w.target(i)]).collect(),
+        first_target_ns: (0..w.len())
+            .map(|i| series.start_ns[w.step_target(i, 1)])
+            .collect(),
         actual,
         lstm: pred,
         persistence,
         metrics,
         notes: series.notes,
+        bands,
+        alerts,
+    })
+}
+
+/// The network's bands at the card's levels and the threshold alerts, from the card's
+/// validation residuals; `forecasts` are (paths, actual paths, last-step forecasts).
+fn uncertainty(
+    card: &ModelCard,
+    model_path: &Path,
+    forecasts: (&[f64], &[f64], &[f64]),
+    threshold: Option<Threshold>,
+    probability: Option<f64>,
+) -> Result<(Bands, Option<PredictAlerts>)> {
+    let (paths, actual_paths, pred) = forecasts;
+    let h = card.horizon;
+    let residuals = Residuals::from_paths(card.residuals.clone(), h);
+    let bands = match &residuals {
+        Some(r) => card
+            .levels
+            .iter()
+            .map(|&l| {
+                let (lo, hi) = r.band(h - 1, l);
+                (l, pred.iter().map(|f| (f + lo, f + hi)).collect())
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let alerts = match rule(card, threshold, probability)? {
+        Some((text, value, p)) => {
+            let r = residuals.as_ref().ok_or_else(|| Error::Dataset {
+                path: model_path.to_owned(),
+                message: "the card keeps no validation residuals to judge a threshold by (a model trained under --select-on-test)".into(),
+            })?;
+            let (rows, scores) = intervals::alerts(paths, actual_paths, r, value, p);
+            Some(PredictAlerts {
+                threshold: text,
+                value,
+                probability: p,
+                rows,
+                scores,
+            })
+        }
+        None => None,
+    };
+    Ok((bands, alerts))
+}
+
+/// The alert rule: `--threshold` (a value; or pNN when the card was trained with the same
+/// percentile, whose value on the training span it keeps), else the card's own rule.
+fn rule(
+    card: &ModelCard,
+    threshold: Option<Threshold>,
+    probability: Option<f64>,
+) -> Result<Option<(String, f64, f64)>> {
+    let kept = card.alert.as_ref();
+    let p = probability.or(kept.map(|a| a.probability)).unwrap_or(0.5);
+    if !(p > 0.0 && p <= 1.0) {
+        return Err(Error::Invalid(format!(
+            "--alert-probability {p}: must be in (0, 1]"
+        )));
+    }
+    Ok(match threshold {
+        Some(Threshold::Value(v)) => Some((format!("{v}"), v, p)),
+        Some(t @ Threshold::Percentile(_)) => match kept.filter(|a| a.threshold == t.text()) {
+            Some(a) => Some((a.threshold.clone(), a.value, p)),
+            None => {
+                return Err(Error::Invalid(format!(
+                    "--threshold {}: a percentile is of the training span, which predict does not have; give a value{}",
+                    t.text(),
+                    kept.map_or(String::new(), |a| format!(
+                        ", or {} (the model was trained with it: {})",
+                        a.threshold, a.value
+                    ))
+                )))
+            }
+        },
+        None => kept.map(|a| (a.threshold.clone(), a.value, p)),
     })
 }

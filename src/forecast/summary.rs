@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use super::baselines::Baseline;
 use super::experiment::{selection_mse, FoldKey, Row, Run, SeedKey, Summary, Sweep, TrainOptions};
+use super::intervals::IntervalScores;
 use super::metrics::Metrics;
 use super::models::Model;
 use super::significance::diebold_mariano;
@@ -208,6 +209,7 @@ impl<'a> LookBack<'a> {
             val_windows: 0,
             test_windows: 0,
             status: why.to_string(),
+            intervals: IntervalScores::missing(&self.opts.levels),
         }
     }
 
@@ -233,6 +235,7 @@ impl<'a> LookBack<'a> {
             val_windows: spans.val.len(),
             test_windows: spans.test.len(),
             status: r.status.clone(),
+            intervals: r.intervals.scores.clone(),
         }
     }
 
@@ -254,6 +257,10 @@ impl<'a> LookBack<'a> {
                 .iter()
                 .find(|r| r.status != "ok")
                 .map_or_else(|| "ok".into(), |r| r.status.clone()),
+            intervals: IntervalScores::combine(
+                &per_fold.iter().map(|r| &r.intervals).collect::<Vec<_>>(),
+                mean,
+            ),
             ..per_fold[0].clone()
         }
     }
@@ -327,6 +334,10 @@ fn seed_statistics(rows: &[Row]) -> Vec<Row> {
                 } else {
                     format!("{failed} of {} runs without a forecast", rows.len())
                 },
+                intervals: IntervalScores::combine(
+                    &rows.iter().map(|r| &r.intervals).collect::<Vec<_>>(),
+                    |v| statistic(key, v),
+                ),
                 ..rows[0].clone()
             }
         })

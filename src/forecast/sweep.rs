@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::experiment::{Cell, ClassicalFits, Run, Sweep, TrainOptions};
+use super::experiment::{AlertRun, Cell, ClassicalFits, Run, Sweep, TrainOptions};
+use super::intervals::{self, AlertScores, Alerting, RunIntervals};
 
 use rayon::prelude::*;
 
@@ -53,6 +54,7 @@ fn scored(cell: &Cell, model: Model, seed: Option<u64>, val: Vec<f64>, test: Vec
         status,
         history: None,
         seconds: 0.0,
+        intervals: RunIntervals::default(),
     }
 }
 
@@ -68,6 +70,7 @@ fn no_forecast(model: Model, why: &str) -> Run {
         status: why.into(),
         history: None,
         seconds: 0.0,
+        intervals: RunIntervals::default(),
     }
 }
 
@@ -276,6 +279,9 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let (trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
     runs.extend(trained);
     sort_for_tables(&mut runs, &models);
+    if !opts.levels.is_empty() || opts.alerting.is_some() {
+        attach_intervals(&mut runs, &cells, opts);
+    }
 
     let mut sweep = Sweep {
         stem: dataset::stem_of(inputs),
@@ -293,6 +299,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         lstms,
         classical,
         summary: Default::default(),
+        alerts: None,
     };
     sweep.summary = super::summary::summarise(&sweep, opts);
     if sweep.summary.saved.is_none() {
@@ -300,7 +307,74 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
             "no LSTM gave a finite forecast: lower --lr or check the series".into(),
         ));
     }
+    if let Some(a) = opts.alerting {
+        sweep.alerts = threshold_alerts(&sweep, &inp.target, a);
+    }
     Ok(sweep)
+}
+
+/// Every run's prediction bands, fitted on its validation residuals and scored on both
+/// spans (the runs are independent: in parallel).
+fn attach_intervals(runs: &mut [Run], cells: &[Cell], opts: &TrainOptions) {
+    runs.par_iter_mut().for_each(|r| {
+        if r.status != "ok" {
+            r.intervals.scores = intervals::IntervalScores::missing(&opts.levels);
+            return;
+        }
+        let cell = &cells[r.cell];
+        let spans = intervals::Spans {
+            val: &r.val,
+            val_actual: &cell.val_actual,
+            test: &r.test,
+            test_actual: &cell.test_actual,
+            scale: cell.mase_scale,
+        };
+        r.intervals = RunIntervals::fit(&spans, opts.horizon, &opts.levels, opts.adaptive);
+    });
+}
+
+/// Threshold alerts of the model chosen on validation (for a network, the saved seed) over
+/// every fold's test span, the threshold resolved on the shortest training span.
+fn threshold_alerts(sweep: &Sweep, x: &[f64], a: Alerting) -> Option<AlertRun> {
+    let (model, look_back) = sweep.summary.best?;
+    let seed = if model.is_seeded() {
+        Some(sweep.summary.saved?.1)
+    } else {
+        None
+    };
+    let fit_end = sweep
+        .cells
+        .iter()
+        .filter_map(|c| c.spans().map(|s| s.fit_end))
+        .min()?;
+    let threshold = a.threshold.value(&x[..fit_end]);
+    let mut folds = Vec::new();
+    let mut scores = AlertScores::default();
+    for (i, cell) in sweep.cells.iter().enumerate() {
+        if cell.look_back != look_back {
+            continue;
+        }
+        let run = sweep.run(i, model, seed)?;
+        let residuals = run.intervals.residuals.as_ref()?;
+        let (alerts, s) = intervals::alerts(
+            &run.test,
+            &cell.test_actual,
+            residuals,
+            threshold,
+            a.probability,
+        );
+        scores.add(&s);
+        folds.push((i, alerts));
+    }
+    Some(AlertRun {
+        model,
+        look_back,
+        seed,
+        rule: a,
+        threshold,
+        folds,
+        scores,
+    })
 }
 
 /// The cells, one per fold and look-back: spans, scalers and the values scored.

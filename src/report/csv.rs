@@ -70,6 +70,16 @@ pub fn write_rows<'a, const N: usize>(
     header: &[&str; N],
     rows: impl IntoIterator<Item = [Cell<'a>; N]>,
 ) -> Result<()> {
+    write_table(dest, header, rows)
+}
+
+/// Writes a header line and rows of fields, the width known only when running (each row as
+/// long as the header).
+pub fn write_table<'a, R: IntoIterator<Item = Cell<'a>>>(
+    dest: &Path,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Result<()> {
     write_atomically(dest, |w| {
         writeln!(w, "{}", header.join(","))?;
         let mut f = Formatter::default();

@@ -9,7 +9,9 @@ use crate::error::Result;
 use crate::forecast::experiment::TrainOptions;
 use crate::report::analysis::read_describe;
 use crate::report::outputs::{AnalysisFile as A, AnalysisOutputs, TrainFile as T, TrainOutputs};
-use crate::report::training::{legend, mse_markdown, read_metrics, Span};
+use crate::report::training::{
+    coverage_markdown, coverage_sentence, legend, mse_markdown, read_metrics, Span,
+};
 use crate::util::atomic::write_atomically;
 
 /// One capture's part of the report.
@@ -156,7 +158,7 @@ fn training_section(body: &mut String, o: &TrainOutputs, t: &TrainOptions) -> Re
          baseline's. Forecasts that trail the observed spikes by one interval are what persistence does too.\n\n\
          ![loss]({})\n\n\
          Training and validation loss per epoch (MSE of scaled values), the kept epoch marked: a validation loss that rises while the training loss \
-         falls is over-fitting, and early stopping keeps the epoch before it. The chosen model is saved as {}.\n\n",
+         falls is over-fitting, and early stopping keeps the epoch before it. The chosen model is saved as {}.\n\n{}",
         crate::forecast::models::Model::Network(t.hyper.cell).label(),
         t.hyper.hidden,
         if t.scale_on_all { "the whole series, as the study did" } else { "the training span only" },
@@ -167,6 +169,20 @@ fn training_section(body: &mut String, o: &TrainOutputs, t: &TrainOptions) -> Re
         n(T::PredictionPng),
         n(T::LossPng),
         link(&n(T::Model)),
+        bands_section(&rows),
     ));
     Ok(())
+}
+
+/// The prediction bands' table and what it says, when the experiment made bands.
+fn bands_section(rows: &[crate::forecast::experiment::Row]) -> String {
+    let (Some(table), Some(sentence)) = (coverage_markdown(rows), coverage_sentence(rows)) else {
+        return String::new();
+    };
+    format!(
+        "#### Prediction bands\n\n{table}\n{sentence} Coverage is the share of test values inside the band, \
+         width its mean width, the Winkler score the width plus a penalty of 2/α times each miss, CRPS the whole \
+         predictive distribution's error (all in the series' units; lower is better, coverage should be near the \
+         level). The prediction figure draws the saved network's bands.\n\n"
+    )
 }

@@ -37,6 +37,15 @@ pub fn sci(v: f64) -> String {
 }
 
 /// A booktabs table: `columns` like `lr`, header cells, body rows (cells already LaTeX).
+pub struct Table<'a> {
+    pub caption: &'a str,
+    pub label: &'a str,
+    pub columns: &'a str,
+    pub header: &'a [String],
+    pub rows: &'a [Vec<String>],
+}
+
+/// Writes one booktabs table.
 pub fn write_table(
     dest: &Path,
     caption: &str,
@@ -45,21 +54,40 @@ pub fn write_table(
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<()> {
+    write_tables(
+        dest,
+        &[Table {
+            caption,
+            label,
+            columns,
+            header,
+            rows,
+        }],
+    )
+}
+
+/// Writes booktabs tables one after the other, a blank line between them.
+pub fn write_tables(dest: &Path, tables: &[Table<'_>]) -> Result<()> {
     write_atomically(dest, |w| {
-        writeln!(w, "\\begin{{table}}[htbp]")?;
-        writeln!(w, "  \\centering")?;
-        writeln!(w, "  \\caption{{{caption}}}")?;
-        writeln!(w, "  \\label{{{label}}}")?;
-        writeln!(w, "  \\begin{{tabular}}{{{columns}}}")?;
-        writeln!(w, "    \\toprule")?;
-        writeln!(w, "    {} \\\\", header.join(" & "))?;
-        writeln!(w, "    \\midrule")?;
-        for row in rows {
-            writeln!(w, "    {} \\\\", row.join(" & "))?;
+        for (i, t) in tables.iter().enumerate() {
+            if i > 0 {
+                writeln!(w)?;
+            }
+            writeln!(w, "\\begin{{table}}[htbp]")?;
+            writeln!(w, "  \\centering")?;
+            writeln!(w, "  \\caption{{{}}}", t.caption)?;
+            writeln!(w, "  \\label{{{}}}", t.label)?;
+            writeln!(w, "  \\begin{{tabular}}{{{}}}", t.columns)?;
+            writeln!(w, "    \\toprule")?;
+            writeln!(w, "    {} \\\\", t.header.join(" & "))?;
+            writeln!(w, "    \\midrule")?;
+            for row in t.rows {
+                writeln!(w, "    {} \\\\", row.join(" & "))?;
+            }
+            writeln!(w, "    \\bottomrule")?;
+            writeln!(w, "  \\end{{tabular}}")?;
+            writeln!(w, "\\end{{table}}")?;
         }
-        writeln!(w, "    \\bottomrule")?;
-        writeln!(w, "  \\end{{tabular}}")?;
-        writeln!(w, "\\end{{table}}")?;
         Ok(())
     })
 }

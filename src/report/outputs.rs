@@ -122,6 +122,8 @@ pub enum TrainFile {
     ModelCard,
     /// The run record: inputs, settings, timings.
     RunJson,
+    /// Threshold alerts on the test span (only with `--threshold`; not in `ALL`).
+    AlertsCsv,
 }
 
 impl TrainFile {
@@ -172,6 +174,7 @@ impl TrainOutputs {
             TrainFile::Model => format!("{s}.best_model.e{e}.b{b}.safetensors"),
             TrainFile::ModelCard => format!("{s}.best_model.e{e}.b{b}.json"),
             TrainFile::RunJson => format!("{s}.run.json"),
+            TrainFile::AlertsCsv => format!("{s}.alerts.e{e}.b{b}.csv"),
         }
     }
 
@@ -190,6 +193,8 @@ pub enum PredictFile {
     /// Per window: time, actual, LSTM and persistence forecasts.
     PredictionsCsv,
     MetricsCsv,
+    /// Threshold alerts at every origin (with a threshold).
+    AlertsCsv,
 }
 
 /// The outputs of applying a model to one series.
@@ -211,6 +216,7 @@ impl PredictOutputs {
         let suffix = match f {
             PredictFile::PredictionsCsv => "predictions.csv",
             PredictFile::MetricsCsv => "predict_metrics.csv",
+            PredictFile::AlertsCsv => "predict_alerts.csv",
         };
         self.dir.join(format!("{}.{suffix}", self.stem))
     }

@@ -266,12 +266,20 @@ fn line_panel(
     y_label: &str,
     lines: &[Line<'_>],
     marks: &[Marks<'_>],
+    bands: &[Band],
 ) -> Result<()> {
+    let band_points = || {
+        bands
+            .iter()
+            .flat_map(|b| b.points.iter())
+            .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
+    };
     let all = || {
         lines
             .iter()
-            .flat_map(|l| l.points.iter())
-            .chain(marks.iter().flat_map(|m| m.points.iter()))
+            .flat_map(|l| l.points.iter().copied())
+            .chain(marks.iter().flat_map(|m| m.points.iter().copied()))
+            .chain(band_points())
     };
     let (x0, x1) = bounds(all().map(|p| p.0));
     let (y0, y1) = bounds(all().map(|p| p.1));
@@ -284,7 +292,7 @@ fn line_panel(
         .map_err(|e| plot_err(dest, e))?;
     draw_mesh!(chart, canvas, dest, x_label, y_label)?;
     let stroke = canvas.pt(0.8);
-    let mut legend = false;
+    let mut legend = band_areas(dest, &mut chart, bands)?;
     for l in lines {
         let color = l.color;
         let finite: Vec<(i32, i32)> = l
@@ -329,6 +337,49 @@ fn line_panel(
         draw_legend!(chart, canvas, dest, 8.0)?;
     }
     Ok(())
+}
+
+/// Draws each band as a translucent polygon (finite points only, in runs between gaps) with
+/// its legend entry; whether any was labelled.
+fn band_areas<DB: DrawingBackend>(
+    dest: &Path,
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    bands: &[Band],
+) -> Result<bool> {
+    let mut labelled = false;
+    for b in bands {
+        let fill = b.color.mix(0.25).filled();
+        let runs = b
+            .points
+            .split(|p| !(p.1.is_finite() && p.2.is_finite()))
+            .filter(|r| r.len() > 1);
+        for run in runs {
+            let outline: Vec<(f64, f64)> = run
+                .iter()
+                .map(|p| (p.0, p.2))
+                .chain(run.iter().rev().map(|p| (p.0, p.1)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, fill)))
+                .map_err(|e| plot_err(dest, e))?;
+        }
+        if !b.label.is_empty() {
+            labelled = true;
+            let color = b.color;
+            chart
+                .draw_series(std::iter::empty::<Polygon<(f64, f64)>>())
+                .map_err(|e| plot_err(dest, e))?
+                .label(b.label.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 20, y + 4)], color.mix(0.25).filled())
+                });
+        }
+    }
+    Ok(labelled)
 }
 
 /// Picks a time axis unit for a span in seconds: (divisor, name).
@@ -413,6 +464,7 @@ pub fn time_series(
                     label: &zl,
                 },
             ],
+            &[],
         )
     })
 }
@@ -440,6 +492,7 @@ pub fn stacked(
                     color: BLUE,
                     label: "",
                 }],
+                &[],
                 &[],
             )?;
         }
@@ -575,12 +628,20 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// One panel of [`panels`]: several labelled lines and marked points.
+/// A shaded band, e.g. a prediction interval: (x, lower, upper) points.
+pub struct Band {
+    pub label: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// One panel of [`panels`]: shaded bands under several labelled lines and marked points.
 pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub lines: Vec<Series>,
     pub marks: Vec<Series>,
+    pub bands: Vec<Band>,
 }
 
 /// Stacked panels of labelled lines sharing an x axis.
@@ -612,7 +673,7 @@ pub fn panels(
                 })
                 .collect();
             line_panel(
-                dest, area, canvas, &p.title, x_label, &p.y_label, &lines, &marks,
+                dest, area, canvas, &p.title, x_label, &p.y_label, &lines, &marks, &p.bands,
             )?;
         }
         Ok(())

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::forecast::experiment::{Sweep, TrainOptions};
+use crate::forecast::intervals::level_name;
 use crate::report::plot::{self, Canvas, TimeAxis};
 
 use super::forecasts::step_errors;
@@ -61,6 +62,7 @@ pub(super) fn steps_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<
             y_label: format!("MSE ({})²", sweep.quantity.per_second_symbol()),
             lines,
             marks,
+            bands: Vec::new(),
         }],
     )
 }
@@ -102,6 +104,25 @@ pub(super) fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Re
         color: plot::GREY,
         points: line(&cell.test_actual),
     }];
+    let mut bands = Vec::new();
+    if let Some(r) = sweep.run(cell_index, sweep.network(), Some(seed)) {
+        // Widest first, so the narrower band is drawn over it.
+        for (k, level) in opts.levels.iter().enumerate().rev() {
+            let Some(b) = r.intervals.test_bands.get(k) else {
+                continue;
+            };
+            let last_band: Vec<(f64, f64)> = b.iter().copied().skip(h - 1).step_by(h).collect();
+            bands.push(plot::Band {
+                label: format!("{} {} % band", sweep.network().label(), level_name(*level)),
+                color: plot::BLUE,
+                points: times
+                    .iter()
+                    .zip(last_band)
+                    .map(|(t, (lo, hi))| (axis.x(*t), lo / div, hi / div))
+                    .collect(),
+            });
+        }
+    }
     for (model, seed, color) in [
         (sweep.network(), Some(seed), plot::BLUE),
         (baseline, None, plot::ORANGE),
@@ -138,6 +159,7 @@ pub(super) fn prediction_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Re
             y_label,
             lines,
             marks: Vec::new(),
+            bands,
         }],
     )
 }
@@ -226,12 +248,14 @@ pub(super) fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<(
                 y_label: "loss".into(),
                 lines: curves(false),
                 marks: Vec::new(),
+                bands: Vec::new(),
             },
             plot::Panel {
                 title: monitored.into(),
                 y_label: "loss".into(),
                 lines: curves(true),
                 marks: kept,
+                bands: Vec::new(),
             },
         ],
     )

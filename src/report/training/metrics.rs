@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::forecast::experiment::{FoldKey, Row, SeedKey};
+use crate::forecast::intervals::{level_name, BandScores, IntervalScores, LevelScores};
 use crate::forecast::metrics::Metrics;
 use crate::forecast::models::Model;
 use crate::report::csv::{self, Cell};
@@ -46,7 +47,54 @@ fn values(m: &Option<Metrics>) -> [f64; 6] {
     })
 }
 
-pub(super) fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
+/// The interval columns after the fixed ones: per level L, `val_coverage_L`,
+/// `test_coverage_L`, `test_width_L`, `test_winkler_L`, `test_msis_L`; then `val_crps`,
+/// `test_crps` (none without levels).
+fn interval_header(levels: &[f64]) -> Vec<String> {
+    let mut h: Vec<String> = levels
+        .iter()
+        .flat_map(|&l| {
+            let n = level_name(l);
+            INTERVAL_FIELDS.map(|f| format!("{f}_{n}"))
+        })
+        .collect();
+    if !levels.is_empty() {
+        h.extend(["val_crps".to_string(), "test_crps".to_string()]);
+    }
+    h
+}
+
+/// The per-level interval columns, in order.
+const INTERVAL_FIELDS: [&str; 5] = [
+    "val_coverage",
+    "test_coverage",
+    "test_width",
+    "test_winkler",
+    "test_msis",
+];
+
+/// A row's interval scores in the order of [`interval_header`].
+fn interval_values(s: &IntervalScores, levels: usize) -> Vec<f64> {
+    let mut v = Vec::with_capacity(levels * 5 + 2);
+    for k in 0..levels {
+        match s.levels.get(k) {
+            Some(l) => v.extend([
+                l.val_coverage,
+                l.test.coverage,
+                l.test.width,
+                l.test.winkler,
+                l.test.msis,
+            ]),
+            None => v.extend([f64::NAN; 5]),
+        }
+    }
+    if levels > 0 {
+        v.extend([s.val_crps, s.test_crps]);
+    }
+    v
+}
+
+pub(super) fn write_metrics(p: &Path, rows: &[Row], levels: &[f64]) -> Result<()> {
     let text: Vec<[String; 4]> = rows
         .iter()
         .map(|r| {
@@ -58,13 +106,19 @@ pub(super) fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
             ]
         })
         .collect();
-    csv::write_rows(
+    let extra = interval_header(levels);
+    let header: Vec<&str> = METRICS_HEADER
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .collect();
+    csv::write_table(
         p,
-        &METRICS_HEADER,
+        &header,
         rows.iter().zip(&text).map(|(r, t)| {
             let [v0, v1, v2, v3, v4, v5] = values(&r.val);
             let [t0, t1, t2, t3, t4, t5] = values(&r.test);
-            [
+            let fixed = [
                 Cell::Int(r.look_back as u64),
                 Cell::Text(&t[0]),
                 Cell::Text(&t[1]),
@@ -91,9 +145,52 @@ pub(super) fn write_metrics(p: &Path, rows: &[Row]) -> Result<()> {
                 Cell::Int(r.val_windows as u64),
                 Cell::Int(r.test_windows as u64),
                 Cell::Text(&t[3]),
-            ]
+            ];
+            fixed.into_iter().chain(
+                interval_values(&r.intervals, levels.len())
+                    .into_iter()
+                    .map(Cell::Float),
+            )
         }),
     )
+}
+
+/// The levels of a table's interval columns (`test_coverage_L`), in order.
+fn levels_of(header: &[String]) -> Option<Vec<f64>> {
+    let extra = &header[METRICS_HEADER.len()..];
+    let levels: Vec<f64> = extra
+        .iter()
+        .filter_map(|c| c.strip_prefix("test_coverage_"))
+        .map(|l| l.parse::<f64>().map(|v| v / 100.0))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    (interval_header(&levels) == extra).then_some(levels)
+}
+
+/// Interval scores read from a row's extra fields.
+fn interval_scores(f: &[String], levels: &[f64], num: impl Fn(&str) -> f64) -> IntervalScores {
+    if levels.is_empty() {
+        return IntervalScores::default();
+    }
+    let at = |k: usize| num(&f[METRICS_HEADER.len() + k]);
+    IntervalScores {
+        levels: levels
+            .iter()
+            .enumerate()
+            .map(|(i, &level)| LevelScores {
+                level,
+                val_coverage: at(5 * i),
+                test: BandScores {
+                    coverage: at(5 * i + 1),
+                    width: at(5 * i + 2),
+                    winkler: at(5 * i + 3),
+                    msis: at(5 * i + 4),
+                },
+            })
+            .collect(),
+        val_crps: at(5 * levels.len()),
+        test_crps: at(5 * levels.len() + 1),
+    }
 }
 
 /// Reads a metrics table written by [`super::write`].
@@ -103,9 +200,11 @@ pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
         path: p.to_owned(),
         message,
     };
-    if table.header != METRICS_HEADER {
-        return Err(bad("not an ntp metrics table".into()));
-    }
+    let levels = (table.header.len() >= METRICS_HEADER.len()
+        && table.header[..METRICS_HEADER.len()] == METRICS_HEADER)
+        .then(|| levels_of(&table.header))
+        .flatten()
+        .ok_or_else(|| bad("not an ntp metrics table".into()))?;
     let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
     table
         .rows
@@ -147,6 +246,7 @@ pub fn read_metrics(p: &Path) -> Result<Vec<Row>> {
                 val_windows: int(&f[23])?,
                 test_windows: int(&f[24])?,
                 status: f[25].clone(),
+                intervals: interval_scores(f, &levels, num),
             })
         })
         .collect()

@@ -17,7 +17,9 @@ use crate::forecast::experiment::{Sweep, TrainOptions};
 use crate::report::outputs::{TrainFile, TrainOutputs};
 
 pub use metrics::read_metrics;
-pub use tables::{inputs_note, legend, mse_markdown, Span};
+pub use tables::{
+    alerts_sentence, coverage_markdown, coverage_sentence, inputs_note, legend, mse_markdown, Span,
+};
 
 /// Significance level of the table marks.
 pub const ALPHA: f64 = 0.05;
@@ -35,8 +37,8 @@ pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
     for f in TrainFile::ALL {
         let p = outputs.path(f);
         match f {
-            TrainFile::MetricsCsv => metrics::write_metrics(&p, &sweep.summary.rows)?,
-            TrainFile::ForecastsCsv => forecasts::forecasts_csv(&p, sweep, opts.horizon)?,
+            TrainFile::MetricsCsv => metrics::write_metrics(&p, &sweep.summary.rows, &opts.levels)?,
+            TrainFile::ForecastsCsv => forecasts::forecasts_csv(&p, sweep, opts)?,
             TrainFile::StepsCsv => forecasts::steps_csv(&p, sweep, opts.horizon)?,
             TrainFile::StepsPng => figures::steps_png(&p, sweep, opts)?,
             TrainFile::MseTex => tables::mse_tex(&p, sweep, opts)?,
@@ -45,7 +47,13 @@ pub fn write(sweep: &Sweep, opts: &TrainOptions) -> Result<Vec<PathBuf>> {
             TrainFile::Model => sweep.lstms[&(look_back, seed)].save(&p)?,
             TrainFile::ModelCard => record::model_card(&p, sweep, opts)?,
             TrainFile::RunJson => record::run_json(&p, sweep, opts)?,
+            TrainFile::AlertsCsv => unreachable!("not in ALL"),
         }
+        written.push(p);
+    }
+    if let Some(a) = &sweep.alerts {
+        let p = outputs.path(TrainFile::AlertsCsv);
+        forecasts::alerts_csv(&p, sweep, a, opts.horizon)?;
         written.push(p);
     }
     Ok(written)

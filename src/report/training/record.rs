@@ -43,6 +43,18 @@ pub(super) fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result
         column: opts.series.column.clone(),
         time_column: opts.series.time_column.clone(),
         fill: opts.series.fill,
+        levels: opts.levels.clone(),
+        residuals: run
+            .and_then(|r| r.intervals.residuals.as_ref())
+            .map_or(Vec::new(), |r| r.paths().to_vec()),
+        alert: sweep
+            .alerts
+            .as_ref()
+            .map(|a| crate::forecast::card::CardAlert {
+                threshold: a.rule.threshold.text(),
+                value: a.threshold,
+                probability: a.rule.probability,
+            }),
     };
     write_atomically(p, |w| w.write_all(card.to_json().as_bytes()))
 }
@@ -143,6 +155,7 @@ pub(super) fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<(
         "best_baseline_per_look_back": s.best_baseline.iter().map(|(l, m)| (l.to_string(), m.name())).collect::<BTreeMap<_, _>>(),
         "classical_fits": sweep.classical.iter().map(|(fold, f)| serde_json::json!({"fold": fold, "fits": f})).collect::<Vec<_>>(),
         "lstm_runs": lstm_runs,
+        "intervals": intervals_record(sweep, opts),
         "wall_seconds_total": sweep.started.elapsed().as_secs_f64(),
     });
     write_atomically(p, |w| {
@@ -151,5 +164,37 @@ pub(super) fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<(
                 .expect("a JSON value serialises")
                 .as_bytes(),
         )
+    })
+}
+
+/// How the bands were made, and the alerts' rule and scores, for the run record.
+fn intervals_record(sweep: &Sweep, opts: &TrainOptions) -> serde_json::Value {
+    let alerts = sweep.alerts.as_ref().map(|a| {
+        serde_json::json!({
+            "model": a.model.name(),
+            "look_back": a.look_back,
+            "seed": a.seed,
+            "threshold": a.rule.threshold.text(),
+            "threshold_value": a.threshold,
+            "threshold_rule": "a percentile is taken of the shortest training span (nearest rank)",
+            "alert_probability": a.rule.probability,
+            "probability_rule": "the share of the model's validation residual paths that, added to the forecast path, exceed the threshold at some step",
+            "alerts": a.scores.alerts,
+            "true_alerts": a.scores.true_alerts,
+            "exceedances": a.scores.exceedances,
+            "caught": a.scores.caught,
+            "precision": a.scores.precision(),
+            "recall": a.scores.recall(),
+            "mean_lead_steps": a.scores.mean_lead(),
+        })
+    });
+    serde_json::json!({
+        "levels": opts.levels,
+        "method": "split conformal per model, fold and forecast step: the band of level 1 - a is the forecast plus the k-th smallest and k-th largest validation residual (actual - forecast), k = ceil((n + 1)(1 - a/2))",
+        "test_span": if opts.adaptive.is_some() { "adaptive conformal (ACI): each step's miscoverage moved by gamma (target - miss) after each value whose outcome is known" } else { "the validation bands' offsets, fixed" },
+        "adaptive_gamma": opts.adaptive,
+        "crps_quantile_levels": crate::forecast::intervals::CRPS_GRID,
+        "msis_scale": "the training span's mean absolute one-step change (as MASE)",
+        "alerts": alerts,
     })
 }

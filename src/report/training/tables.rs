@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::forecast::experiment::{FoldKey, Row, SeedKey, Sweep, TrainOptions};
+use crate::forecast::experiment::{AlertRun, FoldKey, Row, SeedKey, Sweep, TrainOptions};
+use crate::forecast::intervals::{level_name, LevelScores};
 use crate::forecast::models::Model;
 use crate::report::{latex, markdown};
 
@@ -224,9 +225,7 @@ pub(super) fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()
     }
     let stem = &sweep.stem;
     let on_test = sweep.summary.on_test;
-    latex::write_table(
-        p,
-        &format!(
+    let caption = format!(
             "Test MSE (({})$^2$) by look-back, {}: {net}({}{}) mean $\\pm$ sd over {} seed(s), mean over {} fold(s); baselines and classical models on the same test values{}. $\\triangleright$: the {net} look-back and bold: the lowest MSE of all, both chosen on the {}. $^*$, $^\\dagger$: Diebold--Mariano (HLN) p $<$ {ALPHA} against persistence and the best baseline ({net}: in every seed). {} epochs{}, batch {}.",
             latex::escape(&sweep.quantity.per_second_symbol()),
             latex::escape(stem),
@@ -243,10 +242,230 @@ pub(super) fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()
             opts.hyper.epochs,
             if on_test { "" } else { " at most (early stopping)" },
             opts.hyper.batch_size
-        ),
-        &format!("tab:{stem}-mse"),
-        &format!("l{}", "r".repeat(g.models.len())),
-        &header,
-        &body,
+        );
+    let label = format!("tab:{stem}-mse");
+    let columns = format!("l{}", "r".repeat(g.models.len()));
+    let mut tables = vec![latex::Table {
+        caption: &caption,
+        label: &label,
+        columns: &columns,
+        header: &header,
+        rows: &body,
+    }];
+    let coverage = coverage_tex(&sweep.summary.rows);
+    let (cov_caption, cov_label, cov_columns);
+    if let Some((h, b)) = &coverage {
+        cov_caption = format!(
+            "Prediction bands on the test span of {}, at the {net} look-back chosen on validation: coverage (share of test values inside), mean width and Winkler (interval) score per level, and CRPS (99-quantile grid); split conformal bands fitted on each model's validation residuals per forecast step{}. {net}: mean $\\pm$ sd over seeds.",
+            latex::escape(stem),
+            if opts.adaptive.is_some() { ", adaptive (ACI) on the test span" } else { "" }
+        );
+        cov_label = format!("tab:{stem}-intervals");
+        cov_columns = format!("l{}", "r".repeat(h.len() - 1));
+        tables.push(latex::Table {
+            caption: &cov_caption,
+            label: &cov_label,
+            columns: &cov_columns,
+            header: h,
+            rows: b,
+        });
+    }
+    latex::write_tables(p, &tables)
+}
+
+/// One model's test interval scores at the network's chosen look-back: its headline row
+/// and, for a seeded model, the sd over seeds.
+struct CoverageLine<'a> {
+    row: &'a Row,
+    sd: Option<&'a Row>,
+}
+
+/// The models' interval scores at the network's chosen look-back (empty without levels).
+fn coverage_lines(rows: &[Row]) -> Vec<CoverageLine<'_>> {
+    let Some(look_back) = rows.iter().find(|r| r.selected).map(|r| r.look_back) else {
+        return Vec::new();
+    };
+    let at = |r: &&Row| r.look_back == look_back && r.fold == FoldKey::All && r.model.is_some();
+    rows.iter()
+        .filter(at)
+        .filter(|r| r.seed.is_headline() && !r.intervals.levels.is_empty())
+        .map(|r| CoverageLine {
+            row: r,
+            sd: rows
+                .iter()
+                .filter(at)
+                .find(|s| s.model == r.model && s.seed == SeedKey::Sd),
+        })
+        .collect()
+}
+
+/// `0.812` or `0.812 ± 0.011`; `—` when unknown.
+fn with_sd(v: f64, sd: Option<f64>, digits: usize, sci: bool) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let f = |x: f64| {
+        if sci {
+            format!("{x:.digits$e}")
+        } else {
+            format!("{x:.digits$}")
+        }
+    };
+    match sd.filter(|s| s.is_finite()) {
+        Some(s) => format!("{} ± {}", f(v), f(s)),
+        None => f(v),
+    }
+}
+
+/// The coverage table's header and rows (plain text cells).
+fn coverage_cells(lines: &[CoverageLine<'_>]) -> (Vec<String>, Vec<Vec<String>>) {
+    let levels: Vec<f64> = lines[0]
+        .row
+        .intervals
+        .levels
+        .iter()
+        .map(|l| l.level)
+        .collect();
+    let mut header = vec!["model".to_string()];
+    for l in &levels {
+        let n = level_name(*l);
+        header.push(format!("coverage {n} %"));
+        header.push(format!("width {n} %"));
+        header.push(format!("Winkler {n} %"));
+    }
+    header.push("CRPS".into());
+    let body = lines
+        .iter()
+        .map(|c| {
+            let s = &c.row.intervals;
+            let sd = c.sd.map(|r| &r.intervals);
+            let mut cells = vec![format!(
+                "{}{}",
+                c.row.model.map_or(String::new(), |m| m.label()),
+                if c.row.best_model { " (chosen)" } else { "" }
+            )];
+            for (k, l) in s.levels.iter().enumerate() {
+                let sd_of = |g: fn(&LevelScores) -> f64| sd.and_then(|s| s.levels.get(k)).map(g);
+                cells.push(with_sd(
+                    l.test.coverage,
+                    sd_of(|l| l.test.coverage),
+                    3,
+                    false,
+                ));
+                cells.push(with_sd(l.test.width, sd_of(|l| l.test.width), 3, true));
+                cells.push(with_sd(l.test.winkler, sd_of(|l| l.test.winkler), 3, true));
+            }
+            cells.push(with_sd(s.test_crps, sd.map(|s| s.test_crps), 3, true));
+            cells
+        })
+        .collect();
+    (header, body)
+}
+
+/// Test coverage, width and Winkler score of each level's band, and CRPS, per model at the
+/// network's chosen look-back, as Markdown (None without `--level`).
+pub fn coverage_markdown(rows: &[Row]) -> Option<String> {
+    let lines = coverage_lines(rows);
+    if lines.is_empty() {
+        return None;
+    }
+    let (header, body) = coverage_cells(&lines);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let align = format!("l{}", "r".repeat(header.len() - 1));
+    Some(markdown::table(&header, &align, &body))
+}
+
+/// The coverage table for the `.tex` file (None without `--level`).
+fn coverage_tex(rows: &[Row]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let lines = coverage_lines(rows);
+    if lines.is_empty() {
+        return None;
+    }
+    let (header, body) = coverage_cells(&lines);
+    let esc = |s: &String| latex::escape(&s.replace(" ± ", " PM ")).replace(" PM ", " $\\pm$ ");
+    Some((
+        header.iter().map(esc).collect(),
+        body.iter().map(|r| r.iter().map(esc).collect()).collect(),
+    ))
+}
+
+/// In words: how the chosen model's bands held on test, beside the best baseline's (None
+/// without `--level`).
+pub fn coverage_sentence(rows: &[Row]) -> Option<String> {
+    let head = |r: &&Row| r.fold == FoldKey::All && r.seed.is_headline();
+    let chosen = rows.iter().filter(head).find(|r| r.best_model)?;
+    let model = chosen.model?;
+    if chosen.intervals.levels.is_empty() {
+        return None;
+    }
+    let baseline = rows
+        .iter()
+        .filter(head)
+        .filter(|r| r.look_back == chosen.look_back && r.model.is_some_and(|m| !m.is_seeded()))
+        .filter(|r| r.model != Some(model))
+        .filter_map(|r| Some((r, r.val?.mse)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, _)| r);
+    let held = |r: &Row| {
+        r.intervals
+            .levels
+            .iter()
+            .map(|l| {
+                format!(
+                    "{:.3} of its {} % band (mean width {:.3e})",
+                    l.test.coverage,
+                    level_name(l.level),
+                    l.test.width
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut s = format!(
+        "Bands: the model chosen on validation, {} at look-back {}, covered {} of the test values",
+        model.label(),
+        chosen.look_back,
+        held(chosen)
+    );
+    if let Some(b) = baseline {
+        s.push_str(&format!(
+            "; the best other deterministic model on validation, {}, {}",
+            b.model.map_or(String::new(), |m| m.label()),
+            held(b)
+        ));
+    }
+    s.push_str(
+        ". Each band is split conformal, fitted on the validation residuals of its model and step: \
+         a coverage well below the level means the test span behaved unlike the validation span.",
+    );
+    Some(s)
+}
+
+/// In words: the threshold alerts of the chosen model on the test span and how they fared.
+pub fn alerts_sentence(a: &AlertRun, every_ns: i64) -> String {
+    let s = &a.scores;
+    let lead = if s.caught > 0 {
+        format!(
+            ", {:.1} steps ({}) ahead on average",
+            s.mean_lead(),
+            crate::util::time::duration_text((s.mean_lead() * every_ns as f64) as i64)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Alerts ({} at look-back {}, threshold {} = {}, probability ≥ {}): {} alert(s), {} followed by an exceedance \
+         (precision {:.3}); {} of {} test values above the threshold announced (recall {:.3}){lead}.",
+        a.model.label(),
+        a.look_back,
+        a.rule.threshold.text(),
+        crate::report::csv::float(a.threshold),
+        a.rule.probability,
+        s.alerts,
+        s.true_alerts,
+        s.precision(),
+        s.caught,
+        s.exceedances,
+        s.recall()
     )
 }
