@@ -156,36 +156,63 @@ pub struct Damage {
 /// on huge pages where the kernel offers them ([`Zeroed`]).
 pub struct Buffer {
     storage: Zeroed<u8>,
-    len: usize,
+    /// The bytes held are `storage[start..end]`: a short chunk cut from the front leaves
+    /// the rest in place (see [`CaptureReader::emit`]).
+    start: usize,
+    end: usize,
 }
 
 impl Buffer {
     fn with_capacity(n: usize) -> Buffer {
         Buffer {
             storage: Zeroed::new(n),
-            len: 0,
+            start: 0,
+            end: 0,
         }
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.storage[..self.len]
+        &self.storage[self.start..self.end]
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.end - self.start
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.end == self.start
     }
 
-    /// Makes room for `n` bytes in total.
+    /// Makes room for `n` bytes in total from the front, moving what is held to the front
+    /// of the storage first (at most once per storage's worth of input).
     fn reserve_total(&mut self, n: usize) {
+        if self.storage.len() - self.start >= n {
+            return;
+        }
+        if self.start > 0 {
+            self.storage.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
         if self.storage.len() < n {
             let mut grown = Zeroed::new(n);
-            grown[..self.len].copy_from_slice(self.bytes());
+            grown[..self.end].copy_from_slice(self.bytes());
             self.storage = grown;
         }
+    }
+
+    /// Drops `n` bytes from the front.
+    fn advance(&mut self, n: usize) {
+        self.start += n;
+    }
+
+    /// Holds exactly `bytes` (from the front of the storage).
+    fn set(&mut self, bytes: &[u8]) {
+        self.start = 0;
+        self.end = 0;
+        self.reserve_total(bytes.len());
+        self.storage[..bytes.len()].copy_from_slice(bytes);
+        self.end = bytes.len();
     }
 }
 
@@ -282,8 +309,7 @@ impl CaptureReader {
             let format = format.map_err(|m| {
                 Error::capture(path, format!("{m}{within} (byte offset {})", head.len()))
             })?;
-            reader.buf.storage.copy_within(24..reader.buf.len, 0);
-            reader.buf.len -= 24;
+            reader.buf.advance(24);
             reader.offset = 24;
             reader.container = Container::Pcap(format);
             reader.scanner = Scanner::Pcap(format);
@@ -317,21 +343,22 @@ impl CaptureReader {
     /// Reads until the buffer holds `want` bytes or the stream ends.
     fn fill(&mut self, want: usize) -> Result<()> {
         self.buf.reserve_total(want);
-        while self.buf.len < want && !self.eof {
+        while self.buf.len() < want && !self.eof {
+            let (from, to) = (self.buf.end, self.buf.start + want);
             let read = loop {
-                match self.src.read(&mut self.buf.storage[self.buf.len..want]) {
+                match self.src.read(&mut self.buf.storage[from..to]) {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     other => break other,
                 }
             };
             let n = read.map_err(|e| {
-                let at = self.offset + self.buf.len as u64;
+                let at = self.offset + self.buf.len() as u64;
                 Error::capture(&self.path, format!("read error near byte offset {at}: {e}"))
             })?;
             if n == 0 {
                 self.eof = true;
             }
-            self.buf.len += n;
+            self.buf.end += n;
         }
         Ok(())
     }
@@ -394,15 +421,27 @@ impl CaptureReader {
         }
     }
 
+    /// Hands out the first `end` bytes as a chunk. The cheaper side is copied: a short
+    /// chunk before a long rest (a pcapng section of a few blocks) is copied out and the
+    /// rest stays; otherwise the rest moves to a fresh (or recycled) buffer.
     fn emit(&mut self, end: usize, packets: usize) -> Chunk {
-        let tail = self.buf.len - end;
-        let recycled = self.pool.as_ref().and_then(|p| p.try_recv().ok());
-        let mut next = recycled.unwrap_or_else(|| Buffer::with_capacity(CHUNK_BYTES));
-        next.reserve_total(CHUNK_BYTES.max(tail));
-        next.storage[..tail].copy_from_slice(&self.buf.storage[end..self.buf.len]);
-        next.len = tail;
-        let mut data = std::mem::replace(&mut self.buf, next);
-        data.len = end;
+        let tail = self.buf.len() - end;
+        let data = if end < tail {
+            let mut data = Buffer::with_capacity(end);
+            data.set(&self.buf.bytes()[..end]);
+            self.buf.advance(end);
+            data
+        } else {
+            let recycled = self.pool.as_ref().and_then(|p| p.try_recv().ok());
+            let mut next = recycled.unwrap_or_else(|| Buffer::with_capacity(CHUNK_BYTES));
+            next.start = 0;
+            next.end = 0;
+            next.reserve_total(CHUNK_BYTES.max(tail));
+            next.set(&self.buf.bytes()[end..]);
+            let mut data = std::mem::replace(&mut self.buf, next);
+            data.end = data.start + end;
+            data
+        };
         let offset = self.offset;
         self.offset += end as u64;
         let layout = match &self.scanner {

@@ -71,7 +71,9 @@ impl PcapFormat {
         }
     }
 
-    /// Walks whole records from the start of `buf` until `limit` bytes are covered.
+    /// Walks whole records from the start of `buf` until `limit` bytes are covered. A
+    /// record header that is a pcap file header (magic and version 2.4, either byte order:
+    /// a time stamp in 2055 that also reads as version 2.4) ends the walk as damage.
     pub fn scan(&self, buf: &[u8], limit: usize) -> Scan {
         let mut pos = 0;
         let mut packets = 0;
@@ -82,6 +84,16 @@ impl PcapFormat {
                     end: pos,
                     packets,
                     stop: Stop::Incomplete { need: pos + h },
+                };
+            }
+            if starts_a_capture(&buf[pos..]) {
+                return Scan {
+                    end: pos,
+                    packets,
+                    stop: Stop::Corrupt(
+                        "a second capture's header starts here (captures joined with `cat`? give each as its own input)"
+                            .into(),
+                    ),
                 };
             }
             let caplen = read_u32(&buf[pos + 8..], self.big_endian);
@@ -140,4 +152,28 @@ pub(crate) fn read_u32(b: &[u8], big_endian: bool) -> u32 {
     } else {
         u32::from_le_bytes(a)
     }
+}
+
+/// Whether `bytes` begin with a pcap file header: a magic number and version 2.4.
+fn starts_a_capture(bytes: &[u8]) -> bool {
+    if bytes.len() < 8 {
+        return false;
+    }
+    const MAGICS: [u32; 3] = [0xa1b2_c3d4, 0xa1b2_3c4d, 0xa1b2_cd34];
+    let (le, be) = (read_u32(bytes, false), read_u32(bytes, true));
+    let version = |big: bool| {
+        let (major, minor) = if big {
+            (
+                u16::from_be_bytes([bytes[4], bytes[5]]),
+                u16::from_be_bytes([bytes[6], bytes[7]]),
+            )
+        } else {
+            (
+                u16::from_le_bytes([bytes[4], bytes[5]]),
+                u16::from_le_bytes([bytes[6], bytes[7]]),
+            )
+        };
+        (major, minor) == (2, 4)
+    };
+    (MAGICS.contains(&le) && version(false)) || (MAGICS.contains(&be) && version(true))
 }

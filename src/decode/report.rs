@@ -225,15 +225,29 @@ impl FileReport {
         s
     }
 
-    /// Packets whose time lies days away from the bulk of the capture, if any.
+    /// Packets whose time lies days away from the bulk of the capture, or that had no usable
+    /// time at all (dropped: said even under `--quiet`), if any.
     pub fn stray_warning(&self) -> Option<String> {
-        let (n, first, last) = self.counts.strays()?;
-        Some(format!(
+        let unplaceable = (self.counts.unplaceable > 0).then(|| {
+            format!(
+                "{}: {} packet(s) dropped: no usable time stamp (none, one outside 1677–2262) or an undeclared interface",
+                self.input.display(),
+                self.counts.unplaceable
+            )
+        });
+        let Some((n, first, last)) = self.counts.strays() else {
+            return unplaceable;
+        };
+        let strays = format!(
             "{n} packets are stamped more than a day from the bulk of the capture (days {} … {}): \
              a broken clock? A series over them is refused or mostly empty; --start/--end choose the window",
             &iso_millis(first)[..10],
             &iso_millis(last)[..10]
-        ))
+        );
+        Some(match unplaceable {
+            Some(u) => format!("{u}; {strays}"),
+            None => strays,
+        })
     }
 
     /// A warning line for damage found in the capture, if any.
