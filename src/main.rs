@@ -20,6 +20,13 @@ fn main() -> ExitCode {
     }
     match commands::run(cli.command, &ui) {
         Ok(code) => code,
+        // The reader of stdout went away (`ntp analyze x | head`): end quietly, as `cat` does.
+        Err(e)
+            if e.downcast_ref::<commands::StdoutError>()
+                .is_some_and(|s| s.is_closed_pipe()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             // `{:#}`: the whole cause chain, on one line.
             ui.error(&format!("{e:#}"));

@@ -26,7 +26,7 @@ fn report(ui: &Ui, a: &Aggregate, every: &str) {
     }
     if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
         // Worth seeing even under --quiet: the series is not what a clean pass gives.
-        eprintln!("{}", a.summary(every));
+        super::err_line(&a.summary(every));
     } else {
         ui.info(a.summary(every));
     }

@@ -18,7 +18,7 @@ pub fn run(args: &AnalyzeArgs, ui: &Ui) -> Result<ExitCode> {
     let (a, written) = result?;
     ui.notes(&a.notices);
     if !ui.quiet {
-        println!("{}", a.describe.markdown(&a.series.quantity.per_second()));
+        super::out(a.describe.markdown(&a.series.quantity.per_second()))?;
     }
     ui.info(format!(
         "{}: {} intervals of {}, {} bursts; wrote {} files to {}",

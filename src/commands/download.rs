@@ -17,7 +17,7 @@ pub fn run(args: &DownloadArgs, ui: &Ui) -> Result<ExitCode> {
     if args.list {
         for t in &targets {
             let sum = t.sha256.as_ref().map(|s| format!("  sha256:{s}"));
-            println!("{}{}", t.url, sum.unwrap_or_default());
+            super::out(format!("{}{}", t.url, sum.unwrap_or_default()))?;
         }
         return Ok(ExitCode::SUCCESS);
     }

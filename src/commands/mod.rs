@@ -35,9 +35,9 @@ impl Ui {
 
     fn line(&self, code: &str, label: &str, msg: &str) {
         if self.color {
-            eprintln!("\x1b[{code}m{label}:\x1b[0m {msg}");
+            err_line(&format!("\x1b[{code}m{label}:\x1b[0m {msg}"));
         } else {
-            eprintln!("{label}: {msg}");
+            err_line(&format!("{label}: {msg}"));
         }
     }
 
@@ -54,7 +54,7 @@ impl Ui {
     /// A line on stderr unless `--quiet`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            err_line(msg.as_ref());
         }
     }
 
@@ -64,6 +64,42 @@ impl Ui {
             self.info(format!("note: {n}"));
         }
     }
+}
+
+/// A line on stderr. A closed or full stderr has nowhere left to be reported: the line is
+/// dropped rather than the run aborted.
+pub fn err_line(text: &str) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{text}");
+}
+
+/// stdout could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+impl From<std::io::Error> for StdoutError {
+    fn from(e: std::io::Error) -> Self {
+        StdoutError(e)
+    }
+}
+
+impl StdoutError {
+    /// A reader that stopped reading (`ntp analyze x | head`): the run ends quietly, as
+    /// `cat` does.
+    pub fn is_closed_pipe(&self) -> bool {
+        self.0.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
+
+/// Writes `text` and a newline to stdout (tables meant for piping).
+pub fn out(text: impl AsRef<str>) -> std::result::Result<(), StdoutError> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    writeln!(o, "{}", text.as_ref())?;
+    o.flush()?;
+    Ok(())
 }
 
 /// At most this many workers per core: more only adds memory and switching.
@@ -89,8 +125,27 @@ fn exit_code(failed: bool) -> ExitCode {
     }
 }
 
+/// The files a command reads, which no output of it may replace.
+fn inputs_of(command: &Command) -> Vec<std::path::PathBuf> {
+    match command {
+        Command::Preprocess(a) => a.inputs.clone(),
+        Command::Aggregate(a) => a.inputs.clone(),
+        Command::Analyze(a) => a.io.inputs.clone(),
+        Command::Train(a) => a.io.inputs.clone(),
+        Command::Predict(a) => {
+            let mut v = a.io.inputs.clone();
+            v.push(ntp::forecast::card::ModelCard::path_of(&a.model));
+            v.push(a.model.clone());
+            v
+        }
+        Command::Pipeline(a) => a.captures.clone(),
+        Command::Download(_) | Command::Completions { .. } => Vec::new(),
+    }
+}
+
 /// Runs one subcommand.
 pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
+    ntp::util::atomic::protect_inputs(&inputs_of(&command));
     match command {
         Command::Download(args) => download::run(&args, ui),
         Command::Preprocess(args) => preprocess::run(&args, ui),
@@ -101,7 +156,9 @@ pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
         Command::Pipeline(args) => pipeline::run(&args, ui),
         Command::Completions { shell } => {
             let shell: clap_complete::Shell = shell.into();
-            clap_complete::generate(shell, &mut Cli::command(), "ntp", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ntp", &mut script);
+            out(String::from_utf8_lossy(&script).trim_end())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -87,6 +87,23 @@ fn is_series_file(p: &Path) -> bool {
     })
 }
 
+/// Refuses two inputs whose outputs would share a name (`a/link.csv b/link.csv`, or
+/// `x.pcap x.csv`): the second would be taken as up to date and never read.
+fn distinct_stems(inputs: &[PathBuf], datasets: &[PathBuf]) -> Result<()> {
+    let mut seen: std::collections::HashMap<String, &Path> = Default::default();
+    for (input, dataset) in inputs.iter().zip(datasets) {
+        let stem = ntp::dataset::stem_of(std::slice::from_ref(dataset));
+        if let Some(first) = seen.insert(stem.clone(), input) {
+            anyhow::bail!(
+                "{} and {} would both write {stem}.* in the output directory: rename one, or run them into different -o directories",
+                first.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The first stage: capture → series table (or per-packet table with `--packets`); a
 /// series file is its own dataset. Returns (stage name, ran now?).
 fn first_stage(
@@ -157,7 +174,8 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
     let dataset_in = [dataset.to_owned()];
 
     let outputs = AnalysisOutputs::new(&o.dir, &stem);
-    let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.always());
+    let has_sizes = sizes_path(dataset).exists() || (o.packets && dataset != capture);
+    let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.expected(has_sizes));
     if stale {
         let spinner = ui.progress.spinner(format!("analyzing {stem}"));
         let outcome = analysis::compute(&dataset_in, &o.analysis)
@@ -220,6 +238,7 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
     .zip(&captures)
     .map(|(d, c)| if is_series_file(c) { c.clone() } else { d })
     .collect();
+    distinct_stems(&captures, &datasets)?;
     let mut runs = Vec::new();
     for (capture, dataset) in captures.iter().zip(&datasets) {
         let r = one_capture(capture, dataset, &o, ui)?;

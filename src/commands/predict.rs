@@ -19,13 +19,13 @@ pub fn run(args: &PredictArgs, ui: &Ui) -> Result<ExitCode> {
     let written = prediction::write(&p, &args.io.output)?;
     ui.notes(&p.notes);
     if !ui.quiet {
-        println!("{}", p.markdown());
+        super::out(p.markdown())?;
         if let Some(a) = &p.alerts {
             let s = &a.scores;
-            println!(
+            super::out(format!(
                 "Alerts (threshold {} = {}, probability ≥ {}): {} alert(s), precision {:.3}; {} of {} values above the threshold announced (recall {:.3}).",
                 a.threshold, a.value, a.probability, s.alerts, s.precision(), s.caught, s.exceedances, s.recall()
-            );
+            ))?;
         }
     }
     ui.info(format!(

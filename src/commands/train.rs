@@ -23,27 +23,34 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let s = &sweep.summary;
     if !ui.quiet {
         if !s.on_test {
-            println!(
+            super::out(format!(
                 "Validation MSE\n\n{}",
                 training::mse_markdown(&s.rows, Span::Validation)
-            );
+            ))?;
         }
-        println!(
+        super::out(format!(
             "Test MSE\n\n{}",
             training::mse_markdown(&s.rows, Span::Test)
-        );
-        println!(
-            "{}",
-            training::legend(s.on_test, sweep.network(), opts.seeds, sweep.folds())
-        );
+        ))?;
+        super::out(training::legend(
+            s.on_test,
+            sweep.network(),
+            opts.seeds,
+            sweep.folds(),
+        ))?;
         if let Some(table) = training::coverage_markdown(&s.rows) {
-            println!("\nPrediction bands on the test span, at the chosen look-back\n\n{table}");
+            super::out(format!(
+                "\nPrediction bands on the test span, at the chosen look-back\n\n{table}"
+            ))?;
         }
         if let Some(sentence) = training::coverage_sentence(&s.rows) {
-            println!("{sentence}");
+            super::out(&sentence)?;
         }
         if let Some(a) = &sweep.alerts {
-            println!("\n{}", training::alerts_sentence(a, sweep.every_ns));
+            super::out(format!(
+                "\n{}",
+                training::alerts_sentence(a, sweep.every_ns)
+            ))?;
         }
     }
     if opts.alerting.is_some() && sweep.alerts.is_none() {

@@ -93,7 +93,28 @@ impl AnalysisOutputs {
         self.dir.join(self.name(f))
     }
 
-    /// The files every analysis writes (what "up to date" requires).
+    /// What "up to date" requires: the files every analysis writes, both files of the
+    /// decomposition and of the size histogram wherever either is there (a run that died
+    /// between them is redone), and the histogram wherever the input has sizes.
+    pub fn expected(&self, has_sizes: bool) -> Vec<PathBuf> {
+        let mut files = self.always();
+        let pairs = [
+            (
+                AnalysisFile::DecompositionCsv,
+                AnalysisFile::DecompositionPng,
+            ),
+            (AnalysisFile::HistogramCsv, AnalysisFile::HistogramPng),
+        ];
+        for (i, (a, b)) in pairs.into_iter().enumerate() {
+            let histogram = i == 1;
+            if (histogram && has_sizes) || self.path(a).exists() || self.path(b).exists() {
+                files.extend([self.path(a), self.path(b)]);
+            }
+        }
+        files
+    }
+
+    /// The files every analysis writes.
     pub fn always(&self) -> Vec<PathBuf> {
         AnalysisFile::ALL
             .into_iter()

@@ -18,6 +18,46 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The inputs of this run, by (device, inode): no output may be written over one.
+static INPUTS: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Registers this run's inputs (files, and the files directly in a directory given): an
+/// output that is one of them — by any name, through links — is refused, not written.
+pub fn protect_inputs(inputs: &[PathBuf]) {
+    let mut ids = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+    for p in inputs {
+        ids.extend(identity(p));
+        if p.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(p) {
+                ids.extend(entries.flatten().filter_map(|e| identity(&e.path())));
+            }
+        }
+    }
+}
+
+/// Refuses `dest` when it is one of the registered inputs.
+fn check_not_input(dest: &Path) -> Result<()> {
+    let Some(id) = identity(dest) else {
+        return Ok(());
+    };
+    if INPUTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&id)
+    {
+        return Err(Error::Invalid(format!(
+            "{}: is one of the inputs; refusing to write over it (choose another -o)",
+            dest.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Starts a thread that, on SIGINT or SIGTERM, removes every temporary file being written
 /// and exits with 128 + the signal number (130, 143). Call once, early.
 pub fn remove_on_signals() -> std::io::Result<()> {
@@ -79,6 +119,7 @@ pub struct TempFile {
 impl TempFile {
     /// Creates the temporary file (and `dest`'s parent directory).
     pub fn create(dest: &Path) -> Result<(TempFile, File)> {
+        check_not_input(dest)?;
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
