@@ -12,10 +12,16 @@ use crate::error::{Error, Result};
 
 /// Expands directories into their `*.parquet` files, descending into subdirectories (a
 /// hive-partitioned dataset's `date=YYYY-MM-DD/`), sorted by path. Names starting with `.`
-/// or `_` are skipped, as Spark and Hive do (files being written, `_SUCCESS` markers).
+/// or `_` are skipped, as Spark and Hive do (files being written, `_SUCCESS` markers), and
+/// so are links to directories (never followed out of or back into the tree).
 pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for input in inputs {
+        if input.as_os_str() == "-" {
+            return Err(Error::Invalid(
+                "`-`: a series or table is read from a file, not from standard input (captures can be piped to aggregate and preprocess)".into(),
+            ));
+        }
         if input.is_dir() {
             let mut found = Vec::new();
             parquet_files(input, &mut found, 0)?;
@@ -52,6 +58,12 @@ fn parquet_files(dir: &Path, found: &mut Vec<PathBuf>, depth: usize) -> Result<(
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with(['.', '_']));
         if hidden {
+            continue;
+        }
+        // A link to a directory is not followed: it can only lead back into the tree
+        // (`ln -s . again`, read twice) or out of it (`ln -s ..`). Links to files are read.
+        let linked_dir = path.is_symlink() && path.is_dir();
+        if linked_dir {
             continue;
         }
         if path.is_dir() {

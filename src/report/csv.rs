@@ -103,8 +103,9 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting; no line breaks inside fields).
-fn split_line(line: &str) -> Vec<String> {
+/// Splits one line into fields at `delimiter` (RFC 4180 quoting; no line breaks inside
+/// fields).
+fn split_line_by(line: &str, delimiter: char) -> Vec<String> {
     let mut fields = vec![String::new()];
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -115,7 +116,7 @@ fn split_line(line: &str) -> Vec<String> {
                 fields.last_mut().expect("one field").push('"');
             }
             ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(String::new()),
+            (c, false) if c == delimiter => fields.push(String::new()),
             (c, _) => fields.last_mut().expect("one field").push(c),
         }
     }
@@ -124,12 +125,19 @@ fn split_line(line: &str) -> Vec<String> {
 
 /// Reads a table ntp wrote; every row must have as many fields as the header.
 pub fn read_table(p: &Path) -> Result<Table> {
+    read_delimited(p, ',')
+}
+
+/// Reads a delimited text table (`,` for CSV, tab for TSV); blank lines at the end are
+/// ignored, every other row must have as many fields as the header.
+pub fn read_delimited(p: &Path, delimiter: char) -> Result<Table> {
     let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-    let mut lines = text.lines();
-    let header = split_line(lines.next().unwrap_or_default());
+    let body = text.trim_end_matches(|c: char| c.is_whitespace() && c != delimiter);
+    let mut lines = body.lines();
+    let header = split_line_by(lines.next().unwrap_or_default(), delimiter);
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
-        let row = split_line(line);
+        let row = split_line_by(line, delimiter);
         if row.len() != header.len() {
             return Err(Error::Report {
                 path: p.to_owned(),

@@ -550,6 +550,7 @@ impl Merger {
             },
             (e, _) => e,
         })?;
+        check_density(what, lo, hi, self.every_ns, self.closed.iter().count())?;
         let mut rows = std::mem::take(&mut self.closed).into_dense(lo, hi);
         for (k, n) in self.non_ip.range(lo..=hi) {
             rows[(k - lo) as usize][Column::NonIpFrames.index()] += n;
@@ -624,6 +625,39 @@ pub fn check_span(what: &std::path::Path, lo: i64, hi: i64, every_ns: i64) -> Re
                 iso_millis(lo.saturating_mul(every_ns)),
                 iso_millis(hi.saturating_mul(every_ns)),
                 crate::util::time::duration_text(every_ns)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Above this many intervals a series must not be mostly empty: see [`check_density`].
+pub const SPARSE_ROWS: i128 = 1_000_000;
+
+/// The least share of a long series' intervals that must hold data (a packet, a row).
+pub const MIN_OCCUPIED: f64 = 0.01;
+
+/// Refuses a series of more than [`SPARSE_ROWS`] intervals of which fewer than
+/// [`MIN_OCCUPIED`] hold data: one stray row or packet far from the rest (a broken clock, a
+/// typo in a time column) would otherwise be filled out to millions of empty intervals.
+pub fn check_density(
+    what: &std::path::Path,
+    lo: i64,
+    hi: i64,
+    every_ns: i64,
+    occupied: usize,
+) -> Result<()> {
+    let rows = hi as i128 - lo as i128 + 1;
+    if rows > SPARSE_ROWS && (occupied as f64) < MIN_OCCUPIED * rows as f64 {
+        return Err(Error::Dataset {
+            path: what.to_owned(),
+            message: format!(
+                "the data spans {} → {}: {rows} intervals of {}, of which only {occupied} hold data (under {} %): \
+                 a stray row or packet far from the rest? Choose the span with --start/--end, or a larger --every",
+                iso_millis(lo.saturating_mul(every_ns)),
+                iso_millis(hi.saturating_mul(every_ns)),
+                crate::util::time::duration_text(every_ns),
+                MIN_OCCUPIED * 100.0
             ),
         });
     }

@@ -52,7 +52,10 @@ struct Columns {
 }
 
 fn read_csv(path: &Path) -> Result<Columns> {
-    let table = csv::read_table(path).map_err(|e| match e {
+    let tab = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let table = csv::read_delimited(path, if tab { '\t' } else { ',' }).map_err(|e| match e {
         Error::Report { path, message } => Error::Dataset { path, message },
         e => e,
     })?;
@@ -73,16 +76,31 @@ fn read_csv(path: &Path) -> Result<Columns> {
 
 fn read_parquet(path: &Path) -> Result<Columns> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| bad(path, format!("not a Parquet file ({e})")))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| {
+        let mut head = [0u8; 4];
+        let magic = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
+            && &head == b"PAR1";
+        if magic {
+            bad(
+                path,
+                format!("a Parquet file ntp cannot read as a series ({e})"),
+            )
+        } else {
+            bad(path, format!("not a Parquet file ({e})"))
+        }
+    })?;
     let mut names = Vec::new();
     let mut cells = Vec::new();
     let mut typed_numeric = Vec::new();
     for c in df.columns() {
         names.push(c.name().to_string());
         let s = c.as_materialized_series();
-        typed_numeric.push(s.dtype().is_primitive_numeric());
+        // Decimals are what Spark and DuckDB write for counters: numbers too.
+        let numeric =
+            s.dtype().is_primitive_numeric() || matches!(s.dtype(), DataType::Decimal(..));
+        typed_numeric.push(numeric);
         let text: Vec<Option<String>> = match s.dtype() {
             DataType::Datetime(unit, _) => {
                 let mul = match unit {
@@ -97,7 +115,7 @@ fn read_parquet(path: &Path) -> Result<Columns> {
                     .map(|x| x.map(|x| format!("ns:{}", x.saturating_mul(mul))))
                     .collect()
             }
-            dt if dt.is_primitive_numeric() || dt.is_bool() => {
+            dt if numeric || dt.is_bool() => {
                 let f = s
                     .cast(&DataType::Float64)
                     .map_err(|e| Error::polars(path, e))?;
@@ -134,15 +152,60 @@ fn number(cell: &str) -> Option<f64> {
     cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A cell or name as quoted in a message: at most 40 characters of it.
+fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(40).collect();
+    if chars.next().is_none() {
+        format!("{head:?}")
+    } else {
+        format!("{head:?}… ({} bytes)", text.len())
+    }
+}
+
+/// Rejects headers that would make the column choice a guess: a name given twice, or no
+/// header at all (a first line of data).
+fn check_header(path: &Path, c: &Columns) -> Result<()> {
+    for (i, name) in c.names.iter().enumerate() {
+        if let Some(j) = c.names[..i].iter().position(|n| n.trim() == name.trim()) {
+            return Err(bad(
+                path,
+                format!(
+                    "column {} appears twice (columns {} and {}): rename one",
+                    quoted(name.trim()),
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    let data_like = |n: &String| number(n).is_some() || time_of(n.trim()).is_some();
+    if c.what == "line" && !c.names.is_empty() && c.names.iter().all(data_like) {
+        return Err(bad(
+            path,
+            format!(
+                "line 1 ({}) is data, not a header: add a header line such as `timestamp,value`",
+                quoted(&c.names.join(","))
+            ),
+        ));
+    }
+    if c.cells.first().is_none_or(|col| col.is_empty()) {
+        return Err(bad(path, "no rows: the file holds a header only"));
+    }
+    Ok(())
+}
+
 /// Picks the time and value columns by the rule in the module doc.
 fn pick_columns(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<(usize, usize)> {
+    check_header(path, c)?;
     let find = |name: &str, flag: &str| {
         c.names.iter().position(|n| n == name).ok_or_else(|| {
             bad(
                 path,
                 format!(
-                    "{flag} {name:?}: no such column (columns: {})",
-                    c.names.join(", ")
+                    "{flag} {}: no such column (columns: {})",
+                    quoted(name),
+                    quoted(&c.names.join(", "))
                 ),
             )
         })
@@ -218,9 +281,9 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             bad(
                 path,
                 format!(
-                    "{} {line}: {:?} in `{}` is not a time (epoch seconds or ISO 8601)",
+                    "{} {line}: {} in `{}` is not a time (epoch seconds or ISO 8601)",
                     c.what,
-                    time.as_deref().unwrap_or(""),
+                    quoted(time.as_deref().unwrap_or("")),
                     c.names[t]
                 ),
             )
@@ -231,8 +294,10 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
                 bad(
                     path,
                     format!(
-                        "{} {line}: {text:?} in `{}` is not a number",
-                        c.what, c.names[v]
+                        "{} {line}: {} in `{}` is not a number",
+                        c.what,
+                        quoted(text),
+                        c.names[v]
                     ),
                 )
             })?),
@@ -322,7 +387,9 @@ fn regularize(
     let intervals = step(first, last) / every as i128;
     // Checked before anything of that length is allocated (intervals < 2^63 here).
     let lo = first.div_euclid(every);
-    super::aggregate::check_span(path, lo, lo.saturating_add(intervals as i64), every)?;
+    let hi = lo.saturating_add(intervals as i64);
+    super::aggregate::check_span(path, lo, hi, every)?;
+    super::aggregate::check_density(path, lo, hi, every, points.len())?;
     let n = intervals as usize + 1;
     let mut slots: Vec<Option<f64>> = vec![None; n];
     for p in points {
@@ -453,31 +520,28 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         .iter()
         .map(|v| v.unwrap_or(0))
         .collect();
-    let get = |c: &str| -> Result<Vec<u64>> {
+    let get = |c: &str| -> Result<Vec<Option<u64>>> {
         let s = df
             .column(c)
             .map_err(err)?
             .cast(&DataType::UInt64)
             .map_err(err)?;
-        Ok(s.u64()
-            .map_err(err)?
-            .iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
+        Ok(s.u64().map_err(err)?.iter().collect())
     };
     let (values, packets) = (get(&name)?, get("packets")?);
+    // A null (a distinct count ntp's Spark join cannot know) is a missing value, not zero.
     let points: Vec<(i64, Option<f64>, usize)> = ts
         .iter()
         .zip(&values)
         .enumerate()
         .filter(|(_, (t, _))| opts.window.contains(**t))
-        .map(|(i, (t, v))| (*t, Some(*v as f64), i + 1))
+        .map(|(i, (t, v))| (*t, Some(v.map_or(f64::NAN, |v| v as f64)), i + 1))
         .collect();
     let packets: Vec<u64> = ts
         .iter()
         .zip(packets)
         .filter(|(t, _)| opts.window.contains(**t))
-        .map(|(_, p)| p)
+        .map(|(_, p)| p.unwrap_or(0))
         .collect();
     let ts: Vec<i64> = points.iter().map(|p| p.0).collect();
     let mut s = if points.len() == 1 {
@@ -491,15 +555,42 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             notes: Vec::new(),
         }
     } else {
-        let mut s = regularize(path, &points, Fill::Zero, "row", table_quantity(&name))?;
-        s.filled = 0; // a table's empty intervals are real zeros
-        s
+        // A table's missing rows are empty intervals (real zeros); its nulls are unknown.
+        let s = regularize(path, &points, Fill::Zero, "row", table_quantity(&name))?;
+        fill_nulls(path, s, opts.fill)?
     };
     // A table is dense: the packets line up with the values.
     if s.len() == packets.len() {
         s.packets = Some(packets);
     }
     rebin(path, s, opts, column.is_distinct())
+}
+
+/// Fills a table's null cells (NaN after regularizing) by `fill`, and counts them.
+fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
+    let nulls = s.values.iter().filter(|v| v.is_nan()).count();
+    if nulls == 0 {
+        s.filled = 0;
+        return Ok(s);
+    }
+    let slots: Vec<Option<f64>> = s
+        .values
+        .iter()
+        .map(|v| (!v.is_nan()).then_some(*v))
+        .collect();
+    let (start_ns, values) = apply_fill(path, std::mem::take(&mut s.start_ns), slots, fill)?;
+    if let Some(p) = &s.packets {
+        if p.len() != values.len() {
+            s.packets = None;
+        }
+    }
+    s.start_ns = start_ns;
+    s.values = values;
+    s.filled = 0; // said in the note below, which names nulls
+    s.notes.push(format!(
+        "{nulls} interval(s) of the table have no value (null) and were filled ({fill:?}), not read as zero"
+    ));
+    Ok(s)
 }
 
 /// Sums the series into intervals of `--every` (a whole multiple of its own, aligned to

@@ -12,7 +12,7 @@ pub mod packets;
 pub mod sizes;
 pub mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -136,17 +136,95 @@ impl Default for SeriesOptions {
 
 /// A duration in polars syntax, in nanoseconds (fixed-length, positive).
 pub fn parse_every(every: &str) -> Result<i64> {
-    let d = Duration::try_parse(every).map_err(|_| {
+    let fixed = || {
         Error::Invalid(format!(
-            "--every {every:?}: not a duration (e.g. 1s, 500ms, 1m)"
-        ))
-    })?;
-    if d.months() != 0 || d.negative() || d.duration_ns() <= 0 {
-        return Err(Error::Invalid(format!(
             "--every {every:?}: needs a positive fixed-length interval (ns, us, ms, s, m, h, d, w)"
-        )));
+        ))
+    };
+    match duration_ns(every) {
+        Ok(ns) if ns > 0 => Ok(ns),
+        Ok(_) => Err(fixed()),
+        Err(DurationError::Calendar) => Err(fixed()),
+        Err(DurationError::Overflow) => Err(Error::Invalid(format!(
+            "--every {every:?}: longer than a series can have (about 292 years)"
+        ))),
+        Err(DurationError::Syntax) => Err(Error::Invalid(format!(
+            "--every {every:?}: not a duration (e.g. 1s, 500ms, 1m, 1h30m)"
+        ))),
     }
-    Ok(d.duration_ns())
+}
+
+/// Why a duration could not be read.
+#[derive(Debug, PartialEq)]
+enum DurationError {
+    Syntax,
+    /// Months or years: no fixed length.
+    Calendar,
+    Overflow,
+}
+
+/// A duration such as `1s`, `500ms`, `1h30m` in nanoseconds, with checked arithmetic (a
+/// count that overflows is an error, never a wrapped value).
+fn duration_ns(text: &str) -> std::result::Result<i64, DurationError> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(DurationError::Syntax);
+    }
+    let mut total: i64 = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(DurationError::Syntax);
+        }
+        let count: i64 = rest[..digits]
+            .parse()
+            .map_err(|_| DurationError::Overflow)?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit: i64 = match &rest[..unit_len] {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "d" => 86_400_000_000_000,
+            "w" => 604_800_000_000_000,
+            "mo" | "q" | "y" => return Err(DurationError::Calendar),
+            _ => return Err(DurationError::Syntax),
+        };
+        rest = &rest[unit_len..];
+        total = count
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or(DurationError::Overflow)?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_without_wrapping() {
+        assert_eq!(duration_ns("1s"), Ok(1_000_000_000));
+        assert_eq!(duration_ns("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(duration_ns("250ms"), Ok(250_000_000));
+        // 2^64 + 60 s in ns: wrapped, it would be one minute.
+        assert_eq!(
+            duration_ns("18446744133709551616ns"),
+            Err(DurationError::Overflow)
+        );
+        assert_eq!(duration_ns("300000w"), Err(DurationError::Overflow));
+        assert_eq!(duration_ns("1mo"), Err(DurationError::Calendar));
+        assert_eq!(duration_ns("1x"), Err(DurationError::Syntax));
+        assert!(parse_every("0s").is_err());
+    }
 }
 
 impl SeriesOptions {
@@ -261,6 +339,16 @@ pub enum Source {
     File(PathBuf),
 }
 
+impl Source {
+    /// The file named in messages about this input.
+    pub fn first_path(&self) -> &Path {
+        match self {
+            Source::Packets(files) => &files[0],
+            Source::Table(path) | Source::File(path) => path,
+        }
+    }
+}
+
 /// Tells what `inputs` are: directories expand to their Parquet files; a CSV, or a Parquet
 /// file without the per-packet columns, is a series file (one at a time).
 pub fn source(inputs: &[PathBuf]) -> Result<Source> {
@@ -299,9 +387,9 @@ pub fn load(inputs: &[PathBuf], opts: &SeriesOptions) -> Result<Series> {
 /// The series of an input already told apart by [`source`].
 pub fn from_source(source: &Source, opts: &SeriesOptions) -> Result<Series> {
     opts.window.check()?;
-    match source {
+    crate::util::guard::reading(source.first_path(), || match source {
         Source::Packets(files) => packets::build(files, opts),
         Source::Table(path) => file::read_table(path, opts),
         Source::File(path) => file::read_file(path, opts),
-    }
+    })
 }

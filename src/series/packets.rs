@@ -18,7 +18,7 @@ use foldhash::fast::FixedState;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::aggregate::{check_span, late_window, MAX_ROWS};
+use super::aggregate::{check_density, check_span, late_window, MAX_ROWS};
 use super::sizes::{type_index, Sizes};
 use super::{Quantity, Series, SeriesOptions, SizeKind, Window};
 use crate::dataset::reader::{self, Slice};
@@ -350,6 +350,13 @@ pub fn pass(files: &[PathBuf], opts: &SeriesOptions, sizes: bool) -> Result<Pack
                 ),
             });
         }
+    }
+    if let (Some((&lo, _)), Some((&hi, _)), false) = (
+        merged.sums.first_key_value(),
+        merged.sums.last_key_value(),
+        opts.drop_empty,
+    ) {
+        check_density(&files[0], lo, hi, every_ns, merged.sums.len())?;
     }
     let notes = merged.notes(files);
     let mut series = series_of(&merged.sums, every_ns, opts.drop_empty);

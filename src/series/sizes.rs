@@ -89,15 +89,25 @@ impl Sizes {
         all.into_iter().map(|((t, k, s), n)| (t, k, s, n)).collect()
     }
 
-    /// The histogram `analyze` draws: TCP and UDP counts per `kind` size up to `max_size`.
+    /// The histogram `analyze` draws: TCP and UDP counts per `kind` size up to `max_size`, or
+    /// up to the largest TCP/UDP size seen when that is smaller (a large `max_size` costs
+    /// nothing).
     pub fn histogram(&self, kind: SizeKind, max_size: u32) -> Histogram {
         let k = KINDS.iter().position(|x| *x == kind).expect("listed");
+        let entries = self.entries();
+        let largest = entries
+            .iter()
+            .filter(|e| e.1 == k && e.0 <= 1)
+            .map(|e| e.2)
+            .max()
+            .unwrap_or(0);
+        let len = max_size.min(largest) as usize + 1;
         let mut h = Histogram {
-            tcp: vec![0; max_size as usize + 1],
-            udp: vec![0; max_size as usize + 1],
+            tcp: vec![0; len],
+            udp: vec![0; len],
             larger: 0,
         };
-        for (t, kk, s, n) in self.entries() {
+        for (t, kk, s, n) in entries {
             if kk != k || t > 1 {
                 continue;
             }
