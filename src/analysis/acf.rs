@@ -13,12 +13,20 @@ pub struct Lag {
     pub ci_high: f64,
 }
 
+/// Above this many multiply-adds (n × lags) the autocovariances are taken by FFT: the
+/// direct sum is exact to the last digits the references check, the FFT is O(n log n).
+const DIRECT_WORK: usize = 50_000_000;
+
 /// Autocovariances with denominator n (mean removed), lags 0..=nlags.
 pub fn autocovariance(x: &[f64], nlags: usize) -> Vec<f64> {
     let n = x.len();
-    let mean = x.iter().sum::<f64>() / n as f64;
+    let mean = super::describe::exact_mean(x);
     let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
-    (0..=nlags.min(n.saturating_sub(1)))
+    let lags = nlags.min(n.saturating_sub(1));
+    if n.saturating_mul(lags + 1) > DIRECT_WORK {
+        return autocovariance_fft(&d, lags);
+    }
+    (0..=lags)
         .map(|k| {
             d[..n - k]
                 .iter()
@@ -27,6 +35,29 @@ pub fn autocovariance(x: &[f64], nlags: usize) -> Vec<f64> {
                 .sum::<f64>()
                 / n as f64
         })
+        .collect()
+}
+
+/// The same by FFT: zero-padded to at least 2n, |X|², inverse.
+fn autocovariance_fft(d: &[f64], lags: usize) -> Vec<f64> {
+    use rustfft::num_complex::Complex;
+    let n = d.len();
+    let len = (2 * n).next_power_of_two();
+    let mut buf: Vec<Complex<f64>> = d
+        .iter()
+        .map(|&v| Complex::new(v, 0.0))
+        .chain(std::iter::repeat(Complex::new(0.0, 0.0)))
+        .take(len)
+        .collect();
+    let mut planner = rustfft::FftPlanner::new();
+    planner.plan_fft_forward(len).process(&mut buf);
+    for c in buf.iter_mut() {
+        *c = Complex::new(c.norm_sqr(), 0.0);
+    }
+    planner.plan_fft_inverse(len).process(&mut buf);
+    buf[..=lags]
+        .iter()
+        .map(|c| c.re / len as f64 / n as f64)
         .collect()
 }
 
@@ -97,6 +128,10 @@ pub fn pacf(x: &[f64], nlags: usize) -> Vec<Lag> {
     out
 }
 
+/// The most PACF lags computed: Levinson–Durbin costs lags², and no correlogram is read
+/// that far.
+pub const PACF_CAP: usize = 10_000;
+
 /// The largest lag statsmodels' `pacf` accepts for n observations.
 pub fn max_pacf_lags(n: usize) -> usize {
     (n / 2).saturating_sub(1)
@@ -127,5 +162,29 @@ mod tests {
             (a[1].value - p[1].value).abs() < 1e-12,
             "lag-1 ACF equals lag-1 PACF"
         );
+    }
+
+    /// The FFT road equals the direct sum to rounding.
+    #[test]
+    fn fft_autocovariance_equals_the_direct_sum() {
+        let x: Vec<f64> = (0..3000)
+            .map(|i| ((i * 7919) % 1000) as f64 / 7.0)
+            .collect();
+        let mean = x.iter().sum::<f64>() / x.len() as f64;
+        let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
+        let direct = autocovariance(&x, 500);
+        let fft = autocovariance_fft(&d, 500);
+        for (a, b) in direct.iter().zip(&fft) {
+            assert!((a - b).abs() <= 1e-9 * direct[0], "{a} {b}");
+        }
+    }
+
+    /// A constant series has no variance: every correlation is undefined (NaN), as in
+    /// statsmodels, not a number made of rounding noise.
+    #[test]
+    fn a_constant_series_has_undefined_correlations() {
+        let x = vec![0.1; 1000];
+        assert_eq!(autocovariance(&x, 3), vec![0.0; 4]);
+        assert!(acf(&x, 3)[1].value.is_nan());
     }
 }

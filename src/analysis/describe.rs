@@ -94,11 +94,35 @@ pub fn quantile_nearest(sorted: &[f64], q: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// The mean as polars computes it (sum / n), except where rounding would put it outside the
+/// values: a constant series has its value as mean (so zero variance, not rounding noise),
+/// and no mean falls below the minimum or above the maximum.
+pub fn exact_mean(x: &[f64]) -> f64 {
+    let n = x.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (lo, hi) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if lo == hi {
+        return lo;
+    }
+    (x.iter().sum::<f64>() / n as f64).clamp(lo, hi)
+}
+
+/// Whether every value is the same (no variance: correlations and seasons are undefined).
+pub fn is_constant(x: &[f64]) -> bool {
+    x.windows(2).all(|w| w[0] == w[1])
+}
+
 /// Describes a non-empty series.
 pub fn describe(x: &[f64]) -> Describe {
     assert!(!x.is_empty(), "describe of an empty series");
     let n = x.len();
-    let mean = x.iter().sum::<f64>() / n as f64;
+    let mean = exact_mean(x);
     let std = (n > 1)
         .then(|| (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64).sqrt());
     let mut sorted = x.to_vec();
@@ -139,6 +163,15 @@ mod tests {
         assert_eq!(quantile_nearest(&s, 0.5), 3.0);
         assert_eq!(quantile_nearest(&s, 0.25), 2.0);
         assert_eq!(quantile_nearest(&s, 0.75), 3.0);
+    }
+
+    /// A constant series whose sum rounds (0.1 × 1000) still has its value as mean and a
+    /// standard deviation of exactly zero.
+    #[test]
+    fn a_constant_series_has_zero_variance() {
+        let d = describe(&vec![0.1; 1000]);
+        assert_eq!(d.mean, 0.1);
+        assert_eq!(d.std, Some(0.0));
     }
 
     #[test]

@@ -57,9 +57,23 @@ impl AnalysisOptions {
         if !(self.z.is_finite() && self.z > 0.0) {
             return Err(Error::Invalid("--z must be a positive number".into()));
         }
+        if self.period.is_some_and(|p| p < 2) {
+            return Err(Error::Invalid(
+                "--period must be at least 2 intervals (a season repeats)".into(),
+            ));
+        }
+        if self.max_size > MAX_PACKET {
+            return Err(Error::Invalid(format!(
+                "--max-size {}: no packet is larger than {MAX_PACKET} bytes (the largest snaplen)",
+                self.max_size
+            )));
+        }
         Ok(())
     }
 }
+
+/// The largest packet a capture can hold: the largest snaplen (libpcap's 262 144 bytes).
+pub const MAX_PACKET: u32 = 262_144;
 
 /// Everything the analysis computes, before anything is written.
 pub struct Analysis {
@@ -158,7 +172,8 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     let files = reader::resolve(inputs)?;
     let source = series::source(inputs)?;
     opts.series.window.check()?;
-    let (series, histogram) = series_and_histogram(&source, opts)?;
+    let (series, histogram) =
+        crate::util::guard::reading(source.first_path(), || series_and_histogram(&source, opts))?;
     check_length(&series, files[0].clone())?;
     let values = series.rates();
     let mut notices = series.notes.clone();
@@ -171,21 +186,41 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
         ));
     }
     let describe = describe::describe(&values);
+    if describe::is_constant(&values) {
+        notices.push(format!(
+            "the series is constant ({} throughout): it has no variance, so its correlations are undefined (NaN) and it has no season",
+            values[0]
+        ));
+    }
 
     let n = values.len();
     let acf_lags = opts.lags.min(n - 1);
     let pacf_lags = opts.lags.min(acf::max_pacf_lags(n));
-    if pacf_lags < opts.lags {
+    if pacf_lags < opts.lags.min(acf::PACF_CAP) {
         notices.push(format!(
             "PACF limited to {pacf_lags} lags (statsmodels needs lags < n/2 = {})",
             n / 2
         ));
     }
+    let pacf_lags = if pacf_lags > acf::PACF_CAP {
+        notices.push(format!(
+            "PACF limited to {} lags (its cost grows with the square of the lags)",
+            acf::PACF_CAP
+        ));
+        acf::PACF_CAP
+    } else {
+        pacf_lags
+    };
     let acf = acf::acf(&values, acf_lags);
     let pacf = acf::pacf(&values, pacf_lags);
     let decomposition = decomposition(&values, opts.period, &mut notices);
     let bursts = bursts::bursts(&values, describe.mean, describe.std, opts.z);
+    let tcp_udp = |h: &Histogram| h.tcp.iter().chain(&h.udp).sum::<u64>() + h.larger;
     match &histogram {
+        Some(h) if tcp_udp(h) == 0 => notices.push(
+            "no TCP or UDP packet in this input (or its Protocol/Type column holds no usable value): the size histogram is empty"
+                .into(),
+        ),
         Some(h) if h.larger > 0 => notices.push(format!(
             "histogram: {} TCP/UDP packets larger than --max-size {} are not shown",
             h.larger, opts.max_size

@@ -104,7 +104,7 @@ pub struct TrainingArgs {
     pub calendar: Vec<CalendarTerm>,
 
     /// Local time of the calendar inputs as a UTC offset (+09:00, -0500) [default: UTC].
-    #[arg(long, value_parser = parse_tz, value_name = "OFFSET")]
+    #[arg(long, value_parser = parse_tz, value_name = "OFFSET", allow_hyphen_values = true)]
     pub tz: Option<i64>,
 
     /// Coverages of the prediction bands, in percent: split conformal, fitted on each

@@ -114,6 +114,19 @@ impl ModelCard {
         }
         crate::series::parse_every(&self.every)
             .map_err(|_| format!("`every` is {:?}, not a duration (e.g. 1s, 5m)", self.every))?;
+        if !["ip", "wire", "captured"].contains(&self.size.as_str()) {
+            return Err(format!(
+                "`size` is {:?}, not ip, wire or captured",
+                self.size
+            ));
+        }
+        // UTC offsets run from −12:00 to +14:00.
+        if self.calendar.offset_s.abs() > 14 * 3600 {
+            return Err(format!(
+                "`calendar.offset_s` is {} s, not a UTC offset",
+                self.calendar.offset_s
+            ));
+        }
         for s in std::iter::once(&self.scaler).chain(&self.feature_scalers) {
             let (lo, hi) = (s.min, s.max);
             if !(lo.is_finite() && hi.is_finite() && lo <= hi) {

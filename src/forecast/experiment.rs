@@ -125,10 +125,40 @@ impl TrainOptions {
                 "--lr must be a positive number",
             ),
         ];
+        self.check_lists()?;
         match checks.iter().find(|c| c.0) {
             Some((_, message)) => Err(Error::Invalid((*message).into())),
             None => crate::report::plot::check_dpi(self.dpi),
         }
+    }
+
+    /// Lists that would repeat rows (`--look-back 5,5`), and seeds that would run past the
+    /// largest one.
+    fn check_lists(&self) -> Result<()> {
+        let hp = &self.hyper;
+        let repeated = |v: &[usize]| {
+            v.iter()
+                .enumerate()
+                .find(|(i, x)| v[..*i].contains(x))
+                .map(|(_, x)| *x)
+        };
+        if let Some(l) = repeated(&self.look_backs) {
+            return Err(Error::Invalid(format!(
+                "--look-back lists {l} more than once"
+            )));
+        }
+        if let Some(p) = repeated(&self.periods) {
+            return Err(Error::Invalid(format!("--period lists {p} more than once")));
+        }
+        if self.seeds > 0 && hp.seed.checked_add(self.seeds as u64 - 1).is_none() {
+            return Err(Error::Invalid(format!(
+                "--seed {} with --seeds {}: the seeds would run past the largest seed ({})",
+                hp.seed,
+                self.seeds,
+                u64::MAX
+            )));
+        }
+        Ok(())
     }
 
     /// Selection on the test span: the study's rule.

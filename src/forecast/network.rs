@@ -25,8 +25,64 @@ use crate::error::{Error, Result};
 use crate::forecast::gru_op::GruLayer;
 use crate::forecast::lstm_op::LstmLayer;
 
+/// A candle error on one line: its first line (candle appends a backtrace when
+/// RUST_BACKTRACE is set).
+fn candle_text(e: &candle_core::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
 fn model_err(e: candle_core::Error) -> Error {
-    Error::Model(e.to_string())
+    Error::Model(candle_text(&e))
+}
+
+/// Refuses weights that contradict their card or could only give NaN: a tensor the card's
+/// cell and layer count do not have, one that is not 32-bit float, one not finite.
+fn check_tensors(
+    path: &Path,
+    map: &HashMap<String, Tensor>,
+    kind: CellKind,
+    layers: usize,
+) -> Result<()> {
+    let cell = kind.name();
+    let declared = |name: &str| {
+        name == "linear.weight"
+            || name == "linear.bias"
+            || (0..layers).any(|l| {
+                ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+                    .iter()
+                    .any(|w| name == format!("{cell}.{w}_l{l}"))
+            })
+    };
+    let bad = |message: String| Error::Dataset {
+        path: path.to_owned(),
+        message,
+    };
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    for name in names {
+        let t = &map[name];
+        if !declared(name) {
+            return Err(bad(format!(
+                "tensor `{name}` is not one of the model's card ({layers} layer(s) of {cell}): card and weights disagree"
+            )));
+        }
+        if t.dtype() != DType::F32 {
+            return Err(bad(format!(
+                "tensor `{name}` is {:?}, not F32: not a model ntp saved",
+                t.dtype()
+            )));
+        }
+        let values = t
+            .flatten_all()
+            .and_then(|v| v.to_vec1::<f32>())
+            .map_err(|e| bad(format!("tensor `{name}`: {}", candle_text(&e))))?;
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Candle's matrix products look the thread count up on every call and lose to thread
@@ -285,13 +341,19 @@ impl Network {
     /// Writes the weights as safetensors (atomically).
     pub fn save(&self, dest: &Path) -> Result<()> {
         let (tmp, file) = crate::util::atomic::TempFile::create(dest)?;
+        // The mode of an ordinary new file here (the umask's), which the safetensors writer
+        // does not keep: the weights are as readable as every other output.
+        let mode = file.metadata().map(|m| m.permissions()).ok();
         drop(file);
         let map: HashMap<String, Tensor> = self.named().map_err(model_err)?.into_iter().collect();
         candle_core::safetensors::save(&map, tmp.path()).map_err(model_err)?;
+        if let Some(mode) = mode {
+            std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io(dest, e))?;
+        }
         tmp.commit()
     }
 
-    /// Loads weights saved by [`Network::save`], of this shape.
+    /// Loads weights saved by [`Network::save`], of this shape (the card's).
     pub fn load(path: &Path, shape: Shape) -> Result<Network> {
         let Shape {
             cell: kind,
@@ -306,8 +368,9 @@ impl Network {
         let map =
             candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
                 path: path.to_owned(),
-                message: format!("not a model file: {e}"),
+                message: format!("not a model file: {}", candle_text(&e)),
             })?;
+        check_tensors(path, &map, kind, layers)?;
         let get = |name: &str| -> Result<&Tensor> {
             map.get(name).ok_or_else(|| Error::Dataset {
                 path: path.to_owned(),

@@ -106,6 +106,15 @@ impl Split {
             }
         };
         let validated = matches!(self, Split::Validated { .. });
+        if validated && spans.val.is_empty() && !spans.train.is_empty() {
+            let (val, _) = self.targets(n, k);
+            if val.len() < h {
+                return Err(format!(
+                    "the validation span holds {} value(s), fewer than the --horizon {h}: a forecast path must lie wholly in it (raise --val-fraction or lower --horizon)",
+                    val.len()
+                ));
+            }
+        }
         if spans.train.len() < 2 || spans.test.is_empty() || (validated && spans.val.is_empty()) {
             return Err(format!(
                 "series too short: {n} points give {} windows of {}+{} ({} train, {} validation, {} test; needs ≥ 2 train{} and 1 test)",

@@ -261,16 +261,26 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     network::prefer_single_threaded_gemm();
     let cells = build_cells(&inp, &series.start_ns, opts);
     if cells.iter().all(|c| c.status.is_err()) {
+        let why = cells
+            .iter()
+            .find_map(|c| c.status.as_ref().err())
+            .cloned()
+            .unwrap_or_default();
+        let look_backs = opts
+            .look_backs
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The horizon, not the look-back, is what fails when the validation span is short.
+        let message = if why.contains("--horizon") {
+            format!("no look-back ({look_backs}) can be trained: {why}")
+        } else {
+            format!("series of {n} intervals is too short for every look-back ({look_backs})")
+        };
         return Err(Error::Dataset {
             path: files[0].clone(),
-            message: format!(
-                "series of {n} intervals is too short for every look-back ({})",
-                opts.look_backs
-                    .iter()
-                    .map(|l| l.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            message,
         });
     }
     let (periods, periods_detected) = choose_periods(&inp.target, &cells, opts);
@@ -289,7 +299,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         started,
         quantity: series.quantity,
         every_ns: series.every_ns,
-        notes: series.notes,
+        notes: constant_note(&inp.target, series.notes),
         points: n,
         periods,
         periods_detected,
@@ -303,9 +313,10 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     };
     sweep.summary = super::summary::summarise(&sweep, opts);
     if sweep.summary.saved.is_none() {
-        return Err(Error::Model(
-            "no LSTM gave a finite forecast: lower --lr or check the series".into(),
-        ));
+        return Err(Error::Dataset {
+            path: sweep.files[0].clone(),
+            message: "no network gave a finite forecast: lower --lr or check the series".into(),
+        });
     }
     if let Some(a) = opts.alerting {
         sweep.alerts = threshold_alerts(&sweep, &inp.target, a);
@@ -375,6 +386,18 @@ fn threshold_alerts(sweep: &Sweep, x: &[f64], a: Alerting) -> Option<AlertRun> {
         folds,
         scores,
     })
+}
+
+/// The series' notes, and one more when it is constant: every scaled error (MASE) is then
+/// undefined and no season can be found.
+fn constant_note(x: &[f64], mut notes: Vec<String>) -> Vec<String> {
+    if crate::analysis::describe::is_constant(x) {
+        notes.push(format!(
+            "the series is constant ({} throughout): MASE is undefined (no change to scale by) and no model can beat persistence",
+            x.first().copied().unwrap_or(f64::NAN)
+        ));
+    }
+    notes
 }
 
 /// The cells, one per fold and look-back: spans, scalers and the values scored.

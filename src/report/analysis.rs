@@ -170,15 +170,15 @@ fn describe_tex(ctx: &Context<'_>, p: &Path) -> Result<()> {
         p,
         &format!(
             "Descriptive statistics of {} ({}), {}.",
-            ctx.rate(),
-            ctx.detail(),
+            latex::escape(&ctx.rate()),
+            latex::escape(&ctx.detail()),
             latex::escape(&a.stem)
         ),
         &format!("tab:{}-describe", a.stem),
         "lr",
         &[
             "Statistic".into(),
-            crate::report::markdown::capitalised(&ctx.rate()),
+            latex::escape(&crate::report::markdown::capitalised(&ctx.rate())),
         ],
         &rows,
     )

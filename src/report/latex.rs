@@ -29,6 +29,9 @@ pub fn sci(v: f64) -> String {
     if !v.is_finite() {
         return "--".into();
     }
+    if v == 0.0 {
+        return "0".into();
+    }
     let e = v.abs().log10().floor() as i32;
     if (-2..4).contains(&e) {
         return format!("{v:.3}");

@@ -28,6 +28,11 @@ pub fn detect(train: &[f64]) -> Vec<usize> {
     let detrended: Vec<f64> = (0..n)
         .map(|t| train[t] - my - slope * (t as f64 - mx))
         .collect();
+    // A flat line (or a straight one) has no season: what is left is rounding noise.
+    let scale = train.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if detrended.iter().all(|d| d.abs() <= 1e-9 * scale) {
+        return Vec::new();
+    }
     // Pearson correlation of the span with itself `lag` points later.
     let acf = |lag: usize| -> f64 {
         let (a, b) = (&detrended[lag..], &detrended[..n - lag]);
@@ -64,6 +69,14 @@ pub fn detect(train: &[f64]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_flat_or_straight_line_has_no_season() {
+        assert!(super::detect(&vec![0.1; 500]).is_empty());
+        assert!(
+            super::detect(&(0..500).map(|t| 3.0 + 0.1 * t as f64).collect::<Vec<_>>()).is_empty()
+        );
+    }
+
     #[test]
     fn finds_a_daily_cycle() {
         let y: Vec<f64> = (0..2000)

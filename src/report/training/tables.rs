@@ -88,7 +88,8 @@ fn grid(rows: &[Row], span: Span) -> Grid {
             (r.look_back, model),
             Entry {
                 mean: m.mse,
-                sd: sd.map(|s| s.mse),
+                // One seed has no spread: no ± at all, not ± NaN.
+                sd: sd.map(|s| s.mse).filter(|v| v.is_finite()),
                 vs_persistence: test_span && p_rows.is_some_and(|x| x.dm_p_vs_persistence < ALPHA),
                 vs_best: test_span && p_rows.is_some_and(|x| x.dm_p_vs_best_baseline < ALPHA),
                 best: r.best_model,
