@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod analyze;
+mod bad_inputs;
 mod download;
 mod intervals;
 mod per_packet;
