@@ -105,7 +105,7 @@ pub struct Table {
 
 /// Splits one line into fields at `delimiter` (RFC 4180 quoting; no line breaks inside
 /// fields).
-fn split_line_by(line: &str, delimiter: char) -> Vec<String> {
+pub fn split_fields(line: &str, delimiter: char) -> Vec<String> {
     let mut fields = vec![String::new()];
     let mut quoted = false;
     let mut chars = line.chars().peekable();
@@ -134,10 +134,10 @@ pub fn read_delimited(p: &Path, delimiter: char) -> Result<Table> {
     let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
     let body = text.trim_end_matches(|c: char| c.is_whitespace() && c != delimiter);
     let mut lines = body.lines();
-    let header = split_line_by(lines.next().unwrap_or_default(), delimiter);
+    let header = split_fields(lines.next().unwrap_or_default(), delimiter);
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
-        let row = split_line_by(line, delimiter);
+        let row = split_fields(line, delimiter);
         if row.len() != header.len() {
             return Err(Error::Report {
                 path: p.to_owned(),

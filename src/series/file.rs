@@ -51,29 +51,6 @@ struct Columns {
     what: &'static str,
 }
 
-fn read_csv(path: &Path) -> Result<Columns> {
-    let tab = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-    let table = csv::read_delimited(path, if tab { '\t' } else { ',' }).map_err(|e| match e {
-        Error::Report { path, message } => Error::Dataset { path, message },
-        e => e,
-    })?;
-    let mut cells = vec![Vec::with_capacity(table.rows.len()); table.header.len()];
-    for row in table.rows {
-        for (c, v) in row.into_iter().enumerate() {
-            cells[c].push((!v.trim().is_empty()).then_some(v));
-        }
-    }
-    Ok(Columns {
-        typed_numeric: vec![true; table.header.len()],
-        names: table.header,
-        cells,
-        first_line: 2,
-        what: "line",
-    })
-}
-
 fn read_parquet(path: &Path) -> Result<Columns> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let df = ParquetReader::new(file).finish().map_err(|e| {
@@ -263,51 +240,217 @@ fn pick_columns(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<(usize
     }
 }
 
+/// A series file's rows as read: time, value (NaN: an empty cell; -inf: a table's null)
+/// and line (or row) number. 20 bytes a row.
+struct Points {
+    times: Vec<i64>,
+    values: Vec<f64>,
+    lines: Vec<u32>,
+}
+
+impl Points {
+    fn with_capacity(n: usize) -> Points {
+        Points {
+            times: Vec::with_capacity(n),
+            values: Vec::with_capacity(n),
+            lines: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, t: i64, v: f64, line: usize) {
+        self.times.push(t);
+        self.values.push(v);
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+    }
+
+    fn len(&self) -> usize {
+        self.times.len()
+    }
+}
+
 /// Reads any CSV/Parquet series (see the module doc).
 pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
-    let c = if is_csv {
-        read_csv(path)?
+    let (points, name) = if is_csv {
+        stream_csv(path, opts)?
     } else {
-        read_parquet(path)?
+        let c = read_parquet(path)?;
+        let (t, v) = pick_columns(path, &c, opts)?;
+        let mut points = Points::with_capacity(c.cells[t].len());
+        for (i, (time, value)) in c.cells[t].iter().zip(&c.cells[v]).enumerate() {
+            let line = c.first_line + i;
+            let (t_ns, value) =
+                parse_row(path, &c, (t, v), line, (time.as_deref(), value.as_deref()))?;
+            if opts.window.contains(t_ns) {
+                points.push(t_ns, value, line);
+            }
+        }
+        (points, c.names[v].trim().to_string())
     };
-    let (t, v) = pick_columns(path, &c, opts)?;
-    let mut points = Vec::with_capacity(c.cells[t].len());
-    for (i, (time, value)) in c.cells[t].iter().zip(&c.cells[v]).enumerate() {
-        let line = c.first_line + i;
-        let time = time.as_deref().and_then(time_of).ok_or_else(|| {
+    let series = regularize(
+        path,
+        points,
+        opts.fill,
+        if is_csv { "line" } else { "row" },
+        Quantity(name),
+    )?;
+    rebin(path, series, opts, false)
+}
+
+/// One row's time and value (NaN for an empty cell), or the error naming its line.
+fn parse_row(
+    path: &Path,
+    c: &Columns,
+    (t, v): (usize, usize),
+    line: usize,
+    (time, value): (Option<&str>, Option<&str>),
+) -> Result<(i64, f64)> {
+    let t_ns = time.and_then(time_of).ok_or_else(|| {
+        bad(
+            path,
+            format!(
+                "{} {line}: {} in `{}` is not a time (epoch seconds or ISO 8601)",
+                c.what,
+                quoted(time.unwrap_or("")),
+                c.names[t]
+            ),
+        )
+    })?;
+    let value = match value.filter(|v| !v.trim().is_empty()) {
+        None => f64::NAN,
+        Some(text) => number(text).ok_or_else(|| {
             bad(
                 path,
                 format!(
-                    "{} {line}: {} in `{}` is not a time (epoch seconds or ISO 8601)",
+                    "{} {line}: {} in `{}` is not a number",
                     c.what,
-                    quoted(time.as_deref().unwrap_or("")),
-                    c.names[t]
+                    quoted(text),
+                    c.names[v]
                 ),
             )
-        })?;
-        let value = match value.as_deref() {
-            None => None,
-            Some(text) => Some(number(text).ok_or_else(|| {
-                bad(
+        })?,
+    };
+    Ok((t_ns, value))
+}
+
+/// Rows of a CSV read to choose the columns by (the rule of the module doc).
+const SAMPLE_ROWS: usize = 1000;
+
+/// Streams a CSV (TSV: tab-separated) into points: the columns chosen on the header and
+/// the first rows, then every line parsed as it is read — the file's text is never held
+/// whole — and refused as soon as it passes the longest series.
+fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
+    use std::io::BufRead;
+    let tab = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delimiter = if tab { '\t' } else { ',' };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = std::io::BufReader::new(file).lines().enumerate();
+    let mut next_line = || -> Result<Option<(usize, String)>> {
+        match lines.next() {
+            None => Ok(None),
+            Some((i, l)) => Ok(Some((i + 1, l.map_err(|e| Error::io(path, e))?))),
+        }
+    };
+    let header = next_line()?
+        .map(|(_, l)| csv::split_fields(&l, delimiter))
+        .unwrap_or_default();
+    let mut sample: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut blank_at: Option<usize> = None;
+    while sample.len() < SAMPLE_ROWS {
+        let Some((n, l)) = next_line()? else { break };
+        if l.trim().is_empty() {
+            blank_at.get_or_insert(n);
+            continue;
+        }
+        if let Some(b) = blank_at {
+            return Err(bad(path, format!("line {b} is blank, and rows follow it")));
+        }
+        sample.push((n, csv::split_fields(&l, delimiter)));
+    }
+    let columns = sample_columns(path, &header, &sample)?;
+    let (t, v) = pick_columns(path, &columns, opts)?;
+    let mut points = Points::with_capacity(sample.len());
+    let add = |n: usize, fields: &[String], points: &mut Points| -> Result<()> {
+        if fields.len() != header.len() {
+            return Err(bad(
+                path,
+                format!(
+                    "row {n} has {} fields, the header {}",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let (t_ns, value) = parse_row(
+            path,
+            &columns,
+            (t, v),
+            n,
+            (Some(fields[t].as_str()), Some(fields[v].as_str())),
+        )?;
+        if opts.window.contains(t_ns) {
+            if points.len() as i64 >= super::aggregate::MAX_ROWS {
+                return Err(bad(
                     path,
                     format!(
-                        "{} {line}: {} in `{}` is not a number",
-                        c.what,
-                        quoted(text),
-                        c.names[v]
+                        "more than {} rows: longer than a series may be",
+                        super::aggregate::MAX_ROWS
                     ),
-                )
-            })?),
-        };
-        points.push((time, value, line));
+                ));
+            }
+            points.push(t_ns, value, n);
+        }
+        Ok(())
+    };
+    for (n, fields) in &sample {
+        add(*n, fields, &mut points)?;
     }
-    points.retain(|p| opts.window.contains(p.0));
-    let name = c.names[v].trim().to_string();
-    let series = regularize(path, &points, opts.fill, c.what, Quantity(name))?;
-    rebin(path, series, opts, false)
+    while let Some((n, l)) = next_line()? {
+        if l.trim().is_empty() {
+            blank_at.get_or_insert(n);
+            continue;
+        }
+        if let Some(b) = blank_at {
+            return Err(bad(path, format!("line {b} is blank, and rows follow it")));
+        }
+        add(n, &csv::split_fields(&l, delimiter), &mut points)?;
+    }
+    Ok((points, columns.names[v].trim().to_string()))
+}
+
+/// The columns of a CSV's header and first rows, as the column rule reads them.
+fn sample_columns(
+    path: &Path,
+    header: &[String],
+    sample: &[(usize, Vec<String>)],
+) -> Result<Columns> {
+    let mut cells = vec![Vec::with_capacity(sample.len()); header.len()];
+    for (n, row) in sample {
+        if row.len() != header.len() {
+            return Err(bad(
+                path,
+                format!(
+                    "row {n} has {} fields, the header {}",
+                    row.len(),
+                    header.len()
+                ),
+            ));
+        }
+        for (c, v) in row.iter().enumerate() {
+            cells[c].push((!v.trim().is_empty()).then(|| v.clone()));
+        }
+    }
+    Ok(Columns {
+        typed_numeric: vec![true; header.len()],
+        names: header.to_vec(),
+        cells,
+        first_line: 2,
+        what: "line",
+    })
 }
 
 /// The step between two stamps (i128: stamps centuries apart overflow an i64 difference).
@@ -317,10 +460,10 @@ fn step(a: i64, b: i64) -> i128 {
 
 /// The most common step between consecutive stamps (ties: the smallest); `None` when no
 /// step fits an i64 number of nanoseconds.
-fn infer_interval(points: &[(i64, Option<f64>, usize)]) -> Option<i64> {
+fn infer_interval(times: &[i64]) -> Option<i64> {
     let mut steps: BTreeMap<i128, usize> = BTreeMap::new();
-    for w in points.windows(2) {
-        *steps.entry(step(w[0].0, w[1].0)).or_default() += 1;
+    for w in times.windows(2) {
+        *steps.entry(step(w[0], w[1])).or_default() += 1;
     }
     steps
         .into_iter()
@@ -329,74 +472,78 @@ fn infer_interval(points: &[(i64, Option<f64>, usize)]) -> Option<i64> {
         .map(|(d, _)| d as i64)
 }
 
-/// Checks the stamps and makes the series regular, filling what is missing.
+/// Checks the stamps and makes the series regular, filling what is missing (NaN values
+/// and intervals without a row) by `fill`.
 fn regularize(
     path: &Path,
-    points: &[(i64, Option<f64>, usize)],
+    points: Points,
     fill: Fill,
     what: &str,
     quantity: Quantity,
 ) -> Result<Series> {
-    if points.len() < 2 {
+    let (times, lines) = (&points.times, &points.lines);
+    if times.len() < 2 {
         return Err(bad(
             path,
-            format!("{} point(s): a series needs at least 2", points.len()),
+            format!("{} point(s): a series needs at least 2", times.len()),
         ));
     }
-    for w in points.windows(2) {
-        if w[1].0 == w[0].0 {
+    for i in 1..times.len() {
+        if times[i] == times[i - 1] {
             return Err(bad(
                 path,
                 format!(
                     "{what} {}: duplicate time stamp (as {what} {})",
-                    w[1].2, w[0].2
+                    lines[i],
+                    lines[i - 1]
                 ),
             ));
         }
-        if w[1].0 < w[0].0 {
+        if times[i] < times[i - 1] {
             return Err(bad(
                 path,
                 format!(
                     "{what} {}: time goes backwards (the file must be sorted by time)",
-                    w[1].2
+                    lines[i]
                 ),
             ));
         }
     }
-    let every = infer_interval(points).ok_or_else(|| {
+    let every = infer_interval(times).ok_or_else(|| {
         bad(
             path,
             "the time stamps are centuries apart: no interval to infer",
         )
     })?;
-    for w in points.windows(2) {
-        if step(w[0].0, w[1].0) % every as i128 != 0 {
+    for i in 1..times.len() {
+        if step(times[i - 1], times[i]) % every as i128 != 0 {
             return Err(bad(
                 path,
                 format!(
                     "{what} {}: irregular time stamp ({} s after the previous one; the interval is {} s)",
-                    w[1].2,
-                    step(w[0].0, w[1].0) as f64 / 1e9,
+                    lines[i],
+                    step(times[i - 1], times[i]) as f64 / 1e9,
                     every as f64 / 1e9
                 ),
             ));
         }
     }
-    // Slots from the first to the last stamp: known values, then the gaps filled.
-    let (first, last) = (points[0].0, points[points.len() - 1].0);
+    // Slots from the first to the last stamp: known values, NaN where missing.
+    let (first, last) = (times[0], times[times.len() - 1]);
     let intervals = step(first, last) / every as i128;
     // Checked before anything of that length is allocated (intervals < 2^63 here).
     let lo = first.div_euclid(every);
     let hi = lo.saturating_add(intervals as i64);
     super::aggregate::check_span(path, lo, hi, every)?;
-    super::aggregate::check_density(path, lo, hi, every, points.len())?;
+    super::aggregate::check_density(path, lo, hi, every, times.len())?;
     let n = intervals as usize + 1;
-    let mut slots: Vec<Option<f64>> = vec![None; n];
-    for p in points {
-        slots[(step(first, p.0) / every as i128) as usize] = p.1;
+    let mut slots = vec![f64::NAN; n];
+    for (t, v) in points.times.iter().zip(&points.values) {
+        slots[(step(first, *t) / every as i128) as usize] = *v;
     }
-    let filled = slots.iter().filter(|v| v.is_none()).count();
-    let start: Vec<i64> = (0..n).map(|i| points[0].0 + i as i64 * every).collect();
+    drop(points);
+    let filled = slots.iter().filter(|v| v.is_nan()).count();
+    let start: Vec<i64> = (0..n).map(|i| first + i as i64 * every).collect();
     let (start_ns, values) = apply_fill(path, start, slots, fill)?;
     Ok(Series {
         every_ns: every,
@@ -409,44 +556,49 @@ fn regularize(
     })
 }
 
+/// Fills the NaN slots by `fill`, in place (`drop` leaves them and their times out).
 fn apply_fill(
     path: &Path,
     start: Vec<i64>,
-    slots: Vec<Option<f64>>,
+    mut slots: Vec<f64>,
     fill: Fill,
 ) -> Result<(Vec<i64>, Vec<f64>)> {
-    let known: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_some()).collect();
-    if known.is_empty() {
+    let Some(first_known) = slots.iter().position(|v| !v.is_nan()) else {
         return Err(bad(path, "no value at all"));
-    }
+    };
     match fill {
         Fill::Drop => Ok(start
             .into_iter()
             .zip(slots)
-            .filter_map(|(t, v)| v.map(|v| (t, v)))
+            .filter(|(_, v)| !v.is_nan())
             .unzip()),
-        Fill::Zero => Ok((start, slots.into_iter().map(|v| v.unwrap_or(0.0)).collect())),
+        Fill::Zero => {
+            slots
+                .iter_mut()
+                .filter(|v| v.is_nan())
+                .for_each(|v| *v = 0.0);
+            Ok((start, slots))
+        }
         Fill::Linear => {
-            let mut out = Vec::with_capacity(slots.len());
-            let mut next = 0; // index into `known` of the first known slot ≥ i
-            for (i, v) in slots.iter().enumerate() {
-                while next < known.len() && known[next] < i {
-                    next += 1;
+            // Before the first known value: that value; between two: the line; after the
+            // last: the last.
+            let mut prev = first_known;
+            let v0 = slots[first_known];
+            slots[..first_known].iter_mut().for_each(|v| *v = v0);
+            for i in first_known + 1..slots.len() {
+                if slots[i].is_nan() {
+                    continue;
                 }
-                out.push(match v {
-                    Some(v) => *v,
-                    None => match (next.checked_sub(1).map(|k| known[k]), known.get(next)) {
-                        (Some(a), Some(&b)) => {
-                            let (ya, yb) = (slots[a].unwrap(), slots[b].unwrap());
-                            ya + (yb - ya) * (i - a) as f64 / (b - a) as f64
-                        }
-                        (Some(a), None) => slots[a].unwrap(),
-                        (None, Some(&b)) => slots[b].unwrap(),
-                        (None, None) => unreachable!("a value is known"),
-                    },
-                });
+                let (ya, yb) = (slots[prev], slots[i]);
+                let gap = (i - prev) as f64;
+                for (j, v) in slots[prev + 1..i].iter_mut().enumerate() {
+                    *v = ya + (yb - ya) * (j + 1) as f64 / gap;
+                }
+                prev = i;
             }
-            Ok((start, out))
+            let last = slots[prev];
+            slots[prev + 1..].iter_mut().for_each(|v| *v = last);
+            Ok((start, slots))
         }
     }
 }
@@ -529,26 +681,26 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         Ok(s.u64().map_err(err)?.iter().collect())
     };
     let (values, packets) = (get(&name)?, get("packets")?);
-    // A null (a distinct count ntp's Spark join cannot know) is a missing value, not zero.
-    let points: Vec<(i64, Option<f64>, usize)> = ts
-        .iter()
-        .zip(&values)
-        .enumerate()
-        .filter(|(_, (t, _))| opts.window.contains(**t))
-        .map(|(i, (t, v))| (*t, Some(v.map_or(f64::NAN, |v| v as f64)), i + 1))
-        .collect();
+    // A null (a distinct count ntp's Spark join cannot know) is a missing value, not zero:
+    // marked −∞ (no value of a table is) until the missing rows are zeros.
+    let mut points = Points::with_capacity(ts.len());
+    for (i, (t, v)) in ts.iter().zip(&values).enumerate() {
+        if opts.window.contains(*t) {
+            points.push(*t, v.map_or(f64::NEG_INFINITY, |v| v as f64), i + 1);
+        }
+    }
     let packets: Vec<u64> = ts
         .iter()
         .zip(packets)
         .filter(|(t, _)| opts.window.contains(**t))
         .map(|(_, p)| p.unwrap_or(0))
         .collect();
-    let ts: Vec<i64> = points.iter().map(|p| p.0).collect();
     let mut s = if points.len() == 1 {
+        let v = points.values[0];
         Series {
             every_ns: opts.every_ns()?.unwrap_or(1_000_000_000),
-            start_ns: ts.clone(),
-            values: vec![points[0].1.unwrap_or(0.0)],
+            start_ns: points.times.clone(),
+            values: vec![if v.is_finite() { v } else { 0.0 }],
             packets: None,
             quantity: table_quantity(&name),
             filled: 0,
@@ -556,7 +708,7 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         }
     } else {
         // A table's missing rows are empty intervals (real zeros); its nulls are unknown.
-        let s = regularize(path, &points, Fill::Zero, "row", table_quantity(&name))?;
+        let s = regularize(path, points, Fill::Zero, "row", table_quantity(&name))?;
         fill_nulls(path, s, opts.fill)?
     };
     // A table is dense: the packets line up with the values.
@@ -566,27 +718,24 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
     rebin(path, s, opts, column.is_distinct())
 }
 
-/// Fills a table's null cells (NaN after regularizing) by `fill`, and counts them.
+/// Fills a table's null cells (−∞ after regularizing) by `fill`, and says how many.
 fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
-    let nulls = s.values.iter().filter(|v| v.is_nan()).count();
+    let nulls = s.values.iter().filter(|v| **v == f64::NEG_INFINITY).count();
+    s.filled = 0; // a table's empty intervals are real zeros; its nulls are said below
     if nulls == 0 {
-        s.filled = 0;
         return Ok(s);
     }
-    let slots: Vec<Option<f64>> = s
+    let slots: Vec<f64> = s
         .values
         .iter()
-        .map(|v| (!v.is_nan()).then_some(*v))
+        .map(|&v| if v == f64::NEG_INFINITY { f64::NAN } else { v })
         .collect();
     let (start_ns, values) = apply_fill(path, std::mem::take(&mut s.start_ns), slots, fill)?;
-    if let Some(p) = &s.packets {
-        if p.len() != values.len() {
-            s.packets = None;
-        }
+    if s.packets.as_ref().is_some_and(|p| p.len() != values.len()) {
+        s.packets = None;
     }
     s.start_ns = start_ns;
     s.values = values;
-    s.filled = 0; // said in the note below, which names nulls
     s.notes.push(format!(
         "{nulls} interval(s) of the table have no value (null) and were filled ({fill:?}), not read as zero"
     ));

@@ -360,7 +360,7 @@ pub fn source(inputs: &[PathBuf]) -> Result<Source> {
     let columns = if is_csv {
         Vec::new()
     } else {
-        reader::column_names(first)?
+        crate::util::guard::reading(first, || reader::column_names(first))?
     };
     let has = |c: &str| columns.iter().any(|x| x == c);
     let kind = if !is_csv && has(dataset::TIMESTAMP) && has(dataset::SIZE) {
