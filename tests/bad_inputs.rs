@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use polars::prelude::*;
 
 use crate::preprocess::{pcapng_block, pcapng_packet_body, pcapng_shb};
-use crate::train::{json, table};
+use crate::train::json;
 use crate::util::*;
 
 /// stderr of a finished command, which must have failed with exit 1 on one line (and
@@ -439,6 +439,32 @@ fn a_constant_series_says_so() {
     );
 }
 
+/// The quickest experiment: one look-back, one epoch, one seed, a 4-cell network.
+const QUICK_TRAIN: &[&str] = &[
+    "--look-back",
+    "5",
+    "--epochs",
+    "1",
+    "--seeds",
+    "1",
+    "--hidden",
+    "4",
+    "--dpi",
+    "50",
+    "-q",
+];
+
+/// `ntp train SERIES` with [`QUICK_TRAIN`] into `out`.
+fn quick_train(series: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    ntp()
+        .arg("train")
+        .arg(series)
+        .args(QUICK_TRAIN)
+        .arg("-o")
+        .arg(out)
+        .assert()
+}
+
 /// A quick model trained on a CSV: its weights' and card's paths.
 fn quick_model(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let series = csv(
@@ -448,26 +474,7 @@ fn quick_model(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         &minutes(600, |i| (i % 24) as f64 * 10.0 + 5.0),
     );
     let out = dir.join("model");
-    ntp()
-        .arg("train")
-        .arg(&series)
-        .args([
-            "--look-back",
-            "5",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--hidden",
-            "4",
-            "--dpi",
-            "50",
-            "-q",
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    quick_train(&series, &out).success();
     (
         series,
         out.join("m.best_model.e1.b32.safetensors"),
@@ -565,26 +572,7 @@ fn latex_tables_have_no_nan() {
         &minutes(600, |_| 7.0),
     );
     let out = dir.path().join("out");
-    ntp()
-        .arg("train")
-        .arg(&p)
-        .args([
-            "--look-back",
-            "5",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--hidden",
-            "4",
-            "--dpi",
-            "50",
-            "-q",
-            "-o",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    quick_train(&p, &out).success();
     let tex = std::fs::read_to_string(out.join("flat.mse_results.e1.b32.tex")).unwrap();
     assert!(!tex.contains("NaN") && !tex.contains("2147483648"), "{tex}");
     ntp()
@@ -786,28 +774,11 @@ fn series_file_layouts_and_options() {
     ntp()
         .arg("train")
         .arg(&trailing)
-        .args([
-            "--look-back",
-            "5",
-            "--epochs",
-            "1",
-            "--seeds",
-            "1",
-            "--hidden",
-            "4",
-            "--calendar",
-            "hour",
-            "--tz",
-            "-0500",
-            "--dpi",
-            "50",
-            "-q",
-            "-o",
-        ])
+        .args(QUICK_TRAIN)
+        .args(["--calendar", "hour", "--tz", "-0500", "-o"])
         .arg(d.join("tz"))
         .assert()
         .success();
     let card = json(&d.join("tz/trailing.best_model.e1.b32.json"));
     assert_eq!(card["calendar"]["offset_s"], -18_000);
-    let _ = table;
 }
