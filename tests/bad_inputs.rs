@@ -558,6 +558,25 @@ fn predict_checks_the_card_and_the_weights() {
     c["calendar"] = serde_json::json!({"hour": true, "weekday": false, "offset_s": i64::MAX});
     std::fs::write(&card, c.to_string()).unwrap();
     assert!(one_line_error(&predict().assert()).contains("offset"));
+    // A series whose interval the model's does not divide: the card's interval is named,
+    // not an --every nobody gave.
+    std::fs::write(&card, &original).unwrap();
+    let seven: Vec<String> = (0..300)
+        .map(|i| format!("{},{}", 1_700_000_040 + 420 * i, i))
+        .collect();
+    let other = csv(dir.path(), "seven.csv", "timestamp,value", &seven);
+    let a = ntp()
+        .arg("predict")
+        .arg(&model)
+        .arg(&other)
+        .arg("-o")
+        .arg(dir.path().join("q"))
+        .assert();
+    let err = one_line_error(&a);
+    assert!(
+        err.contains("model's interval") && !err.contains("--every"),
+        "{err}"
+    );
 }
 
 /// Item 15: one seed has no ± NaN, an MSE of exactly 0 is written as 0, and a column name

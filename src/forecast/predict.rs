@@ -77,7 +77,15 @@ pub fn run(
 ) -> Result<Prediction> {
     let card = ModelCard::read(&ModelCard::path_of(model_path))?;
     let files = reader::resolve(inputs)?;
-    let (series, inp) = inputs::load(inputs, &card.series(), &card.features, &card.calendar)?;
+    // The interval is the card's, not an option the user gave: say so when it does not fit.
+    let (series, inp) = inputs::load(inputs, &card.series(), &card.features, &card.calendar)
+        .map_err(|e| match e {
+            Error::Dataset { path, message } if message.starts_with("--every") => Error::Dataset {
+                path,
+                message: message.replacen("--every", "the model's interval (from its card)", 1),
+            },
+            e => e,
+        })?;
     let model = Network::load(
         model_path,
         Shape::of(&card.hyper, inp.width(), card.horizon),
