@@ -104,6 +104,20 @@ fn bands_cover_as_asked_on_simulated_noise() {
         }
         assert!(num(row, "test_crps") > 0.0);
     }
+    // ETS's own Gaussian band (forecast ± z·σ_h) holds too where the noise is Gaussian.
+    let rows = experiment(dir.path(), "gaussian-ets", &gaussian, &["--level", "95"]);
+    let ets = find(&rows, "5", "ets", "all", "");
+    let se = (0.95f64 * 0.05 / num(ets, "test_windows")).sqrt();
+    let cov = num(ets, "test_coverage_analytic_95");
+    assert!(
+        (cov - 0.95).abs() <= 3.5 * se,
+        "ETS analytic 95 % band covered {cov}"
+    );
+    let other = find(&rows, "5", "window_mean", "all", "");
+    assert!(
+        num(other, "test_coverage_analytic_95").is_nan(),
+        "only ETS and Holt-Winters have one"
+    );
 }
 
 /// When the noise doubles after the validation span, split conformal bands under-cover on

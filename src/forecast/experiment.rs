@@ -212,6 +212,9 @@ pub struct Run {
     pub seconds: f64,
     /// Prediction bands fitted on the validation residuals, and their scores.
     pub intervals: RunIntervals,
+    /// The model's own predictive standard deviation per forecast step (ETS and
+    /// Holt-Winters: their state-space variance); empty for the others.
+    pub analytic_sd: Vec<f64>,
 }
 
 /// The classical models fitted on one training span.

@@ -285,6 +285,9 @@ pub struct LevelScores {
     pub val_coverage: f64,
     /// Scores on the test span (out of sample).
     pub test: BandScores,
+    /// Test scores of the model's own analytic band (ETS and Holt-Winters: forecast ±
+    /// z·σ_h); NaN for the other models.
+    pub analytic: BandScores,
 }
 
 /// A run's or a row's interval scores: per level, and CRPS on both spans.
@@ -305,6 +308,7 @@ impl IntervalScores {
                     level,
                     val_coverage: f64::NAN,
                     test: BandScores::NAN,
+                    analytic: BandScores::NAN,
                 })
                 .collect(),
             val_crps: f64::NAN,
@@ -334,6 +338,12 @@ impl IntervalScores {
                             width: field(|l| l.test.width),
                             winkler: field(|l| l.test.winkler),
                             msis: field(|l| l.test.msis),
+                        },
+                        analytic: BandScores {
+                            coverage: field(|l| l.analytic.coverage),
+                            width: field(|l| l.analytic.width),
+                            winkler: field(|l| l.analytic.winkler),
+                            msis: field(|l| l.analytic.msis),
                         },
                     }
                 })
@@ -398,6 +408,7 @@ impl RunIntervals {
                         val_coverage: BandScores::of(&val_bands[k], s.val_actual, level, s.scale)
                             .coverage,
                         test: BandScores::of(&test_bands[k], s.test_actual, level, s.scale),
+                        analytic: BandScores::NAN,
                     })
                     .collect(),
                 val_crps: mean_crps(s.val, s.val_actual, &residuals),
@@ -410,6 +421,44 @@ impl RunIntervals {
             test_bands,
             scores,
         }
+    }
+}
+
+impl RunIntervals {
+    /// Adds the test scores of the model's own Gaussian band, forecast ± z·σ_h with σ_h
+    /// from `sd` (per step; none for models without one).
+    pub fn with_analytic(
+        mut self,
+        test: &[f64],
+        actual: &[f64],
+        sd: &[f64],
+        levels: &[f64],
+    ) -> RunIntervals {
+        if sd.is_empty() || test.is_empty() {
+            return self;
+        }
+        let normal = statrs::distribution::Normal::standard();
+        let scale = self
+            .scores
+            .levels
+            .first()
+            .map_or(f64::NAN, |l| l.test.winkler / l.test.msis);
+        for (k, &level) in levels.iter().enumerate() {
+            use statrs::distribution::ContinuousCDF;
+            let z = normal.inverse_cdf(1.0 - (1.0 - level) / 2.0);
+            let bands: Vec<(f64, f64)> = test
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let half = z * sd[i % sd.len()];
+                    (f - half, f + half)
+                })
+                .collect();
+            if let Some(l) = self.scores.levels.get_mut(k) {
+                l.analytic = BandScores::of(&bands, actual, level, scale);
+            }
+        }
+        self
     }
 }
 

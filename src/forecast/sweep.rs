@@ -55,6 +55,7 @@ fn scored(cell: &Cell, model: Model, seed: Option<u64>, val: Vec<f64>, test: Vec
         history: None,
         seconds: 0.0,
         intervals: RunIntervals::default(),
+        analytic_sd: Vec::new(),
     }
 }
 
@@ -71,6 +72,7 @@ fn no_forecast(model: Model, why: &str) -> Run {
         history: None,
         seconds: 0.0,
         intervals: RunIntervals::default(),
+        analytic_sd: Vec::new(),
     }
 }
 
@@ -172,14 +174,24 @@ fn classical_runs(
                 Classical::Ets => fits.ets.as_ref().map(|f| steps(&|h| f.forecasts(x, h))),
                 Classical::Mstl => fits.mstl.as_ref().map(|f| steps(&|h| f.forecasts(x, h))),
             };
+            let sd = |f: &ets::Fit| (1..=horizon).map(|h| f.variance(h).sqrt()).collect();
+            let analytic_sd: Vec<f64> = match c {
+                Classical::HoltWinters => fits.holt_winters.as_ref().map(sd),
+                Classical::Ets => fits.ets.as_ref().map(sd),
+                Classical::Mstl => None,
+            }
+            .unwrap_or_default();
             match path {
-                Some(f) => scored(
-                    cell,
-                    model,
-                    None,
-                    pick(&f, spans.val.clone()),
-                    pick(&f, spans.test.clone()),
-                ),
+                Some(f) => Run {
+                    analytic_sd,
+                    ..scored(
+                        cell,
+                        model,
+                        None,
+                        pick(&f, spans.val.clone()),
+                        pick(&f, spans.test.clone()),
+                    )
+                },
                 None => no_forecast(model, "no forecast (needs two seasons of training data)"),
             }
         })
@@ -340,7 +352,8 @@ fn attach_intervals(runs: &mut [Run], cells: &[Cell], opts: &TrainOptions) {
             test_actual: &cell.test_actual,
             scale: cell.mase_scale,
         };
-        r.intervals = RunIntervals::fit(&spans, opts.horizon, &opts.levels, opts.adaptive);
+        r.intervals = RunIntervals::fit(&spans, opts.horizon, &opts.levels, opts.adaptive)
+            .with_analytic(&r.test, &cell.test_actual, &r.analytic_sd, &opts.levels);
     });
 }
 

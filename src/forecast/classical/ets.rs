@@ -320,6 +320,33 @@ impl Fit {
         }
     }
 
+    /// The variance of the error of a forecast `horizon` steps ahead under the additive
+    /// state-space form of this model (Hyndman et al. 2008, class 1):
+    /// σ²·(1 + Σ_{j=1}^{h−1} c_j²), c_j = α + αβ·(φ + … + φ^j) + γ·[m divides j], with σ²
+    /// the training span's one-step mean squared error. (In statsmodels' smoothing form used
+    /// here the state-space slope gain is αβ and the seasonal gain γ.)
+    pub fn variance(&self, horizon: usize) -> f64 {
+        let trend = self.spec.trend != Trend::None;
+        let phi = if self.spec.trend == Trend::Damped {
+            self.phi
+        } else {
+            1.0
+        };
+        let (mut sum, mut damp) = (0.0, 0.0);
+        for j in 1..horizon {
+            damp += phi.powi(j as i32);
+            let mut c = self.alpha;
+            if trend {
+                c += self.alpha * self.beta * damp;
+            }
+            if self.spec.period.is_some_and(|m| j % m == 0) {
+                c += self.gamma;
+            }
+            sum += c * c;
+        }
+        self.train_mse * (1.0 + sum)
+    }
+
     /// Forecasts of every `y[t]` made `horizon` steps before it, parameters fixed, the states
     /// updated with each observation as it arrives (NaN for t < horizon).
     pub fn forecasts(&self, y: &[f64], horizon: usize) -> Vec<f64> {
@@ -379,6 +406,45 @@ pub fn auto(y: &[f64], period: Option<usize>) -> Option<Fit> {
 
 #[cfg(test)]
 mod tests {
+    /// The variance equals the closed forms of simple exponential smoothing,
+    /// σ²(1 + (h − 1)α²), and of Holt's linear method (Hyndman et al. 2008, Table 6.1),
+    /// σ²(1 + (h − 1)(α² + αβ*h + β*²h(2h − 1)/6)) with β* = αβ.
+    #[test]
+    fn variance_has_the_closed_forms() {
+        let y: Vec<f64> = (0..200)
+            .map(|t| 10.0 + 0.3 * t as f64 + ((t * 37) % 11) as f64)
+            .collect();
+        let ses = super::fit(
+            super::Spec {
+                trend: super::Trend::None,
+                period: None,
+            },
+            &y,
+        )
+        .unwrap();
+        let holt = super::fit(
+            super::Spec {
+                trend: super::Trend::Additive,
+                period: None,
+            },
+            &y,
+        )
+        .unwrap();
+        for h in 1..8usize {
+            let hf = h as f64;
+            let want = ses.train_mse * (1.0 + (hf - 1.0) * ses.alpha.powi(2));
+            assert!((ses.variance(h) - want).abs() <= 1e-12 * want, "SES h {h}");
+            let (a, b) = (holt.alpha, holt.alpha * holt.beta);
+            let want = holt.train_mse
+                * (1.0 + (hf - 1.0) * (a * a + a * b * hf + b * b * hf * (2.0 * hf - 1.0) / 6.0));
+            assert!(
+                (holt.variance(h) - want).abs() <= 1e-9 * want,
+                "Holt h {h}: {} vs {want}",
+                holt.variance(h)
+            );
+        }
+    }
+
     use super::*;
 
     fn seasonal(n: usize, m: usize) -> Vec<f64> {

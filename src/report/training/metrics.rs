@@ -48,8 +48,9 @@ fn values(m: &Option<Metrics>) -> [f64; 6] {
 }
 
 /// The interval columns after the fixed ones: per level L, `val_coverage_L`,
-/// `test_coverage_L`, `test_width_L`, `test_winkler_L`, `test_msis_L`; then `val_crps`,
-/// `test_crps` (none without levels).
+/// `test_coverage_L`, `test_width_L`, `test_winkler_L`, `test_msis_L` and the analytic
+/// band's `test_coverage_analytic_L`, `test_width_analytic_L`, `test_winkler_analytic_L`;
+/// then `val_crps`, `test_crps` (none without levels).
 fn interval_header(levels: &[f64]) -> Vec<String> {
     let mut h: Vec<String> = levels
         .iter()
@@ -64,18 +65,25 @@ fn interval_header(levels: &[f64]) -> Vec<String> {
     h
 }
 
-/// The per-level interval columns, in order.
-const INTERVAL_FIELDS: [&str; 5] = [
+/// The per-level interval columns, in order (`_analytic`: the model's own band, ETS and
+/// Holt-Winters only).
+const INTERVAL_FIELDS: [&str; 8] = [
     "val_coverage",
     "test_coverage",
     "test_width",
     "test_winkler",
     "test_msis",
+    "test_coverage_analytic",
+    "test_width_analytic",
+    "test_winkler_analytic",
 ];
+
+/// Columns per level.
+const PER_LEVEL: usize = INTERVAL_FIELDS.len();
 
 /// A row's interval scores in the order of [`interval_header`].
 fn interval_values(s: &IntervalScores, levels: usize) -> Vec<f64> {
-    let mut v = Vec::with_capacity(levels * 5 + 2);
+    let mut v = Vec::with_capacity(levels * PER_LEVEL + 2);
     for k in 0..levels {
         match s.levels.get(k) {
             Some(l) => v.extend([
@@ -84,8 +92,11 @@ fn interval_values(s: &IntervalScores, levels: usize) -> Vec<f64> {
                 l.test.width,
                 l.test.winkler,
                 l.test.msis,
+                l.analytic.coverage,
+                l.analytic.width,
+                l.analytic.winkler,
             ]),
-            None => v.extend([f64::NAN; 5]),
+            None => v.extend([f64::NAN; PER_LEVEL]),
         }
     }
     if levels > 0 {
@@ -161,6 +172,7 @@ fn levels_of(header: &[String]) -> Option<Vec<f64>> {
     let levels: Vec<f64> = extra
         .iter()
         .filter_map(|c| c.strip_prefix("test_coverage_"))
+        .filter(|l| !l.starts_with("analytic"))
         .map(|l| l.parse::<f64>().map(|v| v / 100.0))
         .collect::<std::result::Result<_, _>>()
         .ok()?;
@@ -177,19 +189,28 @@ fn interval_scores(f: &[String], levels: &[f64], num: impl Fn(&str) -> f64) -> I
         levels: levels
             .iter()
             .enumerate()
-            .map(|(i, &level)| LevelScores {
-                level,
-                val_coverage: at(5 * i),
-                test: BandScores {
-                    coverage: at(5 * i + 1),
-                    width: at(5 * i + 2),
-                    winkler: at(5 * i + 3),
-                    msis: at(5 * i + 4),
-                },
+            .map(|(i, &level)| {
+                let f = |k: usize| at(PER_LEVEL * i + k);
+                LevelScores {
+                    level,
+                    val_coverage: f(0),
+                    test: BandScores {
+                        coverage: f(1),
+                        width: f(2),
+                        winkler: f(3),
+                        msis: f(4),
+                    },
+                    analytic: BandScores {
+                        coverage: f(5),
+                        width: f(6),
+                        winkler: f(7),
+                        msis: f64::NAN,
+                    },
+                }
             })
             .collect(),
-        val_crps: at(5 * levels.len()),
-        test_crps: at(5 * levels.len() + 1),
+        val_crps: at(PER_LEVEL * levels.len()),
+        test_crps: at(PER_LEVEL * levels.len() + 1),
     }
 }
 
