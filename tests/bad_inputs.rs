@@ -801,3 +801,33 @@ fn series_file_layouts_and_options() {
     let card = json(&d.join("tz/trailing.best_model.e1.b32.json"));
     assert_eq!(card["calendar"]["offset_s"], -18_000);
 }
+
+/// Found by the `series_parquet` and `model_card` fuzz targets: a Parquet footer whose
+/// Thrift list claims more elements than it has bytes (polars-parquet reserved them all and
+/// the process aborted), and a card whose bad value holds a line break (the error spanned
+/// two lines).
+#[test]
+fn fuzz_findings_of_parquet_footers_and_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = fixture("fuzz/series-parquet-forged-list-length.parquet");
+    let err = one_line_error(
+        &ntp()
+            .arg("analyze")
+            .arg(&forged)
+            .arg("-o")
+            .arg(dir.path())
+            .assert(),
+    );
+    assert!(err.contains("corrupt Parquet footer"), "{err}");
+
+    let (series, model, card) = quick_model(dir.path());
+    std::fs::copy(fixture("fuzz/model-card-newline-in-value.json"), &card).unwrap();
+    let a = ntp()
+        .arg("predict")
+        .arg(&model)
+        .arg(&series)
+        .arg("-o")
+        .arg(dir.path().join("p"))
+        .assert();
+    assert!(one_line_error(&a).contains("m.best_model"));
+}

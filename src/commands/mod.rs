@@ -41,9 +41,9 @@ impl Ui {
         }
     }
 
-    /// `error: …` (printed even under `--quiet`).
+    /// `error: …` (printed even under `--quiet`), on one line whatever the message holds.
     pub fn error(&self, msg: &str) {
-        self.line("1;31", "error", msg);
+        self.line("1;31", "error", &msg.replace(['\n', '\r'], " "));
     }
 
     /// `warning: …` (printed even under `--quiet`).

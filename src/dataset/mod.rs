@@ -7,6 +7,7 @@
 
 pub mod convert;
 mod dictionary;
+pub mod footer;
 pub mod reader;
 pub mod writer;
 

@@ -45,6 +45,10 @@ pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if files.is_empty() {
         return Err(Error::Invalid("no input dataset given".into()));
     }
+    // Before polars reads a footer: a forged one would abort the process (footer.rs).
+    for f in &files {
+        super::footer::check(f)?;
+    }
     Ok(files)
 }
 

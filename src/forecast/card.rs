@@ -84,9 +84,10 @@ impl ModelCard {
     /// Reads a card written by `ntp train`.
     pub fn read(path: &Path) -> Result<ModelCard> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // serde quotes a bad value as it is: escaped, so the error stays one line.
         let card: ModelCard = serde_json::from_str(&text).map_err(|e| Error::Dataset {
             path: path.to_owned(),
-            message: format!("not an ntp model card: {e}"),
+            message: format!("not an ntp model card: {}", e.to_string().escape_debug()),
         })?;
         card.check().map_err(|message| Error::Dataset {
             path: path.to_owned(),
