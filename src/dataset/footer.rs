@@ -4,12 +4,19 @@
 //! error handling can catch (found by the `series_parquet` fuzz target). This walks the
 //! footer's compact-protocol encoding once and refuses any list, map or string longer than
 //! the bytes left to hold it (every element takes at least one byte). By hand because no
-//! crate validates Thrift without decoding it into the same allocations.
+//! crate validates Thrift without decoding it into the same allocations. Counts, sizes and
+//! offsets (the footer's 64-bit integers) above 2⁴⁰ are refused too: polars sizes buffers
+//! from them. What this cannot see: run lengths inside the pages (polars-parquet 0.55 also
+//! reserves a validity bitmap at a page's claimed RLE run length; see tests/data/fuzz/README.md).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+
+/// The largest row count, size or offset a footer may claim (2⁴⁰: a terabyte, a trillion
+/// rows): polars sizes buffers from such counts.
+const MAX_COUNT: u64 = 1 << 40;
 
 /// Deepest nesting of structs and lists a footer may have (Parquet's is a handful).
 const MAX_DEPTH: usize = 64;
@@ -95,7 +102,16 @@ impl Walker<'_> {
         match t {
             1 | 2 => Ok(()), // a bool inside a field header
             3 => self.skip(1),
-            4..=6 => self.varint().map(drop),
+            4 | 5 => self.varint().map(drop),
+            6 => {
+                // Every i64 of a footer is a row or value count, a size or an offset.
+                let z = self.varint()?;
+                let v = (z >> 1) as i64 ^ -((z & 1) as i64);
+                if v.unsigned_abs() > MAX_COUNT {
+                    return Err(format!("a count or offset of {v}, larger than any file"));
+                }
+                Ok(())
+            }
             7 => self.skip(8),
             8 => {
                 let n = self.varint()?;
@@ -181,6 +197,16 @@ mod tests {
         // A string longer than what is left.
         assert!(walk(&[0x18, 0x7f, b'a']).unwrap_err().contains("length"));
         assert!(walk(&[0x15]).is_err());
+        // An i64 field (type 6) claiming 2⁶¹ rows (zigzag varint of 2⁶¹).
+        let mut huge = vec![0x16];
+        let mut z: u64 = 1 << 62;
+        while z >= 0x80 {
+            huge.push((z as u8 & 0x7f) | 0x80);
+            z >>= 7;
+        }
+        huge.extend([z as u8, 0x00]);
+        assert!(walk(&huge).unwrap_err().contains("count or offset"));
+        assert_eq!(walk(&[0x16, 0x80, 0x02, 0x00]), Ok(())); // 128 rows
     }
 
     /// Every footer polars writes passes.
