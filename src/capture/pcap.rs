@@ -86,7 +86,10 @@ impl PcapFormat {
                     stop: Stop::Incomplete { need: pos + h },
                 };
             }
-            if starts_a_capture(&buf[pos..]) {
+            let caplen = read_u32(&buf[pos + 8..], self.big_endian);
+            // A file header read as a record has its `thiszone` (0) as caplen: only such
+            // records are looked at twice.
+            if caplen == 0 && starts_a_capture(&buf[pos..]) {
                 return Scan {
                     end: pos,
                     packets,
@@ -96,7 +99,6 @@ impl PcapFormat {
                     ),
                 };
             }
-            let caplen = read_u32(&buf[pos + 8..], self.big_endian);
             if caplen > MAX_RECORD.max(self.snaplen.min(MAX_SNAPLEN_TRUSTED)) {
                 return Scan {
                     end: pos,
