@@ -40,6 +40,16 @@ fn minutes(n: usize, value: impl Fn(usize) -> f64) -> Vec<String> {
         .collect()
 }
 
+/// `ntp analyze INPUT -q --dpi 50 -o OUT`.
+fn analyze_quietly(input: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    ntp()
+        .arg("analyze")
+        .arg(input)
+        .args(["-q", "--dpi", "50", "-o"])
+        .arg(out)
+        .assert()
+}
+
 fn write_parquet(path: &Path, mut df: DataFrame) {
     let f = std::fs::File::create(path).unwrap();
     ParquetWriter::new(f).finish(&mut df).unwrap();
@@ -60,13 +70,7 @@ fn decimal_columns_are_numbers() {
     .unwrap();
     let p = dir.path().join("dec.parquet");
     write_parquet(&p, df);
-    ntp()
-        .arg("analyze")
-        .arg(&p)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    analyze_quietly(&p, dir.path()).success();
     let describe = read_csv(&dir.path().join("dec.describe.csv"));
     let mean: f64 = describe.iter().find(|r| r[0] == "mean").unwrap()[1]
         .parse()
@@ -82,13 +86,7 @@ fn decimal_columns_are_numbers() {
     .unwrap();
     let p = dir.path().join("other.parquet");
     write_parquet(&p, df);
-    ntp()
-        .arg("analyze")
-        .arg(&p)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    analyze_quietly(&p, dir.path()).success();
 }
 
 /// Item 2: a reader that goes away ends the run quietly; a full disk is one error line.
@@ -319,21 +317,9 @@ fn links_back_into_or_out_of_a_dataset_are_not_followed() {
     std::os::unix::fs::symlink(".", data.join("again")).unwrap();
     std::os::unix::fs::symlink("..", data.join("up")).unwrap();
     let out = dir.path().join("out");
-    ntp()
-        .arg("analyze")
-        .arg(&data)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    analyze_quietly(&data, &out).success();
     let plain = dir.path().join("plain");
-    ntp()
-        .arg("analyze")
-        .arg(&ds)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(&plain)
-        .assert()
-        .success();
+    analyze_quietly(&ds, &plain).success();
     assert_eq!(
         std::fs::read(out.join("data.bps.csv")).unwrap(),
         std::fs::read(plain.join("s7comm-clean-15min.bps.csv")).unwrap()
@@ -594,13 +580,7 @@ fn latex_tables_have_no_nan() {
     quick_train(&p, &out).success();
     let tex = std::fs::read_to_string(out.join("flat.mse_results.e1.b32.tex")).unwrap();
     assert!(!tex.contains("NaN") && !tex.contains("2147483648"), "{tex}");
-    ntp()
-        .arg("analyze")
-        .arg(&p)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(&out)
-        .assert()
-        .success();
+    analyze_quietly(&p, &out).success();
     let tex = std::fs::read_to_string(out.join("flat.describe.tex")).unwrap();
     assert!(
         tex.contains("bytes\\_in") && !tex.contains("bytes_in"),
@@ -738,13 +718,7 @@ fn series_file_layouts_and_options() {
         ),
     )
     .unwrap();
-    ntp()
-        .arg("analyze")
-        .arg(&trailing)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(d)
-        .assert()
-        .success();
+    analyze_quietly(&trailing, d).success();
     let tsv = d.join("tab.tsv");
     std::fs::write(
         &tsv,
@@ -754,13 +728,7 @@ fn series_file_layouts_and_options() {
         ),
     )
     .unwrap();
-    ntp()
-        .arg("analyze")
-        .arg(&tsv)
-        .args(["-q", "--dpi", "50", "-o"])
-        .arg(d)
-        .assert()
-        .success();
+    analyze_quietly(&tsv, d).success();
     let err = one_line_error(
         &ntp()
             .arg("analyze")

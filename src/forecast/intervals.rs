@@ -426,23 +426,13 @@ impl RunIntervals {
 
 impl RunIntervals {
     /// Adds the test scores of the model's own Gaussian band, forecast ± z·σ_h with σ_h
-    /// from `sd` (per step; none for models without one).
-    pub fn with_analytic(
-        mut self,
-        test: &[f64],
-        actual: &[f64],
-        sd: &[f64],
-        levels: &[f64],
-    ) -> RunIntervals {
+    /// from `sd` (per step; none for models without one); `scale` is MSIS's.
+    pub fn with_analytic(mut self, s: &Spans, sd: &[f64], levels: &[f64]) -> RunIntervals {
+        let (test, actual, scale) = (s.test, s.test_actual, s.scale);
         if sd.is_empty() || test.is_empty() {
             return self;
         }
         let normal = statrs::distribution::Normal::standard();
-        let scale = self
-            .scores
-            .levels
-            .first()
-            .map_or(f64::NAN, |l| l.test.winkler / l.test.msis);
         for (k, &level) in levels.iter().enumerate() {
             use statrs::distribution::ContinuousCDF;
             let z = normal.inverse_cdf(1.0 - (1.0 - level) / 2.0);

@@ -353,7 +353,7 @@ fn attach_intervals(runs: &mut [Run], cells: &[Cell], opts: &TrainOptions) {
             scale: cell.mase_scale,
         };
         r.intervals = RunIntervals::fit(&spans, opts.horizon, &opts.levels, opts.adaptive)
-            .with_analytic(&r.test, &cell.test_actual, &r.analytic_sd, &opts.levels);
+            .with_analytic(&spans, &r.analytic_sd, &opts.levels);
     });
 }
 
