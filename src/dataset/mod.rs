@@ -322,6 +322,7 @@ mod tests {
                 protocol,
                 size: 40 + (x % 1400) as u32,
                 ports: (protocol == 6 || protocol == 17).then_some((i as u16, 443)),
+                tcp_flags: None,
             };
             cols.push(
                 1_700_000_000_000_000_000 + i as i64 * 1_000,

@@ -55,6 +55,9 @@ pub struct IpPacket {
     /// TCP/UDP source and destination ports: none for other protocols, for non-first
     /// fragments, and when the capture cut the transport header.
     pub ports: Option<(u16, u16)>,
+    /// The TCP flags byte (CWR … FIN), when the capture holds it: TCP packets that carry
+    /// their ports and at least 14 bytes of the TCP header.
+    pub tcp_flags: Option<u8>,
 }
 
 impl IpPacket {
@@ -168,6 +171,7 @@ fn ipv4(ip: &[u8]) -> Option<Result<IpPacket, Skip>> {
         protocol,
         size: total_len as u32,
         ports,
+        tcp_flags: tcp_flags(protocol, ports.is_some(), payload),
     }))
 }
 
@@ -180,6 +184,15 @@ fn ports(protocol: u8, first_fragment: bool, payload: &[u8]) -> Option<(u16, u16
         {
             Some((u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d])))
         }
+        _ => None,
+    }
+}
+
+/// The flags byte of a TCP header whose ports were read, when its first 14 bytes were captured.
+#[inline]
+fn tcp_flags(protocol: u8, has_ports: bool, payload: &[u8]) -> Option<u8> {
+    match payload.get(13) {
+        Some(&f) if protocol == IpNumber::TCP.0 && has_ports => Some(f),
         _ => None,
     }
 }
@@ -217,6 +230,7 @@ fn sliced(ip: &[u8]) -> Result<IpPacket, Skip> {
         protocol: protocol.0,
         size,
         ports,
+        tcp_flags: tcp_flags(protocol.0, ports.is_some(), payload.payload),
     })
 }
 
