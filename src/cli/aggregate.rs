@@ -31,10 +31,23 @@ pub struct AggregateArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Leave out `sources`, `destinations` and `flows`: their exact sets are most of the
-    /// work of a pass over a backbone trace. The table then has the sums only.
+    /// Leave out the keyed columns (`sources`, `destinations`, `flows` and the four
+    /// entropies) and the heavy hitters: counting every address, port and flow is most of
+    /// the work of a pass over a backbone trace. Sums and size quantiles stay.
     #[arg(long)]
     pub no_distinct: bool,
+
+    /// Heavy hitters: the top K sources, destinations and destination ports of every
+    /// interval, by bytes and by packets, exact, in `{stem}.top.parquet` beside the
+    /// series (0: no such file).
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub top: u32,
+
+    /// Drop duplicate packets: a packet whose captured bytes equal one of the N − 1
+    /// packets before it, as `editcap -D N` does (2 ≤ N ≤ 1 000 000). Without it, a
+    /// capture with more than 1 % such packets (N = 5) is warned of.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub dedup: Option<u32>,
 
     #[command(flatten)]
     pub unit: TimestampUnitArgs,

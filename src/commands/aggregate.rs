@@ -8,7 +8,7 @@ use ntp::dataset::convert::Output;
 use ntp::dataset::reader;
 use ntp::dataset::writer::TimestampUnit;
 use ntp::series::aggregate::{self, Aggregate};
-use ntp::series::table::Column;
+use ntp::series::table::{top_path, Column};
 use ntp::series::{parse_every, Window};
 use ntp::util::fresh::up_to_date;
 use rayon::prelude::*;
@@ -19,8 +19,21 @@ use crate::cli::AggregateArgs;
 /// Prints what one pass read and built.
 fn report(ui: &Ui, a: &Aggregate, every: &str) {
     for r in &a.reports {
+        let duplicates = aggregate::duplicate_warning(r);
         for w in r.damage_warning().into_iter().chain(r.stray_warning()) {
             ui.warning(&w);
+        }
+        // Counted, not dropped, but every count is inflated: said even under --quiet.
+        if let Some(w) = duplicates {
+            ui.warning(&w);
+        }
+        if r.counts.duplicates > 0 {
+            // Dropped as asked, and said even under --quiet.
+            super::err_line(&format!(
+                "{}: {} duplicate packets dropped (--dedup)",
+                r.input.display(),
+                r.counts.duplicates
+            ));
         }
         ui.info(r.summary());
     }
@@ -38,12 +51,17 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
     let unit: TimestampUnit = (&args.unit).into();
     unit.check_every(every_ns)?;
     let distinct = !args.no_distinct;
+    let top = if distinct { args.top as usize } else { 0 };
     let pass = |inputs: &[PathBuf], dest: &PathBuf| -> ntp::Result<Aggregate> {
         let window = Window {
             start: args.start,
             end: args.end,
         };
-        let a = aggregate::aggregate(inputs, dest, every_ns, window, distinct, &ui.progress)?;
+        let mut opts = aggregate::Options::new(every_ns, window, distinct);
+        opts.top = top;
+        opts.dedup = args.dedup.map(|n| n as usize);
+        opts.top_dest = (top > 0).then(|| (top_path(dest), unit));
+        let a = aggregate::aggregate(inputs, dest, &opts, &ui.progress)?;
         aggregate::write(&a, dest, unit)?;
         Ok(a)
     };
@@ -60,15 +78,18 @@ pub fn run(args: &AggregateArgs, ui: &Ui) -> Result<ExitCode> {
                 .par_iter()
                 .zip(&dests)
                 .map(|(input, dest)| {
-                    let outputs = [dest.clone(), ntp::series::table::sizes_path(dest)];
+                    let mut outputs = vec![dest.clone(), ntp::series::table::sizes_path(dest)];
+                    outputs.extend((top > 0).then(|| top_path(dest)));
                     let input = std::slice::from_ref(input);
                     // A table in another unit, or with other columns, is rebuilt, not skipped.
                     let same_unit = || {
                         reader::time_unit(dest, ntp::series::table::TIMESTAMP)
                             .is_ok_and(|u| u == unit.polars())
                     };
-                    let same_columns =
-                        || reader::has_column(dest, Column::Flows.name()) == distinct;
+                    let same_columns = || {
+                        reader::has_column(dest, Column::SizeMax.name())
+                            && reader::has_column(dest, Column::DstPortEntropy.name()) == distinct
+                    };
                     let fresh = up_to_date(input, &outputs) && same_unit() && same_columns();
                     (args.force || !fresh).then(|| pass(input, dest))
                 })

@@ -18,7 +18,7 @@ use ntp::report::document::{self, Section};
 use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
 use ntp::series::aggregate;
 use ntp::series::parse_every;
-use ntp::series::table::{sizes_path, Column};
+use ntp::series::table::{sizes_path, top_path, Column};
 use ntp::util::fresh::up_to_date;
 use ntp::util::time::duration_text;
 
@@ -137,16 +137,19 @@ fn first_stage(
         Some(e) => parse_every(e)?,
         None => 1_000_000_000,
     };
-    let outputs = [dataset.to_owned(), sizes_path(dataset)];
+    let outputs = [dataset.to_owned(), sizes_path(dataset), top_path(dataset)];
     o.unit.check_every(every)?;
-    // A table without the distinct counts (`aggregate --no-distinct`) is rebuilt too.
+    // A table without the keyed columns (`aggregate --no-distinct`), or from an ntp
+    // without the traffic features, is rebuilt too.
     let fresh = o.force
         || !up_to_date(&input, &outputs)
         || other_unit(ntp::series::table::TIMESTAMP)
-        || !reader::has_column(dataset, Column::Flows.name());
+        || !reader::has_column(dataset, Column::DstPortEntropy.name());
     if fresh {
-        let window = o.analysis.series.window;
-        let a = aggregate::aggregate(&input, dataset, every, window, true, &ui.progress)?;
+        let mut opts = aggregate::Options::new(every, o.analysis.series.window, true);
+        opts.top = aggregate::DEFAULT_TOP;
+        opts.top_dest = Some((top_path(dataset), o.unit));
+        let a = aggregate::aggregate(&input, dataset, &opts, &ui.progress)?;
         aggregate::write(&a, dataset, o.unit)?;
         if a.late_packets > 0 || !a.gaps.is_empty() || a.strays.is_some() {
             r.notices

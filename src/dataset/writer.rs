@@ -190,6 +190,11 @@ impl ParquetSink {
         })
     }
 
+    /// The file's final name.
+    pub fn dest(&self) -> &Path {
+        self.tmp.dest()
+    }
+
     pub fn write(&mut self, df: &DataFrame) -> Result<()> {
         if df.height() == 0 {
             return Ok(());

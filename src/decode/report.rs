@@ -35,6 +35,12 @@ pub struct Counts {
     pub last_ns: Option<i64>,
     /// Kept rows per UTC day (days since the epoch): where the bulk of the capture lies.
     pub days: BTreeMap<i64, u64>,
+    /// Packets dropped as duplicates of a recent one (`aggregate --dedup`).
+    pub duplicates: u64,
+    /// Without `--dedup`: packets byte-identical to one of the few before them, among
+    /// the `probed` packets the duplicate warning's sample looked at.
+    pub recent_duplicates: u64,
+    pub probed: u64,
 }
 
 /// Counts kept rows per UTC day for [`Counts::days`] without a map lookup per row: a run of
@@ -112,6 +118,9 @@ impl Counts {
         self.unplaceable += o.unplaceable;
         self.outside += o.outside;
         self.rounded += o.rounded;
+        self.duplicates += o.duplicates;
+        self.recent_duplicates += o.recent_duplicates;
+        self.probed += o.probed;
         self.first_ns = min_opt(self.first_ns, o.first_ns);
         self.last_ns = max_opt(self.last_ns, o.last_ns);
     }
@@ -139,6 +148,9 @@ impl Counts {
                 ", no usable time stamp or interface {}",
                 self.unplaceable
             ));
+        }
+        if self.duplicates > 0 {
+            s.push_str(&format!(", duplicates (--dedup) {}", self.duplicates));
         }
         s
     }

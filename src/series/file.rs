@@ -644,13 +644,15 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             ),
         ));
     };
-    if column.is_distinct() && !crate::dataset::reader::has_column(path, &name) {
+    if !crate::dataset::reader::has_column(path, &name) {
+        let why = if column.is_keyed() {
+            "no distinct counts or entropies (it was built with `ntp aggregate --no-distinct`)"
+        } else {
+            "no such column (it was built by an ntp without it: aggregate the capture again)"
+        };
         return Err(bad(
             path,
-            format!(
-                "--column {name}: this series table has no distinct counts \
-                 (it was built with `ntp aggregate --no-distinct`)"
-            ),
+            format!("--column {name}: this series table has {why}"),
         ));
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -680,13 +682,21 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             .map_err(err)?;
         Ok(s.u64().map_err(err)?.iter().collect())
     };
-    let (values, packets) = (get(&name)?, get("packets")?);
+    let values: Vec<Option<f64>> = {
+        let s = df
+            .column(&name)
+            .map_err(err)?
+            .cast(&DataType::Float64)
+            .map_err(err)?;
+        s.f64().map_err(err)?.iter().collect()
+    };
+    let packets = get("packets")?;
     // A null (a distinct count ntp's Spark join cannot know) is a missing value, not zero:
     // marked −∞ (no value of a table is) until the missing rows are zeros.
     let mut points = Points::with_capacity(ts.len());
     for (i, (t, v)) in ts.iter().zip(&values).enumerate() {
         if opts.window.contains(*t) {
-            points.push(*t, v.map_or(f64::NEG_INFINITY, |v| v as f64), i + 1);
+            points.push(*t, v.unwrap_or(f64::NEG_INFINITY), i + 1);
         }
     }
     let packets: Vec<u64> = ts
@@ -715,7 +725,7 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
     if s.len() == packets.len() {
         s.packets = Some(packets);
     }
-    rebin(path, s, opts, column.is_distinct())
+    rebin(path, s, opts, !column.is_sum())
 }
 
 /// Fills a table's null cells (−∞ after regularizing) by `fill`, and says how many.
@@ -752,7 +762,7 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
             return Err(bad(
                 path,
                 format!(
-                    "distinct counts cannot be re-binned from {} to {} (they do not add up); aggregate the capture again with --every",
+                    "this column (a distinct count, quantile or entropy) cannot be re-binned from {} to {} (it does not add up); aggregate the capture again with --every",
                     s.every_text(),
                     crate::util::time::duration_text(every)
                 ),

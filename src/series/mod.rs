@@ -248,14 +248,26 @@ impl Quantity {
         self.0 == "bytes"
     }
 
-    /// "bytes per second".
+    /// A level, not an amount: a series-table column that does not add up over time (a
+    /// size quantile, an entropy, a distinct count) is analysed as it is, not per second.
+    pub fn is_level(&self) -> bool {
+        table::Column::from_name(&self.0).is_some_and(|c| !c.is_sum())
+    }
+
+    /// "bytes per second" (a level: its name).
     pub fn per_second(&self) -> String {
-        format!("{} per second", self.0)
+        match self.is_level() {
+            true => self.0.clone(),
+            false => format!("{} per second", self.0),
+        }
     }
 
     /// "bytes_per_second" (a CSV header).
     pub fn csv_name(&self) -> String {
-        format!("{}_per_second", self.0.replace(' ', "_"))
+        match self.is_level() {
+            true => self.0.replace(' ', "_"),
+            false => format!("{}_per_second", self.0.replace(' ', "_")),
+        }
     }
 
     /// (divisor, unit) for an axis whose largest value is `max`.
@@ -264,13 +276,16 @@ impl Quantity {
             let (d, u) = crate::util::units::rate_unit(max);
             (d, u.to_string())
         } else {
-            (1.0, format!("{}/s", self.0))
+            (1.0, self.per_second_symbol())
         }
     }
 
-    /// "bytes/s", "requests/s" (the unit of an error in a table caption).
+    /// "bytes/s", "requests/s" (the unit of an error in a table caption); a level's name.
     pub fn per_second_symbol(&self) -> String {
-        format!("{}/s", self.0)
+        match self.is_level() {
+            true => self.0.clone(),
+            false => format!("{}/s", self.0),
+        }
     }
 
     /// (divisor, label) of a rate axis: "throughput (KiB/s)", "requests/s".
@@ -317,9 +332,12 @@ impl Series {
         self.values.iter().map(|&v| v * factor).collect()
     }
 
-    /// Factor from an amount per interval to an amount per second.
+    /// Factor from an amount per interval to an amount per second (1 for a level).
     pub fn rate_factor(&self) -> f64 {
-        1e9 / self.every_ns as f64
+        match self.quantity.is_level() {
+            true => 1.0,
+            false => 1e9 / self.every_ns as f64,
+        }
     }
 
     /// The interval as text (`1s`, `100ms`, `5m`).

@@ -1,0 +1,275 @@
+//! What an interval's keys give beyond sums: packets and bytes per address and port
+//! ([`Counter`]), the Shannon entropy of those counts, and the exact quantiles of the IP
+//! packet sizes ([`SizeStats`]).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use foldhash::fast::RandomState;
+
+/// Packets and bytes (IP length) of one key in one interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tallied {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// Packets and bytes per key. Seeded at random per map (foldhash), so no capture can be
+/// crafted to make its keys collide.
+pub type Counter<K> = HashMap<K, Tallied, RandomState>;
+
+/// Counts one packet of `bytes` for key `k`.
+#[inline]
+pub fn count<K: Hash + Eq>(c: &mut Counter<K>, k: K, bytes: u64) {
+    let t = c.entry(k).or_default();
+    t.packets += 1;
+    t.bytes += bytes;
+}
+
+/// Adds every key of `from` to `into`.
+pub fn merge_into<K: Hash + Eq + Copy>(into: &mut Counter<K>, from: &Counter<K>) {
+    into.reserve(from.len().saturating_sub(into.capacity() - into.len()));
+    for (k, t) in from {
+        let e = into.entry(*k).or_default();
+        e.packets += t.packets;
+        e.bytes += t.bytes;
+    }
+}
+
+/// Shannon entropy in bits of a distribution given by counts: log₂ N − Σ cᵢ log₂ cᵢ / N
+/// (0 for no count, or a single key).
+pub fn entropy(counts: impl Iterator<Item = u64>) -> f64 {
+    let (mut n, mut s) = (0u64, 0.0f64);
+    for c in counts.filter(|c| *c > 0) {
+        n += c;
+        let c = c as f64;
+        s += c * c.log2();
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    (n.log2() - s / n).max(0.0)
+}
+
+/// The largest IP length a header can give (IPv6: payload length 65 535 + 40).
+const MAX_SIZE: usize = 65_535 + 40;
+
+/// Kept as a list up to this many packets, then as a histogram of every size.
+const FEW: usize = 1 << 14;
+
+/// The IP sizes of an interval's packets, exactly: a list while the interval is small, a
+/// histogram (one count per possible size, 512 KiB) once it is large, so memory stays
+/// bounded whatever the interval holds.
+#[derive(Default)]
+pub struct SizeStats {
+    few: Vec<u32>,
+    many: Option<Vec<u64>>,
+}
+
+/// `size_p50`, `size_p95` and `size_max` of an interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SizeSummary {
+    pub p50: u64,
+    pub p95: u64,
+    pub max: u64,
+}
+
+impl SizeStats {
+    /// Adds packets of these sizes.
+    pub fn extend(&mut self, sizes: &[u32]) {
+        if let Some(h) = &mut self.many {
+            for &s in sizes {
+                h[(s as usize).min(MAX_SIZE)] += 1;
+            }
+            return;
+        }
+        self.few.extend_from_slice(sizes);
+        if self.few.len() > FEW {
+            let mut h = vec![0u64; MAX_SIZE + 1];
+            for &s in &self.few {
+                h[(s as usize).min(MAX_SIZE)] += 1;
+            }
+            self.few = Vec::new();
+            self.many = Some(h);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.few.clear();
+        self.many = None;
+    }
+
+    /// The median, 95th percentile and maximum, each the sorted sizes' element at index
+    /// ⌊q·(n−1)⌋ (numpy's and polars' `lower` quantile); zeros for no packet.
+    pub fn summary(&mut self) -> SizeSummary {
+        let at = |q: f64, n: u64| ((n - 1) as f64 * q).floor() as u64;
+        match &self.many {
+            None if self.few.is_empty() => SizeSummary::default(),
+            None => {
+                let v = &mut self.few;
+                v.sort_unstable();
+                let n = v.len() as u64;
+                SizeSummary {
+                    p50: v[at(0.5, n) as usize] as u64,
+                    p95: v[at(0.95, n) as usize] as u64,
+                    max: v[v.len() - 1] as u64,
+                }
+            }
+            Some(h) => {
+                let n: u64 = h.iter().sum();
+                let nth = |i: u64| {
+                    let mut seen = 0;
+                    h.iter()
+                        .position(|c| {
+                            seen += c;
+                            seen > i
+                        })
+                        .unwrap_or(0) as u64
+                };
+                SizeSummary {
+                    p50: nth(at(0.5, n)),
+                    p95: nth(at(0.95, n)),
+                    max: h.iter().rposition(|c| *c > 0).unwrap_or(0) as u64,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_known_distributions() {
+        assert_eq!(entropy([].into_iter()), 0.0);
+        assert_eq!(entropy([7].into_iter()), 0.0);
+        assert!((entropy([1, 1].into_iter()) - 1.0).abs() < 1e-12);
+        assert!((entropy([5; 8].into_iter()) - 3.0).abs() < 1e-12);
+        // p = (1/2, 1/4, 1/4): 1.5 bits.
+        assert!((entropy([2, 1, 1].into_iter()) - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn quantiles_of_the_list_and_the_histogram_agree_with_a_sort() {
+        let mut x = 99u64;
+        for n in [1usize, 2, 3, 10, 1000, FEW + 1, 3 * FEW + 17] {
+            let sizes: Vec<u32> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((x >> 33) % 1600) as u32 + 20
+                })
+                .collect();
+            let mut stats = SizeStats::default();
+            for part in sizes.chunks(777) {
+                stats.extend(part);
+            }
+            let mut sorted = sizes.clone();
+            sorted.sort();
+            let idx = |q: f64| ((n - 1) as f64 * q).floor() as usize;
+            let want = SizeSummary {
+                p50: sorted[idx(0.5)] as u64,
+                p95: sorted[idx(0.95)] as u64,
+                max: sorted[n - 1] as u64,
+            };
+            assert_eq!(stats.summary(), want, "{n} sizes");
+        }
+        assert_eq!(SizeStats::default().summary(), SizeSummary::default());
+    }
+}
+
+/// Packets and bytes per TCP/UDP port in dense arrays (one slot per port: no hashing, no
+/// probing), with the ports used listed, so that reading or emptying the table costs what
+/// was used. A counting thread counts the ports of its current interval here; an
+/// interval being merged holds its ports here. (Counted in hash maps instead, ports were
+/// a quarter of a pass over the benchmark trace: see `docs/performance.md`.)
+pub struct PortTable {
+    packets: Vec<u64>,
+    bytes: Vec<u64>,
+    used: Vec<u16>,
+}
+
+impl Default for PortTable {
+    fn default() -> Self {
+        PortTable {
+            packets: vec![0; 1 << 16],
+            bytes: vec![0; 1 << 16],
+            used: Vec::new(),
+        }
+    }
+}
+
+impl PortTable {
+    #[inline(always)]
+    pub fn add(&mut self, port: u16, bytes: u64) {
+        let p = port as usize;
+        if self.packets[p] == 0 {
+            self.used.push(port);
+        }
+        self.packets[p] += 1;
+        self.bytes[p] += bytes;
+    }
+
+    /// Adds a port's packets and bytes counted elsewhere.
+    #[inline]
+    pub fn add_tallied(&mut self, port: u16, t: Tallied) {
+        let p = port as usize;
+        if self.packets[p] == 0 {
+            self.used.push(port);
+        }
+        self.packets[p] += t.packets;
+        self.bytes[p] += t.bytes;
+    }
+
+    /// Every port counted, with its packets and bytes.
+    pub fn entries(&self) -> impl Iterator<Item = (u16, Tallied)> + '_ {
+        self.used.iter().map(|&port| {
+            let p = port as usize;
+            let (packets, bytes) = (self.packets[p], self.bytes[p]);
+            (port, Tallied { packets, bytes })
+        })
+    }
+
+    /// Moves every port counted to `out` and empties the table.
+    pub fn drain_into(&mut self, out: &mut Vec<(u16, Tallied)>) {
+        out.extend(self.entries());
+        self.clear();
+    }
+
+    pub fn clear(&mut self) {
+        for port in self.used.drain(..) {
+            self.packets[port as usize] = 0;
+            self.bytes[port as usize] = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::*;
+
+    #[test]
+    fn ports_through_the_table_count_what_the_map_alone_counts() {
+        let mut x = 3u64;
+        let mut direct: Counter<u16> = Counter::default();
+        let (mut t, mut merged) = (PortTable::default(), PortTable::default());
+        let mut moved = Vec::new();
+        for i in 0..20_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let port = (x >> 48) as u16 % 700;
+            count(&mut direct, port, i % 1500);
+            t.add(port, i % 1500);
+            if i % 3001 == 0 {
+                t.drain_into(&mut moved);
+            }
+        }
+        t.drain_into(&mut moved);
+        assert!(t.entries().next().is_none());
+        for (p, c) in moved {
+            merged.add_tallied(p, c);
+        }
+        let through: Counter<u16> = merged.entries().collect();
+        assert_eq!(direct, through);
+    }
+}
