@@ -88,7 +88,30 @@ pub struct Analysis {
     pub bursts: Vec<Burst>,
     /// Packet sizes: from a per-packet dataset, or the histogram beside a series table.
     pub histogram: Option<Histogram>,
+    /// A series table's address and port entropies (column name, value per interval of
+    /// the series), drawn under the series; empty for other inputs.
+    pub entropies: Vec<(String, Vec<f64>)>,
     pub notices: Vec<String>,
+}
+
+/// The entropy columns of a series table over the intervals of `series` (none when the
+/// table has none, or when they cannot follow the series: another `--every`).
+fn entropies(
+    path: &std::path::Path,
+    series: &Series,
+    opts: &AnalysisOptions,
+) -> Vec<(String, Vec<f64>)> {
+    use crate::series::table::Column;
+    Column::ENTROPIES
+        .iter()
+        .filter(|c| crate::dataset::reader::has_column(path, c.name()))
+        .filter_map(|c| {
+            let mut o = opts.series.clone();
+            o.column = Some(c.name().to_string());
+            let s = crate::series::file::read_table(path, &o).ok()?;
+            (s.start_ns == series.start_ns).then(|| (c.name().to_string(), s.values))
+        })
+        .collect()
 }
 
 /// Checks that the series can be analysed at all.
@@ -175,6 +198,10 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     let (series, histogram) =
         crate::util::guard::reading(source.first_path(), || series_and_histogram(&source, opts))?;
     check_length(&series, files[0].clone())?;
+    let entropies = match &source {
+        series::Source::Table(path) => entropies(path, &series, opts),
+        _ => Vec::new(),
+    };
     let values = series.rates();
     let mut notices = series.notes.clone();
     if series.filled > 0 {
@@ -240,6 +267,7 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
         decomposition,
         bursts,
         histogram,
+        entropies,
         notices,
     })
 }

@@ -232,6 +232,18 @@ fn time_series_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
     };
     let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let (div, y_label) = a.series.quantity.axis(max);
+    let below: Vec<(&str, Vec<(f64, f64)>)> = a
+        .entropies
+        .iter()
+        .map(|(name, values)| {
+            let pts: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (ctx.x(i), *v))
+                .collect();
+            (name.as_str(), lttb(&pts, 2000))
+        })
+        .collect();
     plot::time_series(
         p,
         ctx.canvas(),
@@ -239,9 +251,9 @@ fn time_series_png(ctx: &Context<'_>, p: &Path) -> Result<()> {
         &ctx.axis.label,
         (div, &y_label),
         &drawn,
-        &marks(Rule::ZScore),
-        &marks(Rule::Robust),
+        [&marks(Rule::ZScore), &marks(Rule::Robust)],
         ctx.opts.z,
+        &below,
     )
 }
 

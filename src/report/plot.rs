@@ -421,7 +421,9 @@ impl TimeAxis {
     }
 }
 
-/// The rate-per-second figure, with bursts marked; `y` is (divisor, axis label).
+/// The rate-per-second figure, with bursts marked; `y` is (divisor, axis label). With
+/// `below` (named lines: a series table's entropies), a second panel under it draws them
+/// on the same time axis.
 #[allow(clippy::too_many_arguments)]
 pub fn time_series(
     dest: &Path,
@@ -430,40 +432,77 @@ pub fn time_series(
     x_label: &str,
     y: (f64, &str),
     points: &[(f64, f64)],
-    zscore: &[(f64, f64)],
-    robust: &[(f64, f64)],
+    bursts: [&[(f64, f64)]; 2],
     z: f64,
+    below: &[(&str, Vec<(f64, f64)>)],
 ) -> Result<()> {
     let (div, y_label) = y;
     let scale = |v: &[(f64, f64)]| v.iter().map(|p| (p.0, p.1 / div)).collect::<Vec<_>>();
-    let (pts, zs, rs) = (scale(points), scale(zscore), scale(robust));
+    let (pts, zs, rs) = (scale(points), scale(bursts[0]), scale(bursts[1]));
     let zl = format!("> {z} σ from mean");
     let rl = format!("> {z} robust σ from median");
-    render(dest, canvas, |root| {
+    let marks = [
+        Marks {
+            points: &rs,
+            color: ORANGE,
+            label: &rl,
+        },
+        Marks {
+            points: &zs,
+            color: RED,
+            label: &zl,
+        },
+    ];
+    let line = [Line {
+        points: &pts,
+        color: BLUE,
+        label: "",
+    }];
+    if below.is_empty() {
+        return render(dest, canvas, |root| {
+            line_panel(
+                dest,
+                root,
+                canvas,
+                title,
+                x_label,
+                y_label,
+                &line,
+                &marks,
+                &[],
+            )
+        });
+    }
+    let lines: Vec<Line<'_>> = below
+        .iter()
+        .zip(CYCLE)
+        .map(|((label, points), color)| Line {
+            points,
+            color,
+            label,
+        })
+        .collect();
+    render_rows(dest, canvas, title, 2, |areas| {
         line_panel(
             dest,
-            root,
+            &areas[0],
             canvas,
-            title,
+            "",
             x_label,
             y_label,
-            &[Line {
-                points: &pts,
-                color: BLUE,
-                label: "",
-            }],
-            &[
-                Marks {
-                    points: &rs,
-                    color: ORANGE,
-                    label: &rl,
-                },
-                Marks {
-                    points: &zs,
-                    color: RED,
-                    label: &zl,
-                },
-            ],
+            &line,
+            &marks,
+            &[],
+        )?;
+        line_panel(
+            dest,
+            &areas[1],
+            canvas,
+            "",
+            x_label,
+            "entropy (bits)",
+            &lines,
+            &[],
             &[],
         )
     })
