@@ -373,8 +373,10 @@ fn parts_joined_equal_the_whole_and_a_directory_rerun_skips() {
         [
             "a.series.parquet",
             "a.sizes.parquet",
+            "a.top.parquet",
             "b.series.parquet",
-            "b.sizes.parquet"
+            "b.sizes.parquet",
+            "b.top.parquet"
         ]
     );
     let again = aggregate(&[a, b], &out).assert().success();
@@ -444,7 +446,19 @@ fn without_distinct_counts_the_sums_are_unchanged_and_the_counts_absent() {
         let df = read_parquet(&sums.join(&name));
         let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
         assert_eq!(names[0], "timestamp");
-        assert_eq!(names[1..], COLUMNS[..13], "{stem}");
+        let features = [
+            "tcp_syn",
+            "tcp_synack",
+            "tcp_fin",
+            "tcp_rst",
+            "icmp_packets",
+            "icmp_bytes",
+            "size_p50",
+            "size_p95",
+            "size_max",
+        ];
+        let held: Vec<&str> = COLUMNS[..13].iter().copied().chain(features).collect();
+        assert_eq!(names[1..], held, "{stem}");
         let ts = times(&df, "timestamp");
         let whole = read_series(&full.join(&name));
         assert_eq!(ts.len(), whole.len(), "{stem}");

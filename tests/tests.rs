@@ -5,6 +5,7 @@ mod aggregate;
 mod analyze;
 mod bad_inputs;
 mod download;
+mod features;
 mod intervals;
 mod per_packet;
 mod pipeline;
