@@ -287,6 +287,11 @@ impl<'a, const DISTINCT: bool> Tallier<'a, DISTINCT> {
                 }
             }
         }
+        if DISTINCT {
+            for (_, keys) in &mut t.intervals {
+                keys.addrs.sort();
+            }
+        }
         count_inner(&mut t.intervals, self.plan);
         t
     }
@@ -360,7 +365,7 @@ fn count_inner(intervals: &mut [(i64, Keys)], plan: &Plan) {
         if *k < newest.saturating_sub(window) {
             let interval = interval.get_or_insert_with(Interval::default);
             interval.clear();
-            interval.merge(keys);
+            interval.merge(keys, false);
             let mut top = Vec::new();
             let row = interval.close(*k, plan.close, &mut top);
             keys.counted = Some(Box::new(Closing { row, top }));

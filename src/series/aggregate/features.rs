@@ -185,16 +185,15 @@ mod tests {
 /// interval being merged holds its ports here. (Counted in hash maps instead, ports were
 /// a quarter of a pass over the benchmark trace: see `docs/performance.md`.)
 pub struct PortTable {
-    packets: Vec<u64>,
-    bytes: Vec<u64>,
+    /// Packets and bytes side by side: one cache line per packet.
+    slots: Vec<Tallied>,
     used: Vec<u16>,
 }
 
 impl Default for PortTable {
     fn default() -> Self {
         PortTable {
-            packets: vec![0; 1 << 16],
-            bytes: vec![0; 1 << 16],
+            slots: vec![Tallied::default(); 1 << 16],
             used: Vec::new(),
         }
     }
@@ -203,32 +202,28 @@ impl Default for PortTable {
 impl PortTable {
     #[inline(always)]
     pub fn add(&mut self, port: u16, bytes: u64) {
-        let p = port as usize;
-        if self.packets[p] == 0 {
+        let t = &mut self.slots[port as usize];
+        if t.packets == 0 {
             self.used.push(port);
         }
-        self.packets[p] += 1;
-        self.bytes[p] += bytes;
+        t.packets += 1;
+        t.bytes += bytes;
     }
 
     /// Adds a port's packets and bytes counted elsewhere.
     #[inline]
-    pub fn add_tallied(&mut self, port: u16, t: Tallied) {
-        let p = port as usize;
-        if self.packets[p] == 0 {
+    pub fn add_tallied(&mut self, port: u16, o: Tallied) {
+        let t = &mut self.slots[port as usize];
+        if t.packets == 0 {
             self.used.push(port);
         }
-        self.packets[p] += t.packets;
-        self.bytes[p] += t.bytes;
+        t.packets += o.packets;
+        t.bytes += o.bytes;
     }
 
     /// Every port counted, with its packets and bytes.
     pub fn entries(&self) -> impl Iterator<Item = (u16, Tallied)> + '_ {
-        self.used.iter().map(|&port| {
-            let p = port as usize;
-            let (packets, bytes) = (self.packets[p], self.bytes[p]);
-            (port, Tallied { packets, bytes })
-        })
+        self.used.iter().map(|&p| (p, self.slots[p as usize]))
     }
 
     /// Moves every port counted to `out` and empties the table.
@@ -239,8 +234,7 @@ impl PortTable {
 
     pub fn clear(&mut self) {
         for port in self.used.drain(..) {
-            self.packets[port as usize] = 0;
-            self.bytes[port as usize] = 0;
+            self.slots[port as usize] = Tallied::default();
         }
     }
 }

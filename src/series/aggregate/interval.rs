@@ -1,9 +1,10 @@
-//! One interval's keys and what they give when it closes: the counters of addresses
-//! ([`Addresses`], kept per chunk and per interval being merged), of ports, the exact flow
-//! sets, and the row of the series table (sums, size quantiles, distinct counts,
+//! One interval's keys and what they give when it closes: its addresses (pushed per
+//! packet, sorted into runs per chunk, merged per interval: [`runs`]), its ports (dense
+//! tables), the exact flow sets, and the row of the series table (sums, size quantiles, distinct counts,
 //! entropies) with the interval's heavy hitters.
 
-use super::features::{count, entropy, merge_into, Counter, PortTable, SizeStats, Tallied};
+use super::features::{entropy, PortTable, SizeStats, Tallied};
+use super::runs::{self, Run, Runs};
 use super::top::{self, Field, TopRow};
 use crate::decode::{Addrs, IpPacket};
 use crate::series::closed::Row;
@@ -13,62 +14,95 @@ use crate::series::table::{Column, COLUMNS, SUMS};
 /// An IPv6 5-tuple: addresses, then ports, protocol and whether ports are known.
 pub type Flow6 = (u128, u128, u64);
 
-/// Packets and bytes per source and destination address (IPv4 and IPv6 apart).
+/// A chunk's addresses of one interval: every packet's (address, IP size) pushed as it
+/// comes, then sorted into runs at the end of the chunk ([`runs`]).
 #[derive(Default)]
-pub struct Addresses {
-    pub src4: Counter<u32>,
-    pub dst4: Counter<u32>,
-    pub src6: Counter<u128>,
-    pub dst6: Counter<u128>,
+pub struct Pushed {
+    pub src4: Vec<(u32, u32)>,
+    pub dst4: Vec<(u32, u32)>,
+    pub src6: Vec<(u128, u32)>,
+    pub dst6: Vec<(u128, u32)>,
+    /// The pushes sorted and summed (filled by [`Pushed::sort`]).
+    pub runs: AddressRuns<Run<u32>, Run<u128>>,
 }
 
-/// A map left far larger than what it held is replaced when cleared: after one busy
-/// interval, a sparse series would otherwise clear a large table for every few keys.
-fn clear_counter<K>(c: &mut Counter<K>) {
-    if c.capacity() > 4096 && c.len() * 8 < c.capacity() {
-        *c = Counter::with_capacity_and_hasher(c.len(), Default::default());
-    } else {
-        c.clear();
-    }
+/// Per source and destination, IPv4 and IPv6 apart: a chunk's runs, or an interval's.
+#[derive(Default)]
+pub struct AddressRuns<V4, V6> {
+    pub src4: V4,
+    pub dst4: V4,
+    pub src6: V6,
+    pub dst6: V6,
 }
 
-impl Addresses {
+impl Pushed {
     #[inline]
-    fn add(&mut self, addrs: &Addrs, size: u64) {
+    fn add(&mut self, addrs: &Addrs, size: u32) {
         match *addrs {
             Addrs::V4(a, b) => {
-                count(&mut self.src4, u32::from_be_bytes(a), size);
-                count(&mut self.dst4, u32::from_be_bytes(b), size);
+                self.src4.push((u32::from_be_bytes(a), size));
+                self.dst4.push((u32::from_be_bytes(b), size));
             }
             Addrs::V6(a, b) => {
-                count(&mut self.src6, u128::from_be_bytes(a), size);
-                count(&mut self.dst6, u128::from_be_bytes(b), size);
+                self.src6.push((u128::from_be_bytes(a), size));
+                self.dst6.push((u128::from_be_bytes(b), size));
             }
         }
     }
 
-    fn merge(&mut self, o: &Addresses) {
-        merge_into(&mut self.src4, &o.src4);
-        merge_into(&mut self.dst4, &o.dst4);
-        merge_into(&mut self.src6, &o.src6);
-        merge_into(&mut self.dst6, &o.dst6);
+    /// Sorts the pushes into runs (on the counting thread).
+    pub fn sort(&mut self) {
+        self.runs = AddressRuns {
+            src4: runs::run_of_v4(&mut self.src4),
+            dst4: runs::run_of_v4(&mut self.dst4),
+            src6: runs::run_of_v6(&mut self.src6),
+            dst6: runs::run_of_v6(&mut self.dst6),
+        };
     }
 
     fn clear(&mut self) {
-        clear_counter(&mut self.src4);
-        clear_counter(&mut self.dst4);
-        clear_counter(&mut self.src6);
-        clear_counter(&mut self.dst6);
+        self.src4.clear();
+        self.dst4.clear();
+        self.src6.clear();
+        self.dst6.clear();
+        self.runs = AddressRuns::default();
+    }
+}
+
+/// An interval's address runs.
+type Addresses = AddressRuns<Runs<u32>, Runs<u128>>;
+
+impl Addresses {
+    /// Takes a chunk's runs (a copy of them unless `take`).
+    fn take(&mut self, o: &mut Pushed, take: bool) {
+        let r = match take {
+            true => std::mem::take(&mut o.runs),
+            false => AddressRuns {
+                src4: o.runs.src4.clone(),
+                dst4: o.runs.dst4.clone(),
+                src6: o.runs.src6.clone(),
+                dst6: o.runs.dst6.clone(),
+            },
+        };
+        self.src4.push(r.src4);
+        self.dst4.push(r.dst4);
+        self.src6.push(r.src6);
+        self.dst6.push(r.dst6);
     }
 
-    /// Source and destination address entropies (bits).
-    fn entropies(&self) -> [f64; 2] {
-        let addrs = |v4: &Counter<u32>, v6: &Counter<u128>| {
-            let p6 = v6.values().map(|t| t.packets);
-            entropy(v4.values().map(|t| t.packets).chain(p6))
-        };
-        [addrs(&self.src4, &self.src6), addrs(&self.dst4, &self.dst6)]
+    fn clear(&mut self) {
+        self.src4.clear();
+        self.dst4.clear();
+        self.src6.clear();
+        self.dst6.clear();
     }
+}
+
+/// Distinct keys and entropy of the packet counts of an IPv4 and an IPv6 run.
+fn distinct_and_entropy(v4: &Run<u32>, v6: &Run<u128>) -> (u64, f64) {
+    let p6 = v6.iter().map(|e| e.1.packets);
+    let h = entropy(v4.iter().map(|e| e.1.packets).chain(p6));
+    ((v4.len() + v6.len()) as u64, h)
 }
 
 /// A counting thread's port tables for the interval it is counting (moved into the
@@ -83,7 +117,7 @@ impl Combiners {
     /// Counts one packet's addresses into `to`, its ports here.
     #[inline]
     pub fn add(&mut self, ip: &IpPacket, size: u64, to: &mut Keys) {
-        to.addrs.add(&ip.addrs, size);
+        to.addrs.add(&ip.addrs, size as u32);
         if let Some((s, d)) = ip.ports {
             self.src_port.add(s, size);
             self.dst_port.add(d, size);
@@ -115,7 +149,7 @@ pub struct Interval {
 pub struct Keys {
     pub sums: [u64; SUMS],
     pub sizes: Vec<u32>,
-    pub addrs: Addresses,
+    pub addrs: Pushed,
     pub src_ports: Vec<(u16, Tallied)>,
     pub dst_ports: Vec<(u16, Tallied)>,
     pub flows4: Vec<u128>,
@@ -164,12 +198,15 @@ impl Interval {
         }
     }
 
-    pub fn merge(&mut self, o: &Keys) {
+    /// Adds a chunk's keys, taking its address runs (`take`) or a copy of them (the
+    /// keys of an interval closed on its counting thread may still be merged, when an
+    /// earlier chunk opened the interval).
+    pub fn merge(&mut self, o: &mut Keys, take: bool) {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
         self.sizes.extend(&o.sizes);
-        self.addrs.merge(&o.addrs);
+        self.addrs.take(&mut o.addrs, take);
         for &(p, t) in &o.src_ports {
             self.src_ports.add_tallied(p, t);
         }
@@ -207,25 +244,37 @@ impl Interval {
         if !with.distinct {
             return r;
         }
-        let a = &self.addrs;
-        r[Column::Sources.index()] = (a.src4.len() + a.src6.len()) as u64;
-        r[Column::Destinations.index()] = (a.dst4.len() + a.dst6.len()) as u64;
+        let a = &mut self.addrs;
+        let (src4, src6) = (a.src4.take_all(), a.src6.take_all());
+        let (dst4, dst6) = (a.dst4.take_all(), a.dst6.take_all());
+        let (sources, src) = distinct_and_entropy(&src4, &src6);
+        let (destinations, dst) = distinct_and_entropy(&dst4, &dst6);
+        r[Column::Sources.index()] = sources;
+        r[Column::Destinations.index()] = destinations;
         r[Column::Flows.index()] = (self.flows4.len() + self.flows6.len()) as u64;
         let ports = |t: &PortTable| entropy(t.entries().map(|e| e.1.packets));
-        let [src, dst] = a.entropies();
         let entropies = [src, dst, ports(&self.src_ports), ports(&self.dst_ports)];
         for (c, h) in Column::ENTROPIES.into_iter().zip(entropies) {
             r[c.index()] = h.to_bits();
         }
-        self.top(k.saturating_mul(with.every_ns), with.top, top);
+        let start = k.saturating_mul(with.every_ns);
+        self.top(start, with.top, [(&src4, &src6), (&dst4, &dst6)], top);
         r
     }
 
     /// The interval's heavy-hitter rows.
-    fn top(&self, start_ns: i64, k: usize, out: &mut Vec<TopRow>) {
-        let a = &self.addrs;
-        let src = || top::addresses(&a.src4, &a.src6);
-        let dst = || top::addresses(&a.dst4, &a.dst6);
+    fn top(
+        &self,
+        start_ns: i64,
+        k: usize,
+        addrs: [(&Run<u32>, &Run<u128>); 2],
+        out: &mut Vec<TopRow>,
+    ) {
+        if k == 0 {
+            return;
+        }
+        let src = || top::addresses(addrs[0].0, addrs[0].1);
+        let dst = || top::addresses(addrs[1].0, addrs[1].1);
         let ports = || top::ports(self.dst_ports.entries());
         top::rows_of(start_ns, Field::Source, src, k, out);
         top::rows_of(start_ns, Field::Destination, dst, k, out);

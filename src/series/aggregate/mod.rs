@@ -13,6 +13,7 @@ pub mod chunk;
 pub mod dedup;
 pub mod features;
 pub mod interval;
+pub mod runs;
 pub mod top;
 
 use std::collections::BTreeMap;
@@ -205,7 +206,7 @@ impl Merger {
             self.open
                 .entry(k)
                 .or_insert_with(|| spare.pop().unwrap_or_else(|| Interval::with_flows(hints)))
-                .merge(&keys);
+                .merge(&mut keys, true);
             pool.give(keys);
         }
         for (k, n) in t.non_ip {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::features::{Counter, Tallied};
+use super::features::Tallied;
 use crate::dataset::writer::{ParquetSink, TimestampUnit};
 use crate::error::{Error, Result};
 
@@ -133,8 +133,8 @@ pub fn rows_of(
     }
 }
 
-/// Every key of two counters (of IPv4 and IPv6 addresses) as ranked keys.
-pub fn addresses(v4: &Counter<u32>, v6: &Counter<u128>) -> Vec<(Key, Tallied)> {
+/// Every address of two runs (IPv4 and IPv6) as ranked keys.
+pub fn addresses(v4: &[(u32, Tallied)], v6: &[(u128, Tallied)]) -> Vec<(Key, Tallied)> {
     v4.iter()
         .map(|(a, t)| (Key::V4(*a), *t))
         .chain(v6.iter().map(|(a, t)| (Key::V6(*a), *t)))
