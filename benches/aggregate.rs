@@ -1,10 +1,12 @@
 //! One-pass series vs libtrace: builds a deterministic header-only backbone-like trace
 //! (`common::backbone`: 96-byte snaplen, Zipf(1) popularity over 10⁵+ hosts, ~100 000
 //! packets/s) and its gzip copy, then times in alternating rounds, on each file:
-//! `ntp aggregate` (every column, exact distinct counts), `tracertstats -i 1 -o csv`
-//! (libtrace; skipped when not installed), `ntp aggregate --no-distinct` (the sums only: what
-//! the exact distinct counts cost) and `ntp preprocess`. Prints the median wall time,
-//! packets/s and peak RSS of each, and the median of the per-round ratios.
+//! `ntp aggregate` (every column, exact distinct counts and entropies, the top-10 heavy-hitter
+//! table), `tracertstats -i 1 -o csv` (libtrace; skipped when not installed), `ntp aggregate
+//! --top 0` (no heavy-hitter table: what it costs), `ntp aggregate --no-distinct` (sums, flags,
+//! ICMP and size quantiles only: what the keyed columns cost) and `ntp preprocess`. Prints
+//! the median wall time, packets/s and peak RSS of each, and the median of the per-round
+//! ratios.
 //!
 //!     cargo bench --bench aggregate
 //!     NTP_BENCH_PACKETS=4000000 NTP_BENCH_HOSTS=200000 NTP_BENCH_RUNS=9 cargo bench --bench aggregate
@@ -53,6 +55,18 @@ fn tools(ntp: &Path, out: &Path, have_libtrace: bool) -> Vec<Tool> {
     } else {
         println!("tracertstats not installed (Debian: libtrace-tools): libtrace column skipped");
     }
+    let (n4, o4) = (ntp.to_path_buf(), out.to_path_buf());
+    tools.push(Tool {
+        name: "ntp aggregate --top 0",
+        command: Box::new(move |input| {
+            let mut c = Command::new(&n4);
+            c.args(["aggregate", "-q", "--force", "--top", "0"])
+                .arg(input)
+                .arg("-o")
+                .arg(o4.join("t.parquet"));
+            c
+        }),
+    });
     let (n3, o3) = (ntp.to_path_buf(), out.to_path_buf());
     tools.push(Tool {
         name: "ntp aggregate --no-distinct",
@@ -139,16 +153,23 @@ fn time_file(
             rss[i] as f64 / 1e6
         );
     }
+    let ratio_of = |a: usize, b: usize| -> f64 {
+        median((0..runs).map(|r| walls[a][r] / walls[b][r]).collect())
+    };
+    let (all, no_top) = (0, if have_libtrace { 2 } else { 1 });
+    println!(
+        "  the heavy-hitter table's cost: aggregate / aggregate --top 0, median of per-round ratios: {:.2}×",
+        ratio_of(all, no_top)
+    );
     if have_libtrace {
         for (i, t) in tools.iter().enumerate() {
             if !t.name.starts_with("ntp aggregate") {
                 continue;
             }
-            let ratio: Vec<f64> = (0..runs).map(|r| walls[1][r] / walls[i][r]).collect();
             println!(
                 "  tracertstats / {}, median of per-round ratios: {:.2}×",
                 t.name,
-                median(ratio)
+                ratio_of(1, i)
             );
         }
     }

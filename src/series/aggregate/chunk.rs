@@ -287,8 +287,9 @@ impl<'a, const DISTINCT: bool> Tallier<'a, DISTINCT> {
                 }
             }
         }
-        if DISTINCT {
-            for (_, keys) in &mut t.intervals {
+        for (_, keys) in &mut t.intervals {
+            keys.size_counts = super::features::size_counts(&mut keys.sizes);
+            if DISTINCT {
                 keys.addrs.sort();
             }
         }

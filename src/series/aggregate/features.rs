@@ -55,15 +55,17 @@ pub fn entropy(counts: impl Iterator<Item = u64>) -> f64 {
 /// The largest IP length a header can give (IPv6: payload length 65 535 + 40).
 const MAX_SIZE: usize = 65_535 + 40;
 
-/// Kept as a list up to this many packets, then as a histogram of every size.
-const FEW: usize = 1 << 14;
+/// Kept as a list up to this many (size, count) pairs, then as a histogram of every size.
+const FEW: usize = 1 << 12;
 
-/// The IP sizes of an interval's packets, exactly: a list while the interval is small, a
-/// histogram (one count per possible size, 512 KiB) once it is large, so memory stays
-/// bounded whatever the interval holds.
+/// The IP sizes of an interval's packets, exactly, as (size, packets) pairs: a list while
+/// the interval has few distinct sizes, a histogram (one count per possible size, 512 KiB)
+/// once it has many, so memory stays bounded whatever the interval holds. The counting
+/// threads sort each chunk's sizes into pairs ([`size_counts`]), so the merge adds a
+/// pair per distinct size, not a count per packet.
 #[derive(Default)]
 pub struct SizeStats {
-    few: Vec<u32>,
+    few: Vec<(u32, u64)>,
     many: Option<Vec<u64>>,
 }
 
@@ -75,20 +77,34 @@ pub struct SizeSummary {
     pub max: u64,
 }
 
+/// A chunk's sizes of one interval as (size, packets) pairs in size order (emptied).
+pub fn size_counts(sizes: &mut Vec<u32>) -> Vec<(u32, u64)> {
+    radsort::sort(sizes);
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    for &s in sizes.iter() {
+        match out.last_mut() {
+            Some((last, n)) if *last == s => *n += 1,
+            _ => out.push((s, 1)),
+        }
+    }
+    sizes.clear();
+    out
+}
+
 impl SizeStats {
-    /// Adds packets of these sizes.
-    pub fn extend(&mut self, sizes: &[u32]) {
+    /// Adds (size, packets) pairs.
+    pub fn extend(&mut self, pairs: &[(u32, u64)]) {
         if let Some(h) = &mut self.many {
-            for &s in sizes {
-                h[(s as usize).min(MAX_SIZE)] += 1;
+            for &(s, n) in pairs {
+                h[(s as usize).min(MAX_SIZE)] += n;
             }
             return;
         }
-        self.few.extend_from_slice(sizes);
+        self.few.extend_from_slice(pairs);
         if self.few.len() > FEW {
             let mut h = vec![0u64; MAX_SIZE + 1];
-            for &s in &self.few {
-                h[(s as usize).min(MAX_SIZE)] += 1;
+            for &(s, n) in &self.few {
+                h[(s as usize).min(MAX_SIZE)] += n;
             }
             self.few = Vec::new();
             self.many = Some(h);
@@ -103,37 +119,41 @@ impl SizeStats {
     /// The median, 95th percentile and maximum, each the sorted sizes' element at index
     /// ⌊q·(n−1)⌋ (numpy's and polars' `lower` quantile); zeros for no packet.
     pub fn summary(&mut self) -> SizeSummary {
-        let at = |q: f64, n: u64| ((n - 1) as f64 * q).floor() as u64;
-        match &self.many {
-            None if self.few.is_empty() => SizeSummary::default(),
-            None => {
-                let v = &mut self.few;
-                v.sort_unstable();
-                let n = v.len() as u64;
-                SizeSummary {
-                    p50: v[at(0.5, n) as usize] as u64,
-                    p95: v[at(0.95, n) as usize] as u64,
-                    max: v[v.len() - 1] as u64,
-                }
-            }
-            Some(h) => {
-                let n: u64 = h.iter().sum();
-                let nth = |i: u64| {
-                    let mut seen = 0;
-                    h.iter()
-                        .position(|c| {
-                            seen += c;
-                            seen > i
-                        })
-                        .unwrap_or(0) as u64
-                };
-                SizeSummary {
-                    p50: nth(at(0.5, n)),
-                    p95: nth(at(0.95, n)),
-                    max: h.iter().rposition(|c| *c > 0).unwrap_or(0) as u64,
-                }
+        if let Some(h) = &self.many {
+            let pairs: Vec<(u32, u64)> = h
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| (s as u32, *n))
+                .collect();
+            return summarise(&pairs);
+        }
+        self.few.sort_unstable();
+        summarise(&self.few)
+    }
+}
+
+/// The summary of (size, packets) pairs in size order (a size may repeat).
+fn summarise(pairs: &[(u32, u64)]) -> SizeSummary {
+    let n: u64 = pairs.iter().map(|p| p.1).sum();
+    if n == 0 {
+        return SizeSummary::default();
+    }
+    let nth = |q: f64| {
+        let i = ((n - 1) as f64 * q).floor() as u64;
+        let mut seen = 0;
+        for &(s, c) in pairs {
+            seen += c;
+            if seen > i {
+                return s as u64;
             }
         }
+        0
+    };
+    SizeSummary {
+        p50: nth(0.5),
+        p95: nth(0.95),
+        max: pairs.last().map_or(0, |p| p.0 as u64),
     }
 }
 
@@ -154,16 +174,24 @@ mod tests {
     #[test]
     fn quantiles_of_the_list_and_the_histogram_agree_with_a_sort() {
         let mut x = 99u64;
-        for n in [1usize, 2, 3, 10, 1000, FEW + 1, 3 * FEW + 17] {
+        for (n, spread) in [
+            (1usize, 1600),
+            (2, 1600),
+            (3, 1600),
+            (10, 1600),
+            (1000, 1600),
+            (50_000, 1600),
+            (50_000, 60_000),
+        ] {
             let sizes: Vec<u32> = (0..n)
                 .map(|_| {
                     x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    ((x >> 33) % 1600) as u32 + 20
+                    ((x >> 33) % spread) as u32 + 20
                 })
                 .collect();
             let mut stats = SizeStats::default();
             for part in sizes.chunks(777) {
-                stats.extend(part);
+                stats.extend(&size_counts(&mut part.to_vec()));
             }
             let mut sorted = sizes.clone();
             sorted.sort();

@@ -149,6 +149,8 @@ pub struct Interval {
 pub struct Keys {
     pub sums: [u64; SUMS],
     pub sizes: Vec<u32>,
+    /// `sizes` as (size, packets) pairs, made at the end of the chunk.
+    pub size_counts: Vec<(u32, u64)>,
     pub addrs: Pushed,
     pub src_ports: Vec<(u16, Tallied)>,
     pub dst_ports: Vec<(u16, Tallied)>,
@@ -169,6 +171,7 @@ impl Keys {
     pub fn clear(&mut self) {
         self.sums = [0; SUMS];
         self.sizes.clear();
+        self.size_counts.clear();
         self.addrs.clear();
         self.src_ports.clear();
         self.dst_ports.clear();
@@ -205,7 +208,7 @@ impl Interval {
         for (a, b) in self.sums.iter_mut().zip(o.sums) {
             *a += b;
         }
-        self.sizes.extend(&o.sizes);
+        self.sizes.extend(&o.size_counts);
         self.addrs.take(&mut o.addrs, take);
         for &(p, t) in &o.src_ports {
             self.src_ports.add_tallied(p, t);
