@@ -77,7 +77,7 @@ pub enum Command {
         ntp download http://mawi.wide.ad.jp/mawi/samplepoint-F/2007/200701251400.dump.gz\n\n\
         A re-run skips complete files and resumes NAME.part files with HTTP Range requests.")]
     Download(DownloadArgs),
-    /// Captures → a series table in one pass: bytes, packets, protocol splits and distinct sources, destinations and flows per interval.
+    /// Captures → a series table in one pass: bytes, packets, protocol splits, TCP flags, ICMP, size quantiles, distinct sources, destinations and flows, address and port entropies per interval, and the heavy hitters.
     #[command(after_help = "Examples:\n  \
         ntp aggregate capture.pcap.gz -o results/           (results/capture.series.parquet)\n  \
         ntp aggregate day/*.dump.gz -o day.parquet --every 1m   (one continuous series)\n  \

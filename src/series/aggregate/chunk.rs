@@ -1,6 +1,6 @@
 //! One chunk of a capture counted into per-interval [`Keys`] on a counting thread: sums,
 //! sizes and key counters of every packet, flows as lists (their sets are the merge's).
-//! Intervals wholly inside the chunk are closed here too ([`count_inner`]), so a sparse
+//! Intervals wholly inside the chunk are closed here too (`count_inner`), so a sparse
 //! capture's thousands of intervals per chunk do not wait for the one merging thread.
 
 use std::collections::HashMap;
