@@ -132,7 +132,7 @@ struct Tallier<'a, const DISTINCT: bool> {
     /// The interval of the packet before, with its bounds: no division per packet.
     span: (i64, i64, i64),
     dedup: Option<ChunkDedup>,
-    /// In front of the key counters of interval `combined` (`DISTINCT` only).
+    /// Dense tables of the sizes (and with `DISTINCT` the ports) of interval `combined`.
     combiners: Option<Combiners>,
     combined: usize,
 }
@@ -158,7 +158,7 @@ impl<'a, const DISTINCT: bool> Tallier<'a, DISTINCT> {
             index: HashMap::new(),
             span: (0, 0, 0),
             dedup: plan.dedup.map(|d| ChunkDedup::new(d, plan.seed)),
-            combiners: DISTINCT.then(|| pool.combiners()),
+            combiners: Some(pool.combiners()),
             combined: 0,
         }
     }
@@ -250,7 +250,10 @@ impl<'a, const DISTINCT: bool> Tallier<'a, DISTINCT> {
                 }
                 self.combined = i;
             }
-            c.add(ip, ip.size as u64, &mut self.t.intervals[i].1);
+            c.add_size(ip.size);
+            if DISTINCT {
+                c.add_keys(ip, ip.size as u64, &mut self.t.intervals[i].1);
+            }
         }
         self.t
             .sizes
@@ -287,9 +290,8 @@ impl<'a, const DISTINCT: bool> Tallier<'a, DISTINCT> {
                 }
             }
         }
-        for (_, keys) in &mut t.intervals {
-            keys.size_counts = super::features::size_counts(&mut keys.sizes);
-            if DISTINCT {
+        if DISTINCT {
+            for (_, keys) in &mut t.intervals {
                 keys.addrs.sort();
             }
         }
@@ -329,7 +331,6 @@ fn add<const DISTINCT: bool>(keys: &mut Keys, ip: &decode::IpPacket, wire: u32, 
         s[Column::IcmpPackets.index()] += 1;
         s[Column::IcmpBytes.index()] += size;
     }
-    keys.sizes.push(ip.size);
     if !DISTINCT {
         return;
     }

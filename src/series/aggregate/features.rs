@@ -61,8 +61,8 @@ const FEW: usize = 1 << 12;
 /// The IP sizes of an interval's packets, exactly, as (size, packets) pairs: a list while
 /// the interval has few distinct sizes, a histogram (one count per possible size, 512 KiB)
 /// once it has many, so memory stays bounded whatever the interval holds. The counting
-/// threads sort each chunk's sizes into pairs ([`size_counts`]), so the merge adds a
-/// pair per distinct size, not a count per packet.
+/// threads count each chunk's sizes into pairs ([`SizeTable`]), so the merge adds a pair
+/// per distinct size, not a count per packet.
 #[derive(Default)]
 pub struct SizeStats {
     few: Vec<(u32, u64)>,
@@ -77,18 +77,41 @@ pub struct SizeSummary {
     pub max: u64,
 }
 
-/// A chunk's sizes of one interval as (size, packets) pairs in size order (emptied).
-pub fn size_counts(sizes: &mut Vec<u32>) -> Vec<(u32, u64)> {
-    radsort::sort(sizes);
-    let mut out: Vec<(u32, u64)> = Vec::new();
-    for &s in sizes.iter() {
-        match out.last_mut() {
-            Some((last, n)) if *last == s => *n += 1,
-            _ => out.push((s, 1)),
+/// Packets per IP size of the interval a counting thread is counting, in a dense table
+/// (one slot per possible size) with the sizes used listed: the (size, packets) pairs the
+/// merge adds to [`SizeStats`] cost a pair per distinct size, and counting costs an
+/// increment per packet in a table that stays in cache (traffic has few distinct sizes).
+pub struct SizeTable {
+    counts: Vec<u64>,
+    used: Vec<u32>,
+}
+
+impl Default for SizeTable {
+    fn default() -> Self {
+        SizeTable {
+            counts: vec![0; MAX_SIZE + 1],
+            used: Vec::new(),
         }
     }
-    sizes.clear();
-    out
+}
+
+impl SizeTable {
+    #[inline(always)]
+    pub fn add(&mut self, size: u32) {
+        let s = (size as usize).min(MAX_SIZE);
+        if self.counts[s] == 0 {
+            self.used.push(s as u32);
+        }
+        self.counts[s] += 1;
+    }
+
+    /// Moves the (size, packets) pairs counted to `out` and empties the table.
+    pub fn drain_into(&mut self, out: &mut Vec<(u32, u64)>) {
+        for s in self.used.drain(..) {
+            out.push((s, self.counts[s as usize]));
+            self.counts[s as usize] = 0;
+        }
+    }
 }
 
 impl SizeStats {
@@ -190,8 +213,12 @@ mod tests {
                 })
                 .collect();
             let mut stats = SizeStats::default();
+            let mut table = SizeTable::default();
             for part in sizes.chunks(777) {
-                stats.extend(&size_counts(&mut part.to_vec()));
+                let mut pairs = Vec::new();
+                part.iter().for_each(|s| table.add(*s));
+                table.drain_into(&mut pairs);
+                stats.extend(&pairs);
             }
             let mut sorted = sizes.clone();
             sorted.sort();

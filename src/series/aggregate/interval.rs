@@ -3,7 +3,7 @@
 //! tables), the exact flow sets, and the row of the series table (sums, size quantiles, distinct counts,
 //! entropies) with the interval's heavy hitters.
 
-use super::features::{entropy, PortTable, SizeStats, Tallied};
+use super::features::{entropy, PortTable, SizeStats, SizeTable, Tallied};
 use super::runs::{self, Run, Runs};
 use super::top::{self, Field, TopRow};
 use crate::decode::{Addrs, IpPacket};
@@ -105,18 +105,25 @@ fn distinct_and_entropy(v4: &Run<u32>, v6: &Run<u128>) -> (u64, f64) {
     ((v4.len() + v6.len()) as u64, h)
 }
 
-/// A counting thread's port tables for the interval it is counting (moved into the
-/// interval's [`Keys`] when the packets move to another interval).
+/// A counting thread's dense tables of sizes and ports for the interval it is counting
+/// (moved into the interval's [`Keys`] when the packets move to another interval).
 #[derive(Default)]
 pub struct Combiners {
+    sizes: SizeTable,
     src_port: PortTable,
     dst_port: PortTable,
 }
 
 impl Combiners {
+    /// Counts one packet's size here.
+    #[inline]
+    pub fn add_size(&mut self, size: u32) {
+        self.sizes.add(size);
+    }
+
     /// Counts one packet's addresses into `to`, its ports here.
     #[inline]
-    pub fn add(&mut self, ip: &IpPacket, size: u64, to: &mut Keys) {
+    pub fn add_keys(&mut self, ip: &IpPacket, size: u64, to: &mut Keys) {
         to.addrs.add(&ip.addrs, size as u32);
         if let Some((s, d)) = ip.ports {
             self.src_port.add(s, size);
@@ -124,8 +131,9 @@ impl Combiners {
         }
     }
 
-    /// Moves the ports counted to `to` and empties the tables.
+    /// Moves the sizes and ports counted to `to` and empties the tables.
     pub fn flush(&mut self, to: &mut Keys) {
+        self.sizes.drain_into(&mut to.size_counts);
         self.src_port.drain_into(&mut to.src_ports);
         self.dst_port.drain_into(&mut to.dst_ports);
     }
@@ -148,8 +156,7 @@ pub struct Interval {
 #[derive(Default)]
 pub struct Keys {
     pub sums: [u64; SUMS],
-    pub sizes: Vec<u32>,
-    /// `sizes` as (size, packets) pairs, made at the end of the chunk.
+    /// (IP size, packets) pairs; a size may come in several pairs.
     pub size_counts: Vec<(u32, u64)>,
     pub addrs: Pushed,
     pub src_ports: Vec<(u16, Tallied)>,
@@ -170,7 +177,6 @@ pub struct Closing {
 impl Keys {
     pub fn clear(&mut self) {
         self.sums = [0; SUMS];
-        self.sizes.clear();
         self.size_counts.clear();
         self.addrs.clear();
         self.src_ports.clear();
