@@ -21,11 +21,13 @@ pub mod analysis;
 pub mod capture;
 pub mod dataset;
 pub mod decode;
+pub mod detect;
 pub mod download;
 pub mod error;
 pub mod forecast;
 pub mod report;
 pub mod series;
+pub mod simulate;
 pub mod util;
 
 pub use error::{Error, Result};

@@ -12,5 +12,6 @@ mod pipeline;
 mod preprocess;
 mod robustness;
 mod series;
+mod simulate;
 mod train;
 mod util;

@@ -4,11 +4,13 @@
 
 mod aggregate;
 mod analyze;
+pub mod detect;
 mod download;
 mod pipeline;
 mod predict;
 mod preprocess;
 mod shared;
+mod simulate;
 mod train;
 
 use std::io::IsTerminal;
@@ -17,10 +19,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub use aggregate::AggregateArgs;
 pub use analyze::AnalyzeArgs;
+pub use detect::DetectArgs;
 pub use download::DownloadArgs;
 pub use pipeline::PipelineArgs;
 pub use predict::PredictArgs;
 pub use preprocess::PreprocessArgs;
+pub use simulate::SimulateArgs;
 pub use train::TrainArgs;
 
 #[derive(Parser, Debug)]
@@ -115,6 +119,18 @@ pub enum Command {
         ntp pipeline link-counters.csv        (a series file: straight to the analysis)\n  \
         ntp pipeline x.dump.gz --packets --size captured --drop-empty   (the study's road and series)")]
     Pipeline(PipelineArgs),
+    /// Anomalies in any series, causally (each interval judged from its past: a forecast and its band, or a robust z-score), as events; scored against labelled windows.
+    #[command(after_help = "Examples:\n  \
+        ntp detect results/day.series.parquet --columns ip_bytes,dst_addr_entropy\n  \
+        ntp detect nab.csv --labels nab.labels.csv            (event F1, delay, NAB score)\n  \
+        ntp detect sim/simulated.series.parquet --labels sim/simulated.labels.csv --method robust-z")]
+    Detect(DetectArgs),
+    /// Traffic with ground truth: a series table and, on request, its header-only capture, with labelled events (flood, scan, flash crowd, outage, level shift).
+    #[command(after_help = "Examples:\n  \
+        ntp simulate -o sim/                                  (14 days at 5m: sim/simulated.series.parquet, .labels.csv)\n  \
+        ntp simulate -o sim/ --days 0.0104 --every 1s --rate 20000 --capture sim/trace.pcap   (15 minutes, 18 M packets)\n  \
+        ntp simulate -o sim/ --seed 7 --hurst 0.9 --events scan,outage")]
+    Simulate(SimulateArgs),
     /// Print a shell completion script (e.g. `ntp completions bash > /etc/bash_completion.d/ntp`).
     Completions {
         #[arg(value_enum)]

@@ -3,10 +3,12 @@
 
 mod aggregate;
 mod analyze;
+mod detect;
 mod download;
 mod pipeline;
 mod predict;
 mod preprocess;
+mod simulate;
 mod train;
 
 use std::process::ExitCode;
@@ -139,7 +141,8 @@ fn inputs_of(command: &Command) -> Vec<std::path::PathBuf> {
             v
         }
         Command::Pipeline(a) => a.captures.clone(),
-        Command::Download(_) | Command::Completions { .. } => Vec::new(),
+        Command::Detect(a) => a.io.inputs.clone(),
+        Command::Download(_) | Command::Simulate(_) | Command::Completions { .. } => Vec::new(),
     }
 }
 
@@ -154,6 +157,8 @@ pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
         Command::Train(args) => train::run(&args, ui),
         Command::Predict(args) => predict::run(&args, ui),
         Command::Pipeline(args) => pipeline::run(&args, ui),
+        Command::Simulate(args) => simulate::run(&args, ui),
+        Command::Detect(args) => detect::run(&args, ui),
         Command::Completions { shell } => {
             let shell: clap_complete::Shell = shell.into();
             let mut script = Vec::new();

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod csv;
+pub mod detect;
 pub mod document;
 pub mod latex;
 pub mod lttb;

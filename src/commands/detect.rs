@@ -1,0 +1,95 @@
+//! `ntp detect`: the series of an input → causal detection → events, scores, figure.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use ntp::detect::{self, DetectOptions, Method};
+use ntp::report::detect as out;
+use ntp::series::{self, Series, SeriesOptions};
+
+use super::Ui;
+use crate::cli::detect::MethodArg;
+use crate::cli::DetectArgs;
+
+/// The series of every column asked for.
+fn columns(args: &DetectArgs) -> Result<Vec<(String, Series)>> {
+    let base: SeriesOptions = (&args.series).into();
+    let source = series::source(&args.io.inputs)?;
+    if args.columns.is_empty() {
+        let s = series::from_source(&source, &base)?;
+        let name = base.column.clone().unwrap_or_else(|| s.quantity.0.clone());
+        return Ok(vec![(name, s)]);
+    }
+    args.columns
+        .iter()
+        .map(|c| {
+            let opts = SeriesOptions {
+                column: Some(c.clone()),
+                ..base.clone()
+            };
+            Ok((c.clone(), series::from_source(&source, &opts)?))
+        })
+        .collect()
+}
+
+pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
+    if !(args.margin >= 0.0 && args.margin.is_finite()) {
+        bail!(
+            "--margin {}: a number of band half-widths, 0 or more",
+            args.margin
+        );
+    }
+    if !(50.0..100.0).contains(&args.level) {
+        bail!(
+            "--level {}: a percentage between 50 and 100 (excluded)",
+            args.level
+        );
+    }
+    ntp::report::plot::check_dpi(args.dpi)?;
+    let opts = DetectOptions {
+        method: match args.method {
+            MethodArg::Forecast => Method::Forecast,
+            MethodArg::RobustZ => Method::RobustZ,
+        },
+        level: args.level / 100.0,
+        margin: args.margin,
+        gap: args.gap,
+        initial: args.initial,
+        window: None,
+    };
+    let labels = args
+        .labels
+        .as_deref()
+        .map(|l| detect::labels::read(l, &args.io.inputs[0]))
+        .transpose()?;
+    let series = columns(args)?;
+    let d = detect::detect(&series, &opts, labels.as_deref())?;
+    let stem = ntp::dataset::stem_of(&args.io.inputs);
+    std::fs::create_dir_all(&args.io.output)
+        .map_err(|e| ntp::error::Error::io(&args.io.output, e))?;
+    let [csv, events, scores, png] = out::paths(&args.io.output, &stem);
+    out::write_detections(&d, opts.margin, &csv)?;
+    out::write_events(&d, &events)?;
+    out::write_scores(&d, opts.method.name(), &scores)?;
+    let title = format!("{stem}: {} at {} %", opts.method.name(), args.level);
+    out::figure(&d, labels.as_deref().unwrap_or(&[]), &title, args.dpi, &png)?;
+    for c in &d.columns {
+        ui.info(format!(
+            "{}: {} (seasons {:?}), {} intervals scored after {}",
+            c.column,
+            c.judged.model,
+            c.periods,
+            c.judged.score.len(),
+            c.judged.first
+        ));
+    }
+    ui.info(format!("{} events → {}", d.events.len(), events.display()));
+    if let Some(s) = &d.scores {
+        let line = format!(
+            "labels: {} of {} windows found, {} of {} events true; recall {:.2}, precision {:.2}, F1 {:.2}, mean delay {:.0} s, NAB standard {:.1}",
+            s.found, s.windows, s.true_events, s.events, s.recall, s.precision, s.f1, s.delay_s, s.nab
+        );
+        super::out(line)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

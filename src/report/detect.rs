@@ -1,0 +1,141 @@
+//! Writers of `ntp detect`'s outputs: `{stem}.detect.csv` (one row per scored interval),
+//! `{stem}.events.csv`, `{stem}.detect_scores.csv` (with labels) and `{stem}.detect.png`.
+
+use std::path::{Path, PathBuf};
+
+use crate::detect::labels::Label;
+use crate::detect::Detection;
+use crate::error::Result;
+use crate::report::plot::{self, Canvas, TimeAxis};
+use crate::util::atomic::write_atomically;
+use crate::util::time::timestamp_text;
+
+/// The files of a detection of `stem` in `dir`.
+pub fn paths(dir: &Path, stem: &str) -> [PathBuf; 4] {
+    [
+        "detect.csv",
+        "events.csv",
+        "detect_scores.csv",
+        "detect.png",
+    ]
+    .map(|s| dir.join(format!("{stem}.{s}")))
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        let mut b = ryu::Buffer::new();
+        b.format(v).to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several).
+pub fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
+    let several = d.columns.len() > 1;
+    write_atomically(dest, |w| {
+        let head = "timestamp,value,forecast,lower,upper,score,alarm";
+        if several {
+            writeln!(w, "column,{head}")?;
+        } else {
+            writeln!(w, "{head}")?;
+        }
+        for c in &d.columns {
+            let j = &c.judged;
+            for i in 0..j.score.len() {
+                let t = j.first + i;
+                if several {
+                    write!(w, "{},", c.column)?;
+                }
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{},{}",
+                    timestamp_text(d.start_ns[t]),
+                    num(c.values[t]),
+                    num(j.forecast[i]),
+                    num(j.lower[i]),
+                    num(j.upper[i]),
+                    num(j.score[i]),
+                    j.score[i].abs() > margin
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `start,end,kind,peak,score,column` (the end exclusive).
+pub fn write_events(d: &Detection, dest: &Path) -> Result<()> {
+    write_atomically(dest, |w| {
+        writeln!(w, "start,end,kind,peak,score,column")?;
+        for e in &d.events {
+            let end = d.start_ns[e.end - 1] + d.every_ns;
+            writeln!(
+                w,
+                "{},{},{},{},{},{}",
+                timestamp_text(d.start_ns[e.start]),
+                timestamp_text(end),
+                e.kind,
+                num(e.peak),
+                num(e.score),
+                e.column
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// One row of scores: windows, found, events, true events, recall, precision, F1, delay,
+/// NAB score.
+pub fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
+    let Some(s) = &d.scores else { return Ok(()) };
+    write_atomically(dest, |w| {
+        writeln!(
+            w,
+            "method,windows,found,events,true_events,recall,precision,f1,delay_s,nab_standard"
+        )?;
+        writeln!(
+            w,
+            "{method},{},{},{},{},{},{},{},{},{}",
+            s.windows,
+            s.found,
+            s.events,
+            s.true_events,
+            num(s.recall),
+            num(s.precision),
+            num(s.f1),
+            num(s.delay_s),
+            num(s.nab)
+        )
+    })
+}
+
+/// The first column's series with its band, the events shaded and the labels drawn.
+pub fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Path) -> Result<()> {
+    let axis = TimeAxis::new(&d.start_ns);
+    let c = &d.columns[0];
+    let j = &c.judged;
+    let x = |t: usize| axis.x(d.start_ns[t]);
+    let series: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
+    let band: Vec<(f64, f64, f64)> = (0..j.score.len())
+        .map(|i| (x(j.first + i), j.lower[i].max(0.0), j.upper[i]))
+        .collect();
+    let span = |a: i64, b: i64| (axis.x(a), axis.x(b));
+    let events: Vec<(f64, f64)> = d
+        .events
+        .iter()
+        .map(|e| span(d.start_ns[e.start], d.start_ns[e.end - 1] + d.every_ns))
+        .collect();
+    let labelled: Vec<(f64, f64)> = labels.iter().map(|l| span(l.start_ns, l.end_ns)).collect();
+    plot::detection(
+        dest,
+        Canvas::new(10.0, 4.5, dpi),
+        title,
+        &axis.label,
+        &c.column,
+        &crate::report::lttb::lttb(&series, 4000),
+        &band,
+        &events,
+        &labelled,
+    )
+}
