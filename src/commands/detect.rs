@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use ntp::detect::{self, DetectOptions, Method};
 use ntp::report::detect as out;
+use ntp::report::outputs::{DetectFile, DetectOutputs};
 use ntp::series::{self, Series, SeriesOptions};
 
 use super::Ui;
@@ -67,7 +68,14 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
     let stem = ntp::dataset::stem_of(&args.io.inputs);
     std::fs::create_dir_all(&args.io.output)
         .map_err(|e| ntp::error::Error::io(&args.io.output, e))?;
-    let [csv, events, scores, png] = out::paths(&args.io.output, &stem);
+    let files = DetectOutputs::new(&args.io.output, &stem);
+    let [csv, events, scores, png] = [
+        DetectFile::DetectCsv,
+        DetectFile::EventsCsv,
+        DetectFile::ScoresCsv,
+        DetectFile::DetectPng,
+    ]
+    .map(|f| files.path(f));
     out::write_detections(&d, opts.margin, &csv)?;
     out::write_events(&d, &events)?;
     out::write_scores(&d, opts.method.name(), &scores)?;

@@ -1,7 +1,7 @@
-//! Writers of `ntp detect`'s outputs: `{stem}.detect.csv` (one row per scored interval),
-//! `{stem}.events.csv`, `{stem}.detect_scores.csv` (with labels) and `{stem}.detect.png`.
+//! Writers of `ntp detect`'s outputs ([`super::outputs::DetectFile`]): the scored
+//! intervals, the events, the scores against labels and the figure.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::detect::labels::Label;
 use crate::detect::Detection;
@@ -9,17 +9,6 @@ use crate::error::Result;
 use crate::report::plot::{self, Canvas, TimeAxis};
 use crate::util::atomic::write_atomically;
 use crate::util::time::timestamp_text;
-
-/// The files of a detection of `stem` in `dir`.
-pub fn paths(dir: &Path, stem: &str) -> [PathBuf; 4] {
-    [
-        "detect.csv",
-        "events.csv",
-        "detect_scores.csv",
-        "detect.png",
-    ]
-    .map(|s| dir.join(format!("{stem}.{s}")))
-}
 
 fn num(v: f64) -> String {
     if v.is_finite() {

@@ -243,6 +243,43 @@ impl PredictOutputs {
     }
 }
 
+/// A file `ntp detect` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectFile {
+    /// One row per scored interval: value, forecast, band, score, alarm.
+    DetectCsv,
+    EventsCsv,
+    /// With labels: event recall, precision, F1, delay, NAB score.
+    ScoresCsv,
+    DetectPng,
+}
+
+/// The outputs of a detection on one series.
+#[derive(Clone, Debug)]
+pub struct DetectOutputs {
+    pub dir: PathBuf,
+    pub stem: String,
+}
+
+impl DetectOutputs {
+    pub fn new(dir: &Path, stem: &str) -> DetectOutputs {
+        DetectOutputs {
+            dir: dir.to_owned(),
+            stem: stem.to_owned(),
+        }
+    }
+
+    pub fn path(&self, f: DetectFile) -> PathBuf {
+        let suffix = match f {
+            DetectFile::DetectCsv => "detect.csv",
+            DetectFile::EventsCsv => "events.csv",
+            DetectFile::ScoresCsv => "detect_scores.csv",
+            DetectFile::DetectPng => "detect.png",
+        };
+        self.dir.join(format!("{}.{suffix}", self.stem))
+    }
+}
+
 /// The report of `ntp pipeline`.
 pub fn report_path(dir: &Path) -> PathBuf {
     dir.join("report.md")
