@@ -39,6 +39,10 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
         format!("{s}.mse_results.e1.b32.csv"),
         format!("{s}.prediction.e1.b32.png"),
         format!("{s}.loss.e1.b32.png"),
+        format!("{s}.top.parquet"),
+        format!("{s}.detect.csv"),
+        format!("{s}.events.csv"),
+        format!("{s}.detect.png"),
         "report.md".to_string(),
     ];
     let files = listing(&out);
@@ -46,7 +50,10 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
         assert!(files.contains(f), "{f} missing from {files:?}");
     }
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for f in expected.iter().filter(|f| f.ends_with(".png")) {
+    for f in expected
+        .iter()
+        .filter(|f| f.ends_with(".png") && !f.ends_with("detect.png"))
+    {
         assert!(
             report.contains(&format!("]({f})")),
             "report.md does not embed {f}"
@@ -61,7 +68,9 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
     let a = pipeline(&out).assert().success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(
-        stderr.contains("aggregate up to date, analyze up to date, train up to date"),
+        stderr.contains(
+            "aggregate up to date, analyze up to date, detect up to date, train up to date"
+        ),
         "{stderr}"
     );
     let after: Vec<_> = files
@@ -73,7 +82,7 @@ fn bundled_sample_gives_every_output_and_a_second_run_is_a_no_op() {
 
     let a = pipeline(&out).arg("--force").assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stderr)
-        .contains("aggregate done, analyze done, train done"));
+        .contains("aggregate done, analyze done, detect done, train done"));
 }
 
 #[test]
@@ -83,7 +92,7 @@ fn packets_road_gives_the_same_results_and_a_series_file_goes_straight_to_analys
     pipeline(&one).arg("-q").assert().success();
     let a = pipeline(&two).arg("--packets").assert().success();
     assert!(String::from_utf8_lossy(&a.get_output().stderr)
-        .contains("preprocess done, analyze done, train done"));
+        .contains("preprocess done, analyze done, detect done, train done"));
     let s = "lan-broadcast-28min-ns";
     assert!(two.join(format!("{s}.parquet")).exists());
     assert!(
@@ -117,7 +126,7 @@ fn packets_road_gives_the_same_results_and_a_series_file_goes_straight_to_analys
         .success();
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     assert!(
-        stderr.contains("nab-ec2-network-in-257a54: analyze done, train done"),
+        stderr.contains("nab-ec2-network-in-257a54: analyze done, detect done, train done"),
         "{stderr}"
     );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();

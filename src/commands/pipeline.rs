@@ -15,7 +15,7 @@ use ntp::forecast::experiment::TrainOptions;
 use ntp::forecast::sweep;
 use ntp::report;
 use ntp::report::document::{self, Section};
-use ntp::report::outputs::{report_path, AnalysisOutputs, TrainOutputs};
+use ntp::report::outputs::{report_path, AnalysisOutputs, DetectFile, DetectOutputs, TrainOutputs};
 use ntp::series::aggregate;
 use ntp::series::parse_every;
 use ntp::series::table::{sizes_path, top_path, Column};
@@ -188,6 +188,20 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
     }
     r.stages.push(("analyze", stale));
 
+    let files = DetectOutputs::new(&o.dir, &stem);
+    let detected = [
+        DetectFile::DetectCsv,
+        DetectFile::EventsCsv,
+        DetectFile::DetectPng,
+    ]
+    .map(|f| files.path(f));
+    let stale = fresh || o.force || !up_to_date(&dataset_in, &detected);
+    if stale {
+        r.notices
+            .extend(detect_stage(&dataset_in, &o.analysis, &stem, &files)?);
+    }
+    r.stages.push(("detect", stale));
+
     if let Some(t) = &o.train {
         let outputs = TrainOutputs::new(&o.dir, &stem, t.hyper.epochs, t.hyper.batch_size);
         let stale = fresh || o.force || !up_to_date(&dataset_in, &outputs.all());
@@ -202,6 +216,36 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         r.stages.push(("train", stale));
     }
     Ok(r)
+}
+
+/// `ntp detect`'s default on the analysed series: its files, and a note of what it found.
+fn detect_stage(
+    dataset: &[PathBuf],
+    analysis: &AnalysisOptions,
+    stem: &str,
+    files: &DetectOutputs,
+) -> Result<Vec<String>> {
+    let series = ntp::series::load(dataset, &analysis.series)?;
+    if series.len() < ntp::detect::MIN_POINTS {
+        return Ok(vec![format!(
+            "detect skipped: {} intervals, fewer than {}",
+            series.len(),
+            ntp::detect::MIN_POINTS
+        )]);
+    }
+    let opts = ntp::detect::DetectOptions::default();
+    let name = series.quantity.0.clone();
+    let d = ntp::detect::detect(&[(name, series)], &opts, None)?;
+    let out = |f| files.path(f);
+    report::detect::write_detections(&d, opts.margin, &out(DetectFile::DetectCsv))?;
+    report::detect::write_events(&d, &out(DetectFile::EventsCsv))?;
+    let title = format!("{stem}: forecast band at 99.9 %");
+    report::detect::figure(&d, &[], &title, analysis.dpi, &out(DetectFile::DetectPng))?;
+    Ok(vec![format!(
+        "detect: {} events ({}; causal forecast band at 99.9 %)",
+        d.events.len(),
+        d.columns[0].judged.model
+    )])
 }
 
 pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {

@@ -50,6 +50,22 @@ pub struct DetectOptions {
     pub window: Option<usize>,
 }
 
+impl Default for DetectOptions {
+    /// `ntp detect`'s defaults: the forecast band at 99.9 %, a margin of one half-width,
+    /// alarms 3 intervals apart joined (chosen on the shared NAB series and simulations:
+    /// docs/detect.md).
+    fn default() -> Self {
+        DetectOptions {
+            method: Method::Forecast,
+            level: 0.999,
+            margin: 1.0,
+            gap: 3,
+            initial: None,
+            window: None,
+        }
+    }
+}
+
 /// One column's judgement.
 pub struct ColumnDetection {
     pub column: String,

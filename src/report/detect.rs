@@ -106,8 +106,10 @@ pub fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Pat
     let j = &c.judged;
     let x = |t: usize| axis.x(d.start_ns[t]);
     let series: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
+    // A band on the log scale can reach far above the series: drawn clipped to its range.
+    let top = 1.5 * c.values.iter().fold(0.0f64, |m, v| m.max(*v));
     let band: Vec<(f64, f64, f64)> = (0..j.score.len())
-        .map(|i| (x(j.first + i), j.lower[i].max(0.0), j.upper[i]))
+        .map(|i| (x(j.first + i), j.lower[i].max(0.0), j.upper[i].min(top)))
         .collect();
     let span = |a: i64, b: i64| (axis.x(a), axis.x(b));
     let events: Vec<(f64, f64)> = d
