@@ -34,6 +34,19 @@ pub struct Judged {
     pub model: String,
 }
 
+/// How far `v` lies outside `[lo, hi]`, in half-widths of the band: 0 inside, positive
+/// above, negative below.
+fn outside_by(v: f64, lo: f64, hi: f64) -> f64 {
+    let half = ((hi - lo) / 2.0).max(f64::MIN_POSITIVE);
+    if v > hi {
+        (v - hi) / half
+    } else if v < lo {
+        -(lo - v) / half
+    } else {
+        0.0
+    }
+}
+
 /// The forecasters the forecast method chooses among.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Forecaster {
@@ -148,17 +161,10 @@ pub fn forecast_band(
         }
         let fc = f.at(&h, t);
         let (lo, hi) = (fc - q, fc + q);
-        let half = q.max(f64::MIN_POSITIVE);
-        let score = if x[t] > hi {
-            (x[t] - hi) / half
-        } else if x[t] < lo {
-            -(lo - x[t]) / half
-        } else {
-            0.0
-        };
-        let outside = score.abs() > margin;
-        run = if outside { run + 1 } else { 0 };
-        if outside && run < SHIFT_AFTER {
+        let score = outside_by(x[t], lo, hi);
+        let alarmed = score.abs() > margin;
+        run = if alarmed { run + 1 } else { 0 };
+        if alarmed && run < SHIFT_AFTER {
             // Judged anomalous: the history keeps the forecast, the errors the band's edge.
             h[t] = fc;
             errors.push(q);
@@ -187,15 +193,8 @@ pub fn robust_z(x: &[f64], w: usize, z: f64) -> Judged {
         let m = median(past);
         let dev: Vec<f64> = past.iter().map(|v| (v - m).abs()).collect();
         let s = 1.4826 * median(&dev);
-        let half = (z * s).max(f64::MIN_POSITIVE);
         let (lo, hi) = (m - z * s, m + z * s);
-        let score = if x[t] > hi {
-            (x[t] - hi) / half
-        } else if x[t] < lo {
-            -(lo - x[t]) / half
-        } else {
-            0.0
-        };
+        let score = outside_by(x[t], lo, hi);
         j.forecast.push(m);
         j.lower.push(lo);
         j.upper.push(hi);
