@@ -290,7 +290,11 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
     for (capture, dataset) in captures.iter().zip(&datasets) {
         let r = one_capture(capture, dataset, &o, ui)?;
         for rep in &r.reports {
+            let duplicates = aggregate::duplicate_warning(rep);
             for w in rep.damage_warning().into_iter().chain(rep.stray_warning()) {
+                ui.warning(&w);
+            }
+            if let Some(w) = duplicates {
                 ui.warning(&w);
             }
         }

@@ -469,7 +469,7 @@ pub fn duplicate_warning(report: &FileReport) -> Option<String> {
     (c.recent_duplicates * 100 > c.probed).then(|| {
         format!(
             "{}: {:.1} % of the packets sampled ({} of {}) are byte-identical to one of the {} before them \
-             (a mirrored link?); they are counted. `--dedup {window}` drops them, as `editcap -D {window}` does",
+             (a mirrored link?); they are counted. `ntp aggregate --dedup {window}` drops them, as `editcap -D {window}` does",
             report.input.display(),
             100.0 * c.recent_duplicates as f64 / c.probed as f64,
             c.recent_duplicates,
