@@ -207,10 +207,28 @@ fn bad_labels_and_options_are_one_line_errors() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(needle), "{stderr}");
     }
-    let a = ntp()
-        .args(["simulate", "--days", "1e9", "-o"])
-        .arg(dir.path())
-        .assert()
-        .failure();
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--days"));
+    for (args, needle) in [
+        (vec!["--days", "1e9"], "--days"),
+        (
+            vec!["--rate", "1e7", "--every", "1m"],
+            "packets per interval",
+        ),
+        (
+            vec!["--rate", "100000", "--every", "1s", "--days", "365"],
+            "packets",
+        ),
+        (vec!["--events", "flood,flood"], "twice"),
+        (vec!["--hurst", "1.2"], "--hurst"),
+    ] {
+        let a = ntp()
+            .arg("simulate")
+            .args(&args)
+            .arg("-o")
+            .arg(dir.path())
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
 }

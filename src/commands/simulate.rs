@@ -13,6 +13,10 @@ use crate::cli::SimulateArgs;
 
 /// The longest simulation, in intervals.
 const MAX_INTERVALS: f64 = 10_000_000.0;
+/// The most packets an interval may expect (memory holds a few intervals' packets).
+const MAX_PER_INTERVAL: f64 = 200_000.0;
+/// The most packets a simulation may expect (a capture of about 100 GB).
+const MAX_PACKETS: f64 = 1e9;
 
 fn options(args: &SimulateArgs) -> Result<Options> {
     let every_ns = parse_every(&args.every)?;
@@ -28,8 +32,16 @@ fn options(args: &SimulateArgs) -> Result<Options> {
         bail!("--hurst {}: between 0.5 and 0.975", args.hurst);
     }
     let rate_ok = args.rate > 0.0 && args.rate <= 1e8;
-    if !(rate_ok && args.trend.is_finite() && args.trend > -1.0) {
-        bail!("--rate must be in (0, 1e8] packets per second and --trend above −1");
+    if !(rate_ok && args.trend.is_finite() && args.trend > -1.0 && args.trend <= 10.0) {
+        bail!("--rate must be in (0, 1e8] packets per second and --trend in (−1, 10]");
+    }
+    let per_interval = args.rate * every_ns as f64 / 1e9;
+    if per_interval > MAX_PER_INTERVAL {
+        bail!("--rate {} at --every {}: {per_interval:.0} packets per interval, more than {MAX_PER_INTERVAL} (memory holds a few intervals' packets); choose a shorter --every", args.rate, args.every);
+    }
+    let total = per_interval * intervals;
+    if total > MAX_PACKETS {
+        bail!("--rate {} over --days {}: about {total:.2e} packets, more than {MAX_PACKETS:.0e}; choose a lower --rate or fewer --days", args.rate, args.days);
     }
     let mut events = Vec::new();
     for e in args.events.iter().filter(|e| e.as_str() != "none") {
