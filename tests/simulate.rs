@@ -214,7 +214,7 @@ fn bad_labels_and_options_are_one_line_errors() {
             "packets per interval",
         ),
         (
-            vec!["--rate", "100000", "--every", "1s", "--days", "365"],
+            vec!["--rate", "100000", "--every", "1s", "--days", "100"],
             "packets",
         ),
         (vec!["--events", "flood,flood"], "twice"),
