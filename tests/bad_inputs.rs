@@ -788,6 +788,25 @@ fn fuzz_findings_of_parquet_footers_and_cards() {
     );
     assert!(err.contains("corrupt Parquet footer"), "{err}");
 
+    // Footers polars-parquet misreads by field id (a list read where the file declares
+    // another type) and page headers with negative counts: each aborted the process on a
+    // reservation of up to 2⁶¹ bytes. Run twice: polars decodes columns in parallel, and
+    // which one fails first varied.
+    for i in 0..7 {
+        let path = fixture(&format!("fuzz/series-parquet-polars-abort-{i}.parquet"));
+        for _ in 0..2 {
+            let err = one_line_error(
+                &ntp()
+                    .arg("analyze")
+                    .arg(&path)
+                    .arg("-o")
+                    .arg(dir.path())
+                    .assert(),
+            );
+            assert!(err.contains("corrupt Parquet"), "{i}: {err}");
+        }
+    }
+
     let (series, model, card) = quick_model(dir.path());
     std::fs::copy(fixture("fuzz/model-card-newline-in-value.json"), &card).unwrap();
     let a = ntp()

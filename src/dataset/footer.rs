@@ -6,12 +6,13 @@
 //! the bytes left to hold it (every element takes at least one byte). By hand because no
 //! crate validates Thrift without decoding it into the same allocations. Counts, sizes and
 //! offsets (the footer's 64-bit integers) above 2⁴⁰ are refused too: polars sizes buffers
-//! from them. What this cannot see: run lengths inside the pages (polars-parquet 0.55 also
-//! reserves a validity bitmap at a page's claimed RLE run length; see tests/data/fuzz/README.md).
+//! from them. The known fields must have the format's types (`footer_types.rs`), and the page
+//! headers are checked next (`pages.rs`).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::footer_types::{expected, Shape};
 use crate::error::{Error, Result};
 
 /// The largest row count, size or offset a footer may claim (2⁴⁰: a terabyte, a trillion
@@ -52,18 +53,49 @@ pub fn check(path: &Path) -> Result<()> {
         bytes: &footer,
         at: 0,
     };
-    r.skip_struct(0).map_err(bad)
+    r.typed_struct(Shape::File, 0).map_err(bad)?;
+    super::pages::check(path)
 }
 
 /// A cursor over compact-protocol bytes.
-struct Walker<'a> {
+pub(super) struct Walker<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 type Check = std::result::Result<(), String>;
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Walker<'a> {
+        Walker { bytes, at: 0 }
+    }
+
+    /// Bytes read so far.
+    pub(super) fn at(&self) -> usize {
+        self.at
+    }
+
+    /// The next field header of a struct: (field id, type), or `None` at its end. `id` is
+    /// the previous field's id (compact fields are mostly deltas from it).
+    pub(super) fn field(&mut self, id: &mut i64) -> std::result::Result<Option<(i64, u8)>, String> {
+        let header = self.byte()?;
+        let t = header & 0x0f;
+        if t == 0 {
+            return Ok(None);
+        }
+        *id = match header >> 4 {
+            0 => self.zigzag()?,
+            delta => *id + i64::from(delta),
+        };
+        Ok(Some((*id, t)))
+    }
+
+    /// A zigzag varint (i16, i32 or i64).
+    pub(super) fn zigzag(&mut self) -> std::result::Result<i64, String> {
+        let z = self.varint()?;
+        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+
     fn left(&self) -> usize {
         self.bytes.len() - self.at
     }
@@ -95,7 +127,7 @@ impl Walker<'_> {
     }
 
     /// Skips one value of compact type `t`.
-    fn skip_value(&mut self, t: u8, depth: usize) -> Check {
+    pub(super) fn skip_value(&mut self, t: u8, depth: usize) -> Check {
         if depth > MAX_DEPTH {
             return Err("nested too deep".into());
         }
@@ -122,6 +154,55 @@ impl Walker<'_> {
             12 => self.skip_struct(depth + 1),
             _ => Err(format!("unknown type {t}")),
         }
+    }
+
+    /// Walks a struct whose known fields must have parquet.thrift's types.
+    fn typed_struct(&mut self, shape: Shape, depth: usize) -> Check {
+        if depth > MAX_DEPTH {
+            return Err("nested too deep".into());
+        }
+        let mut id = 0i64;
+        while let Some((field, t)) = self.field(&mut id)? {
+            let Some((want, inner)) = expected(shape, field) else {
+                self.skip_value(t, depth + 1)?;
+                continue;
+            };
+            if t != want {
+                return Err(format!(
+                    "field {field} of a {shape:?} has type {t}, not {want}"
+                ));
+            }
+            match (t, inner) {
+                (12, Shape::Other) | (9, Shape::Other) => self.skip_value(t, depth + 1)?,
+                (12, inner) => self.typed_struct(inner, depth + 1)?,
+                (9, inner) => self.typed_list(inner, depth + 1)?,
+                _ => self.skip_value(t, depth + 1)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A list of structs of `shape`.
+    fn typed_list(&mut self, shape: Shape, depth: usize) -> Check {
+        let header = self.byte()?;
+        let t = header & 0x0f;
+        let n = match header >> 4 {
+            15 => self.varint()?,
+            n => u64::from(n),
+        };
+        if n > 0 && t != 12 {
+            return Err(format!("a list of {shape:?} holds elements of type {t}"));
+        }
+        if n > self.left() as u64 {
+            return Err(format!(
+                "a list of {n} elements with {} bytes left",
+                self.left()
+            ));
+        }
+        for _ in 0..n {
+            self.typed_struct(shape, depth)?;
+        }
+        Ok(())
     }
 
     fn skip_struct(&mut self, depth: usize) -> Check {

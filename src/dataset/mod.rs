@@ -8,6 +8,8 @@
 pub mod convert;
 mod dictionary;
 pub mod footer;
+mod footer_types;
+mod pages;
 pub mod reader;
 pub mod writer;
 
