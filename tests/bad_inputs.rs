@@ -792,8 +792,20 @@ fn fuzz_findings_of_parquet_footers_and_cards() {
     // another type) and page headers with negative counts: each aborted the process on a
     // reservation of up to 2⁶¹ bytes. Run twice: polars decodes columns in parallel, and
     // which one fails first varied.
-    for i in 0..7 {
-        let path = fixture(&format!("fuzz/series-parquet-polars-abort-{i}.parquet"));
+    let names = (0..7)
+        .map(|i| format!("polars-abort-{i}"))
+        .chain(
+            [
+                "negative-size",
+                "statistics-bool-type",
+                "int-type-bool-type",
+            ]
+            .map(String::from),
+        )
+        .chain(["time-type-bool-type".to_string()]);
+    for name in names {
+        let i = &name;
+        let path = fixture(&format!("fuzz/series-parquet-{name}.parquet"));
         for _ in 0..2 {
             let err = one_line_error(
                 &ntp()

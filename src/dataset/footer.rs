@@ -12,7 +12,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::footer_types::{expected, Shape};
+use super::footer_types::{expected, Shape, BOOL};
 use crate::error::{Error, Result};
 
 /// The largest row count, size or offset a footer may claim (2⁴⁰: a terabyte, a trillion
@@ -54,7 +54,8 @@ pub fn check(path: &Path) -> Result<()> {
         at: 0,
     };
     r.typed_struct(Shape::File, 0).map_err(bad)?;
-    super::pages::check(path)
+    // polars-parquet parses the footer again there: whatever else in it panics is an error.
+    crate::util::guard::reading(path, || super::pages::check(path))
 }
 
 /// A cursor over compact-protocol bytes.
@@ -142,6 +143,9 @@ impl<'a> Walker<'a> {
                 if v.unsigned_abs() > MAX_COUNT {
                     return Err(format!("a count or offset of {v}, larger than any file"));
                 }
+                if v < 0 {
+                    return Err(format!("a count, size or offset of {v}"));
+                }
                 Ok(())
             }
             7 => self.skip(8),
@@ -167,7 +171,9 @@ impl<'a> Walker<'a> {
                 self.skip_value(t, depth + 1)?;
                 continue;
             };
-            if t != want {
+            // A bool field's type is its value: 1 true, 2 false.
+            let same = t == want || (want == BOOL && t == 2);
+            if !same {
                 return Err(format!(
                     "field {field} of a {shape:?} has type {t}, not {want}"
                 ));

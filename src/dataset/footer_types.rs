@@ -15,11 +15,18 @@ pub enum Shape {
     ColumnMeta,
     KeyValue,
     Sorting,
+    Statistics,
+    LogicalType,
+    /// TIME and TIMESTAMP of a logical type.
+    Time,
+    Integer,
     /// Any other struct: its fields are walked, not typed.
     Other,
 }
 
-/// Compact-protocol type codes.
+/// Compact-protocol type codes (a bool field is 1 or 2: its value is the type).
+pub const BOOL: u8 = 1;
+const BYTE: u8 = 3;
 const I16: u8 = 4;
 const I32: u8 = 5;
 const I64: u8 = 6;
@@ -42,7 +49,13 @@ pub fn expected(shape: Shape, id: i64) -> Option<(u8, Shape)> {
         (File, 7) => (LIST, o),
         (Schema, 1 | 2 | 3 | 5 | 6 | 7 | 8 | 9) => (I32, o),
         (Schema, 4) => (BINARY, o),
-        (Schema, 10) => (STRUCT, o),
+        (Schema, 10) => (STRUCT, LogicalType),
+        (LogicalType, 7 | 8) => (STRUCT, Time),
+        (LogicalType, 10) => (STRUCT, Integer),
+        (LogicalType, 1..=6 | 9 | 11..=14) => (STRUCT, o),
+        (Time, 1) | (Integer, 2) => (BOOL, o),
+        (Time, 2) => (STRUCT, o),
+        (Integer, 1) => (BYTE, o),
         (RowGroup, 1) => (LIST, Column),
         (RowGroup, 2 | 3 | 5 | 6) => (I64, o),
         (RowGroup, 4) => (LIST, Sorting),
@@ -54,9 +67,14 @@ pub fn expected(shape: Shape, id: i64) -> Option<(u8, Shape)> {
         (ColumnMeta, 1 | 4 | 15) => (I32, o),
         (ColumnMeta, 2 | 3 | 8 | 13) => (LIST, o),
         (ColumnMeta, 5 | 6 | 7 | 9 | 10 | 11 | 14) => (I64, o),
-        (ColumnMeta, 12 | 16 | 17) => (STRUCT, o),
+        (ColumnMeta, 12) => (STRUCT, Statistics),
+        (ColumnMeta, 16 | 17) => (STRUCT, o),
+        (Statistics, 1 | 2 | 5 | 6) => (BINARY, o),
+        (Statistics, 3 | 4) => (I64, o),
+        (Statistics, 7 | 8) => (BOOL, o),
         (KeyValue, 1 | 2) => (BINARY, o),
         (Sorting, 1) => (I32, o),
+        (Sorting, 2 | 3) => (BOOL, o),
         _ => return None,
     })
 }
