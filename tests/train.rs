@@ -913,3 +913,34 @@ fn stacked_gru_with_dropout_is_repeatable() {
     assert_eq!(card["hyper"]["cell"], "gru");
     assert_eq!(card["hyper"]["dropout"], 0.3);
 }
+
+/// The fused LSTM and GRU kernels give the same forecasts on every code path: the widest the
+/// CPU has (AVX-512F or AVX2), AVX2, and the baseline (`NTP_SIMD`).
+#[test]
+fn every_kernel_path_gives_the_same_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = fixture("lan-broadcast-28min-ns.pcapng");
+    let ds = dir.path().join("s.parquet");
+    ntp()
+        .args(["aggregate", "-q", "--top", "0"])
+        .arg(&series)
+        .arg("-o")
+        .arg(&ds)
+        .assert()
+        .success();
+    let run = |path: &str, cell: &str| {
+        let out = dir.path().join(format!("{path}-{cell}"));
+        train(&ds, &out)
+            .env("NTP_SIMD", path)
+            .args(QUICK)
+            .args(["--look-back", "10", "--seeds", "1", "--cell", cell])
+            .assert()
+            .success();
+        std::fs::read(out.join("s.forecasts.e2.b32.csv")).unwrap()
+    };
+    for cell in ["lstm", "gru"] {
+        let widest = run("auto", cell);
+        assert_eq!(widest, run("avx2", cell), "{cell}: widest vs AVX2");
+        assert_eq!(widest, run("baseline", cell), "{cell}: widest vs baseline");
+    }
+}

@@ -60,6 +60,10 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
     }
     let (look_back, seed) = s.saved.expect("run() checks a model was saved");
     ui.info(format!(
+        "recurrent kernels: {:?} path (NTP_SIMD=avx2|baseline narrows it)",
+        ntp::forecast::kernels::simd()
+    ));
+    ui.info(format!(
         "periods {}; chosen look-back {look_back} (saved: seed {seed}){}; best model {}; wrote {} files to {}",
         if sweep.periods.is_empty() {
             "none detected".to_string()

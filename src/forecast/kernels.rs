@@ -78,9 +78,46 @@ pub(crate) fn transpose_steps(src: &[f32], a: usize, b: usize, c: usize, dst: &m
     }
 }
 
-/// Defines `$name` to run `$generic` compiled for AVX2 + FMA when the CPU has them (the
-/// element-wise loops then vectorise 8 wide), else for the baseline target. Same arithmetic
-/// either way: no fused multiply-adds are introduced, so results do not depend on the path.
+/// The code path of the fused recurrent kernels: the widest the CPU has, unless
+/// `NTP_SIMD=avx2|baseline` asks for a narrower one (to measure or compare the paths).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+/// The path the kernels take on this CPU (read once).
+pub fn simd() -> Simd {
+    static CHOSEN: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        let cpu = detect_simd();
+        match std::env::var("NTP_SIMD").as_deref() {
+            Ok("baseline") => Simd::Baseline,
+            Ok("avx2") => cpu.min(Simd::Avx2),
+            _ => cpu,
+        }
+    })
+}
+
+fn detect_simd() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        if avx2 && is_x86_feature_detected!("avx512f") {
+            return Simd::Avx512;
+        }
+        if avx2 {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Baseline
+}
+
+/// Defines `$name` to run `$generic` compiled for AVX-512F or AVX2 + FMA when the CPU has
+/// them (the element-wise loops then vectorise 16 or 8 wide), else for the baseline target
+/// ([`simd`]). Same arithmetic either way: no fused multiply-adds are introduced, so
+/// results do not depend on the path.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! dispatched {
@@ -89,13 +126,20 @@ macro_rules! dispatched {
         fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
             {
+                use $crate::forecast::kernels::{simd, Simd};
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512($($arg: $ty),*) -> $ret {
+                    $generic($($arg),*)
+                }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
                     $generic($($arg),*)
                 }
-                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports the features `avx2` is compiled for.
-                    return unsafe { avx2($($arg),*) };
+                match simd() {
+                    // SAFETY: `simd` chose a path whose features the CPU has.
+                    Simd::Avx512 => return unsafe { avx512($($arg),*) },
+                    Simd::Avx2 => return unsafe { avx2($($arg),*) },
+                    Simd::Baseline => {}
                 }
             }
             $generic($($arg),*)
