@@ -446,17 +446,8 @@ fn without_distinct_counts_the_sums_are_unchanged_and_the_counts_absent() {
         let df = read_parquet(&sums.join(&name));
         let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
         assert_eq!(names[0], "timestamp");
-        let features = [
-            "tcp_syn",
-            "tcp_synack",
-            "tcp_fin",
-            "tcp_rst",
-            "icmp_packets",
-            "icmp_bytes",
-            "size_p50",
-            "size_p95",
-            "size_max",
-        ];
+        // The sums, then the features that need no keys (all but the four entropies).
+        let features = crate::features::FEATURES[4..].iter().copied();
         let held: Vec<&str> = COLUMNS[..13].iter().copied().chain(features).collect();
         assert_eq!(names[1..], held, "{stem}");
         let ts = times(&df, "timestamp");

@@ -11,7 +11,7 @@ use crate::preprocess::WITH_REFERENCE;
 use crate::util::*;
 
 /// The columns `make_features.py` writes, after `second`.
-const FEATURES: [&str; 13] = [
+pub const FEATURES: [&str; 13] = [
     "src_addr_entropy",
     "dst_addr_entropy",
     "src_port_entropy",

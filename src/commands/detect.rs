@@ -69,18 +69,14 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.io.output)
         .map_err(|e| ntp::error::Error::io(&args.io.output, e))?;
     let files = DetectOutputs::new(&args.io.output, &stem);
-    let [csv, events, scores, png] = [
-        DetectFile::DetectCsv,
-        DetectFile::EventsCsv,
-        DetectFile::ScoresCsv,
-        DetectFile::DetectPng,
-    ]
-    .map(|f| files.path(f));
-    out::write_detections(&d, opts.margin, &csv)?;
-    out::write_events(&d, &events)?;
-    out::write_scores(&d, opts.method.name(), &scores)?;
-    let title = format!("{stem}: {} at {} %", opts.method.name(), args.level);
-    out::figure(&d, labels.as_deref().unwrap_or(&[]), &title, args.dpi, &png)?;
+    out::write(
+        &d,
+        &opts,
+        labels.as_deref().unwrap_or(&[]),
+        &files,
+        args.dpi,
+    )?;
+    let events = files.path(DetectFile::EventsCsv);
     for c in &d.columns {
         ui.info(format!(
             "{}: {} (seasons {:?}), {} intervals scored after {}",

@@ -198,7 +198,7 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
     let stale = fresh || o.force || !up_to_date(&dataset_in, &detected);
     if stale {
         r.notices
-            .extend(detect_stage(&dataset_in, &o.analysis, &stem, &files)?);
+            .extend(detect_stage(&dataset_in, &o.analysis, &files)?);
     }
     r.stages.push(("detect", stale));
 
@@ -222,7 +222,6 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
 fn detect_stage(
     dataset: &[PathBuf],
     analysis: &AnalysisOptions,
-    stem: &str,
     files: &DetectOutputs,
 ) -> Result<Vec<String>> {
     let series = ntp::series::load(dataset, &analysis.series)?;
@@ -236,11 +235,7 @@ fn detect_stage(
     let opts = ntp::detect::DetectOptions::default();
     let name = series.quantity.0.clone();
     let d = ntp::detect::detect(&[(name, series)], &opts, None)?;
-    let out = |f| files.path(f);
-    report::detect::write_detections(&d, opts.margin, &out(DetectFile::DetectCsv))?;
-    report::detect::write_events(&d, &out(DetectFile::EventsCsv))?;
-    let title = format!("{stem}: forecast band at 99.9 %");
-    report::detect::figure(&d, &[], &title, analysis.dpi, &out(DetectFile::DetectPng))?;
+    report::detect::write(&d, &opts, &[], files, analysis.dpi)?;
     Ok(vec![format!(
         "detect: {} events ({}; causal forecast band at 99.9 %)",
         d.events.len(),

@@ -4,11 +4,33 @@
 use std::path::Path;
 
 use crate::detect::labels::Label;
-use crate::detect::Detection;
+use crate::detect::{DetectOptions, Detection};
 use crate::error::Result;
+use crate::report::outputs::{DetectFile, DetectOutputs};
 use crate::report::plot::{self, Canvas, TimeAxis};
 use crate::util::atomic::write_atomically;
 use crate::util::time::timestamp_text;
+
+/// Writes every output of a detection made with `opts` (the scores only when it was scored
+/// against `labels`), the figure at `dpi`.
+pub fn write(
+    d: &Detection,
+    opts: &DetectOptions,
+    labels: &[Label],
+    files: &DetectOutputs,
+    dpi: u32,
+) -> Result<()> {
+    let title = format!(
+        "{}: {} at {} %",
+        files.stem,
+        opts.method.name(),
+        (opts.level * 1e4).round() / 100.0
+    );
+    write_detections(d, opts.margin, &files.path(DetectFile::DetectCsv))?;
+    write_events(d, &files.path(DetectFile::EventsCsv))?;
+    write_scores(d, opts.method.name(), &files.path(DetectFile::ScoresCsv))?;
+    figure(d, labels, &title, dpi, &files.path(DetectFile::DetectPng))
+}
 
 fn num(v: f64) -> String {
     if v.is_finite() {
@@ -20,7 +42,7 @@ fn num(v: f64) -> String {
 }
 
 /// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several).
-pub fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
+fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
     let several = d.columns.len() > 1;
     write_atomically(dest, |w| {
         let head = "timestamp,value,forecast,lower,upper,score,alarm";
@@ -54,7 +76,7 @@ pub fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
 }
 
 /// `start,end,kind,peak,score,column` (the end exclusive).
-pub fn write_events(d: &Detection, dest: &Path) -> Result<()> {
+fn write_events(d: &Detection, dest: &Path) -> Result<()> {
     write_atomically(dest, |w| {
         writeln!(w, "start,end,kind,peak,score,column")?;
         for e in &d.events {
@@ -76,7 +98,7 @@ pub fn write_events(d: &Detection, dest: &Path) -> Result<()> {
 
 /// One row of scores: windows, found, events, true events, recall, precision, F1, delay,
 /// NAB score.
-pub fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
+fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
     let Some(s) = &d.scores else { return Ok(()) };
     write_atomically(dest, |w| {
         writeln!(
@@ -100,7 +122,7 @@ pub fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
 }
 
 /// The first column's series with its band, the events shaded and the labels drawn.
-pub fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Path) -> Result<()> {
+fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Path) -> Result<()> {
     let axis = TimeAxis::new(&d.start_ns);
     let c = &d.columns[0];
     let j = &c.judged;

@@ -282,11 +282,16 @@ impl Interval {
         if k == 0 {
             return;
         }
-        let src = || top::addresses(addrs[0].0, addrs[0].1);
-        let dst = || top::addresses(addrs[1].0, addrs[1].1);
-        let ports = || top::ports(self.dst_ports.entries());
-        top::rows_of(start_ns, Field::Source, src, k, out);
-        top::rows_of(start_ns, Field::Destination, dst, k, out);
+        let [(src4, src6), (dst4, dst6)] = addrs;
+        top::rows_of(start_ns, Field::Source, top::addresses(src4, src6), k, out);
+        top::rows_of(
+            start_ns,
+            Field::Destination,
+            top::addresses(dst4, dst6),
+            k,
+            out,
+        );
+        let ports = top::ports(self.dst_ports.entries());
         top::rows_of(start_ns, Field::DstPort, ports, k, out);
     }
 }

@@ -88,24 +88,29 @@ pub struct TopRow {
     pub share: f64,
 }
 
-/// The `k` largest of `entries` by `by`, ties by key, in rank order.
-fn top(mut entries: Vec<(Key, Tallied)>, by: By, k: usize) -> Vec<(Key, Tallied)> {
+/// The `k` largest of `entries` by `by`, ties by key, in rank order (`entries` is
+/// reordered, not copied).
+fn top(entries: &mut [(Key, Tallied)], by: By, k: usize) -> &[(Key, Tallied)] {
     let order = |a: &(Key, Tallied), b: &(Key, Tallied)| -> Ordering {
         by.of(&b.1).cmp(&by.of(&a.1)).then(a.0.cmp(&b.0))
     };
+    let k = k.min(entries.len());
+    if k == 0 {
+        return &[];
+    }
     if entries.len() > k {
         entries.select_nth_unstable_by(k - 1, order);
-        entries.truncate(k);
     }
-    entries.sort_unstable_by(order);
-    entries
+    let top = &mut entries[..k];
+    top.sort_unstable_by(order);
+    top
 }
 
 /// The rows of one field of one interval: its top `k` by bytes, then by packets.
 pub fn rows_of(
     start_ns: i64,
     field: Field,
-    entries: impl Fn() -> Vec<(Key, Tallied)>,
+    mut entries: Vec<(Key, Tallied)>,
     k: usize,
     out: &mut Vec<TopRow>,
 ) {
@@ -113,9 +118,8 @@ pub fn rows_of(
         return;
     }
     for by in [By::Bytes, By::Packets] {
-        let all = entries();
-        let total: u64 = all.iter().map(|e| by.of(&e.1)).sum();
-        for (i, (key, tallied)) in top(all, by, k).into_iter().enumerate() {
+        let total: u64 = entries.iter().map(|e| by.of(&e.1)).sum();
+        for (i, &(key, tallied)) in top(&mut entries, by, k).iter().enumerate() {
             out.push(TopRow {
                 start_ns,
                 field,
@@ -241,18 +245,18 @@ mod tests {
             (Key::V4(3), t(5, 100)),
             (Key::V4(1), t(1, 900)),
         ];
-        let by_packets: Vec<Key> = top(entries.clone(), By::Packets, 3)
-            .into_iter()
+        let by_packets: Vec<Key> = top(&mut entries.clone(), By::Packets, 3)
+            .iter()
             .map(|e| e.0)
             .collect();
         assert_eq!(by_packets, [Key::V4(3), Key::V4(9), Key::V6(1)]);
-        let by_bytes: Vec<Key> = top(entries.clone(), By::Bytes, 10)
-            .into_iter()
+        let by_bytes: Vec<Key> = top(&mut entries.clone(), By::Bytes, 10)
+            .iter()
             .map(|e| e.0)
             .collect();
         assert_eq!(by_bytes, [Key::V4(1), Key::V4(9), Key::V4(3), Key::V6(1)]);
         let mut rows = Vec::new();
-        rows_of(0, Field::Source, || entries.clone(), 2, &mut rows);
+        rows_of(0, Field::Source, entries.clone(), 2, &mut rows);
         assert_eq!(rows.len(), 4);
         assert_eq!((rows[0].rank, rows[0].share), (1, 900.0 / 1400.0));
         assert_eq!(rows[2].by, By::Packets);
