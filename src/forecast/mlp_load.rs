@@ -1,0 +1,97 @@
+//! Loading a saved DLinear or N-HiTS: every tensor the card's shape implies, of that shape,
+//! 32-bit and finite, and no other.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Tensor};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::dlinear::Dlinear;
+use super::linear::Linear;
+use super::network::{CellKind, Shape};
+use super::nhits::Nhits;
+use crate::error::{Error, Result};
+
+pub enum Mlp {
+    Dlinear(Dlinear),
+    Nhits(Nhits),
+}
+
+/// The names and shapes a model of `shape` has, in its layers' order (weight, bias).
+fn expected(shape: &Shape) -> candle_core::Result<Vec<(String, Vec<usize>)>> {
+    // A model of that shape, from any seed, has exactly the tensors the file must have.
+    let mut rng = StdRng::seed_from_u64(0);
+    let (l, c, h) = (shape.look_back, shape.inputs, shape.outputs);
+    let named = match shape.cell {
+        CellKind::Nhits => Nhits::new(&mut rng, l, c, shape.hidden, h)?.named(),
+        _ => Dlinear::new(&mut rng, l, c, h)?.named(),
+    };
+    Ok(named
+        .into_iter()
+        .map(|(n, t)| (n, t.dims().to_vec()))
+        .collect())
+}
+
+/// The model in `map` (read from `path`), checked against the card's `shape`.
+pub fn body(path: &Path, map: &HashMap<String, Tensor>, shape: &Shape) -> Result<Mlp> {
+    let bad = |message: String| Error::Dataset {
+        path: path.to_owned(),
+        message,
+    };
+    let model = shape.cell.title();
+    let expected = expected(shape).map_err(|e| bad(e.to_string()))?;
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    if let Some(extra) = names.iter().find(|n| !expected.iter().any(|e| &e.0 == **n)) {
+        return Err(bad(format!(
+            "tensor `{extra}` is not one of the card's {model}: card and weights disagree"
+        )));
+    }
+    let mut tensors = Vec::with_capacity(expected.len());
+    for (name, dims) in &expected {
+        let t = map
+            .get(name)
+            .ok_or_else(|| bad(format!("model file has no tensor `{name}`")))?;
+        if t.dims() != dims.as_slice() {
+            return Err(bad(format!(
+                "{name} has shape {:?}, expected {dims:?} for the card's {model} (model card and weights disagree)",
+                t.dims()
+            )));
+        }
+        if t.dtype() != DType::F32 {
+            return Err(bad(format!(
+                "tensor `{name}` is {:?}, not F32: not a model ntp saved",
+                t.dtype()
+            )));
+        }
+        let values = t
+            .flatten_all()
+            .and_then(|v| v.to_vec1::<f32>())
+            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
+            )));
+        }
+        tensors.push(t);
+    }
+    let layers = tensors
+        .chunks(2)
+        .map(|wb| Linear::from_tensors(wb[0], wb[1]))
+        .collect::<candle_core::Result<Vec<_>>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let (l, c, h) = (shape.look_back, shape.inputs, shape.outputs);
+    let built = match shape.cell {
+        CellKind::Nhits => Nhits::from_layers(l, c, h, layers).map(Mlp::Nhits),
+        _ => {
+            let mut it = layers.into_iter();
+            let (Some(seasonal), Some(trend)) = (it.next(), it.next()) else {
+                return Err(bad("DLinear needs two layers".into()));
+            };
+            Dlinear::from_layers(l, c, seasonal, trend).map(Mlp::Dlinear)
+        }
+    };
+    built.map_err(|e| bad(e.to_string()))
+}
