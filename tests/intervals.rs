@@ -241,7 +241,7 @@ fn the_study_mode_has_no_bands() {
 fn band_scores_equal_numpy_on_the_bundled_sample() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let reference = table(&root.join("tests/data/reference/intervals/lan-broadcast-28min-ns.csv"));
-    let ntp = table(&root.join("results/sample/lan-broadcast-28min-ns.mse_results.e20.b32.csv"));
+    let ntp = table(&root.join("results/sample/lan-broadcast-28min-ns.mse_results.e100.b32.csv"));
     let mut compared = 0;
     for r in &reference {
         let row = find(&ntp, &r["look_back"], &r["model"], &r["fold"], &r["seed"]);

@@ -273,8 +273,21 @@ fn saved_model_applies_to_another_capture(out: &Path, dir: &Path, stem: &str) {
 /// look-back, the seed, every kept epoch and the saved weights are byte-identical.
 #[test]
 fn the_test_span_never_influences_selection() {
+    test_span_blindness("lstm");
+}
+
+/// The same for the MLP networks, and their ensemble and combination rows.
+#[test]
+fn the_test_span_never_influences_the_mlps_or_the_ensembles() {
+    test_span_blindness("dlinear");
+    test_span_blindness("nhits");
+}
+
+fn test_span_blindness(model: &str) {
     let dir = tempfile::tempdir().unwrap();
     let args = [
+        "--model",
+        model,
         "--look-back",
         "6,24",
         "--epochs",
@@ -353,6 +366,12 @@ fn the_test_span_never_influences_selection() {
     let rows_a = table(&a.join(format!("{stem}.mse_results.e6.b32.csv")));
     let rows_b = table(&b.join(format!("{stem}.mse_results.e6.b32.csv")));
     assert_eq!(rows_a.len(), rows_b.len());
+    for combined in [format!("{model}_ensemble"), "top3_mean".to_string()] {
+        assert!(
+            rows_a.iter().any(|r| r["model"] == combined),
+            "no {combined} row"
+        );
+    }
     for (x, y) in rows_a.iter().zip(&rows_b) {
         for c in ["val_mse", "val_mae", "selected", "best_model", "kept_epoch"] {
             assert_eq!(x[c], y[c], "{c} of {x:?}");
@@ -486,6 +505,28 @@ fn same_seeds_give_identical_tables_and_folds_roll_forward() {
         windows(folds[2], "train_windows"),
         windows(folds[1], "train_windows") + block
     );
+}
+
+#[test]
+fn same_seeds_give_identical_tables_for_the_mlps() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    for model in ["dlinear", "nhits"] {
+        let run = |name: &str| {
+            let out = dir.path().join(format!("{model}-{name}"));
+            train(&ds, &out)
+                .args(["--model", model, "--hidden", "16", "--look-back", "10,30"])
+                .args(["--seeds", "2", "--horizon", "2", "--features", "packets"])
+                .args(QUICK)
+                .assert()
+                .success();
+            let csv = out.join("s7comm-clean-15min.mse_results.e2.b32.csv");
+            std::fs::read_to_string(csv).unwrap()
+        };
+        let (a, b) = (run("a"), run("b"));
+        assert_eq!(a, b, "{model}");
+        assert!(a.contains(&format!("{model}_ensemble")) && a.contains("top3_mean"));
+    }
 }
 
 /// Early stopping keeps the epoch with the lowest validation loss and stops `patience`
@@ -668,6 +709,7 @@ fn impossible_settings_are_one_clear_error() {
         ("--seeds", "5000", "--seeds"),
         ("--features", "nosuch", "--features"),
         ("--look-back", "0,10", "--look-back"),
+        ("--clip", "NaN", "--clip"),
     ] {
         let out = dir.path().join("out");
         let assert = train(&ds, &out)
@@ -683,7 +725,7 @@ fn impossible_settings_are_one_clear_error() {
     for (arg, value) in [
         ("--tz", "Europe/Paris"),
         ("--calendar", "month"),
-        ("--cell", "rnn"),
+        ("--model", "rnn"),
     ] {
         let out = dir.path().join("out");
         let assert = train(&ds, &out).args([arg, value]).assert().code(2);

@@ -100,7 +100,7 @@ pub enum Command {
         ntp analyze link-counters.csv --column bytes_in --period 288      (any series file)\n  \
         ntp analyze x.parquet --size captured --drop-empty                (the study's series)")]
     Analyze(AnalyzeArgs),
-    /// Forecasting experiment: LSTM/GRU beside baselines, an AR(X), Holt-Winters, ETS and MSTL; choices on validation, Diebold–Mariano tests, prediction bands.
+    /// Forecasting experiment: LSTM, GRU, DLinear or N-HiTS beside baselines, an AR(X), Holt-Winters, ETS, MSTL and ensembles; choices on validation, Diebold–Mariano tests, prediction bands.
     #[command(after_help = "Examples:\n  \
         ntp train results/lan-broadcast-28min-ns.series.parquet --look-back 10,20,30,60\n  \
         ntp train nab.csv --look-back 12,36,288 --period 288,2016 --folds 3 --horizon 6\n  \
@@ -109,7 +109,7 @@ pub enum Command {
     Train(TrainArgs),
     /// Apply a network saved by `ntp train` to another series: its forecasts and bands beside persistence, and threshold alerts.
     #[command(
-        after_help = "Example:\n  ntp predict results/day1.best_model.e20.b32.safetensors results/day2.series.parquet"
+        after_help = "Example:\n  ntp predict results/day1.best_model.e100.b32.safetensors results/day2.series.parquet"
     )]
     Predict(PredictArgs),
     /// Captures or series → series table → analysis → experiment → report.md; stages already up to date are skipped.

@@ -5,10 +5,12 @@ use std::path::Path;
 
 use clap::{Args, ValueEnum};
 use ntp::forecast::experiment::TrainOptions;
+use ntp::forecast::frame::{Norm, Target};
 use ntp::forecast::inputs::Calendar;
 use ntp::forecast::intervals::{Alerting, Threshold};
 use ntp::forecast::network::{CellKind, Hyper};
 use ntp::forecast::spans::Split;
+use ntp::forecast::training::Loss;
 
 use super::shared::{DatasetIo, SeriesArgs};
 
@@ -62,9 +64,9 @@ pub struct TrainingArgs {
     #[arg(long)]
     pub scale_on_all: bool,
 
-    /// Units per recurrent layer.
-    #[arg(long, default_value_t = 50)]
-    pub hidden: usize,
+    /// Units per recurrent layer, or per N-HiTS MLP layer [default: 50; N-HiTS 512].
+    #[arg(long)]
+    pub hidden: Option<usize>,
 
     /// Stacked recurrent layers.
     #[arg(long, default_value_t = 1)]
@@ -77,16 +79,42 @@ pub struct TrainingArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
 
-    /// Most epochs per training (early stopping may end it sooner).
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
+    /// Most epochs per training; early stopping ends most sooner [default: 100; 20 under
+    /// --select-on-test].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+
+    /// What the network predicts: the value, or its change from the window's last value
+    /// (zero output = persistence) [default: delta; level under --select-on-test].
+    #[arg(long, value_enum, value_name = "level|delta")]
+    pub net_target: Option<TargetArg>,
+
+    /// Window normalisation: the training span's MinMax only, or also each window's own mean
+    /// and spread (RevIN) [default: window; global under --select-on-test].
+    #[arg(long, value_enum)]
+    pub norm: Option<NormArg>,
+
+    /// Training loss: squared error, or Huber's (squared below the training span's mean
+    /// absolute change, linear above) [default: huber; mse under --select-on-test].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+
+    /// Halve the learning rate after this many epochs without a lower validation loss
+    /// (0: constant) [default: 3; 0 under --select-on-test].
+    #[arg(long, value_name = "EPOCHS")]
+    pub plateau: Option<usize>,
+
+    /// Clip the gradients' global norm to this (0: no clipping) [default: 1; 0 under
+    /// --select-on-test].
+    #[arg(long, value_name = "NORM")]
+    pub clip: Option<f64>,
 
     /// First seed of the initial weights and the shuffling: the same seeds give the same tables.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Recurrent cell of the network.
-    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    /// The network: an LSTM or GRU, or the MLP references DLinear and N-HiTS.
+    #[arg(long = "model", visible_alias = "cell", value_enum, value_name = "MODEL", default_value_t = CellArg::Lstm)]
     pub cell: CellArg,
 
     /// Dropout between stacked layers while training (with --layers ≥ 2).
@@ -133,11 +161,34 @@ pub struct TrainingArgs {
     pub alert_probability: f64,
 }
 
-/// A recurrent cell.
+/// A network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CellArg {
     Lstm,
     Gru,
+    Dlinear,
+    Nhits,
+}
+
+/// A network's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    Level,
+    Delta,
+}
+
+/// A window normalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NormArg {
+    Global,
+    Window,
+}
+
+/// A training loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LossArg {
+    Mse,
+    Huber,
 }
 
 /// A calendar input.
@@ -183,19 +234,7 @@ impl TrainingArgs {
             seeds: self.seeds,
             patience: self.patience,
             scale_on_all: self.scale_on_all,
-            hyper: Hyper {
-                cell: match self.cell {
-                    CellArg::Lstm => CellKind::Lstm,
-                    CellArg::Gru => CellKind::Gru,
-                },
-                dropout: self.dropout,
-                hidden: self.hidden,
-                layers: self.layers,
-                lr: self.lr,
-                batch_size: self.batch_size,
-                epochs: self.epochs,
-                seed: self.seed,
-            },
+            hyper: self.hyper(),
             periods: periods.to_vec(),
             features: self.features.clone(),
             calendar: Calendar {
@@ -210,6 +249,57 @@ impl TrainingArgs {
                 threshold,
                 probability: self.alert_probability,
             }),
+        }
+    }
+
+    /// The network and its training; unset options take the defaults of the split (the
+    /// study's under --select-on-test).
+    fn hyper(&self) -> Hyper {
+        let study = self.select_on_test;
+        let cell = match self.cell {
+            CellArg::Lstm => CellKind::Lstm,
+            CellArg::Gru => CellKind::Gru,
+            CellArg::Dlinear => CellKind::Dlinear,
+            CellArg::Nhits => CellKind::Nhits,
+        };
+        let default_target = if study {
+            TargetArg::Level
+        } else {
+            TargetArg::Delta
+        };
+        let default_norm = if study {
+            NormArg::Global
+        } else {
+            NormArg::Window
+        };
+        Hyper {
+            cell,
+            dropout: self.dropout,
+            hidden: self
+                .hidden
+                .unwrap_or(if cell == CellKind::Nhits { 512 } else { 50 }),
+            layers: self.layers,
+            lr: self.lr,
+            batch_size: self.batch_size,
+            epochs: self.epochs.unwrap_or(if study { 20 } else { 100 }),
+            seed: self.seed,
+            target: match self.net_target.unwrap_or(default_target) {
+                TargetArg::Level => Target::Level,
+                TargetArg::Delta => Target::Delta,
+            },
+            norm: match self.norm.unwrap_or(default_norm) {
+                NormArg::Global => Norm::Global,
+                NormArg::Window => Norm::Window,
+            },
+            loss: match self
+                .loss
+                .unwrap_or(if study { LossArg::Mse } else { LossArg::Huber })
+            {
+                LossArg::Mse => Loss::Mse,
+                LossArg::Huber => Loss::Huber,
+            },
+            plateau: self.plateau.unwrap_or(if study { 0 } else { 3 }),
+            clip: self.clip.unwrap_or(if study { 0.0 } else { 1.0 }),
         }
     }
 

@@ -12,8 +12,9 @@ use super::inputs::Calendar;
 use super::intervals::{Alert, AlertScores, Alerting, RunIntervals};
 use super::metrics::Metrics;
 use super::models::Model;
-use super::network::{History, Hyper, Network};
+use super::network::{Hyper, Network};
 use super::spans::{Spans, Split};
+use super::training::History;
 use super::Scaler;
 use crate::error::{Error, Result};
 use crate::series::{Quantity, SeriesOptions};
@@ -123,6 +124,14 @@ impl TrainOptions {
             (
                 !(hp.lr.is_finite() && hp.lr > 0.0),
                 "--lr must be a positive number",
+            ),
+            (
+                !(hp.clip.is_finite() && hp.clip >= 0.0),
+                "--clip must be a number ≥ 0",
+            ),
+            (
+                !hp.cell.is_recurrent() && (hp.layers != 1 || hp.dropout > 0.0),
+                "--layers and --dropout apply to the LSTM and GRU only",
             ),
         ];
         self.check_lists()?;

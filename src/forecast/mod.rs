@@ -11,21 +11,28 @@
 pub mod baselines;
 pub mod card;
 pub mod classical;
+pub mod dlinear;
+pub mod ensemble;
 pub mod experiment;
+pub mod frame;
 pub mod fused;
 pub mod gru_op;
 pub mod inputs;
 pub mod intervals;
 pub mod kernels;
+pub mod linear;
 pub mod lstm_op;
 pub mod metrics;
+pub mod mlp_load;
 pub mod models;
 pub mod network;
+pub mod nhits;
 pub mod predict;
 pub mod significance;
 pub mod spans;
 pub mod summary;
 pub mod sweep;
+pub mod training;
 
 /// Windows of `look_back` values, each forecasting the path of the `horizon` values after it
 /// (steps 1 … H from the window's last value, its origin).

@@ -18,18 +18,31 @@ pub enum Classical {
 /// A model of the experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Model {
-    /// The recurrent network (LSTM or GRU cells).
+    /// The network (LSTM, GRU, DLinear or N-HiTS), one run per seed.
     Network(CellKind),
+    /// The network's forecasts combined over its seeds: their median, value by value.
+    Ensemble(CellKind),
     Baseline(Baseline),
     Classical(Classical),
+    /// The mean forecast of the [`COMBINED`] models (seed ensemble, baselines, classical)
+    /// with the lowest validation MSE at the look-back.
+    Combination,
 }
+
+/// Models in the combination row.
+pub const COMBINED: usize = 3;
 
 impl Model {
     /// Every model for these seasonal periods, in table order: the network, the baselines (a
     /// seasonal naive per period), then the classical models (those needing a season only
     /// with one).
-    pub fn list(periods: &[usize], cell: CellKind) -> Vec<Model> {
-        let mut v = vec![Model::Network(cell), Model::Baseline(Baseline::Persistence)];
+    /// `combined`: with the seed ensemble and the combination (they need a validation span).
+    pub fn list(periods: &[usize], cell: CellKind, combined: bool) -> Vec<Model> {
+        let mut v = vec![Model::Network(cell)];
+        if combined {
+            v.push(Model::Ensemble(cell));
+        }
+        v.push(Model::Baseline(Baseline::Persistence));
         v.extend(
             periods
                 .iter()
@@ -44,7 +57,15 @@ impl Model {
         if !periods.is_empty() {
             v.push(Model::Classical(Classical::Mstl));
         }
+        if combined {
+            v.push(Model::Combination);
+        }
         v
+    }
+
+    /// A baseline or classical model: what the network is tested against.
+    pub fn is_baseline(self) -> bool {
+        matches!(self, Model::Baseline(_) | Model::Classical(_))
     }
 
     /// Whether the model is trained from random seeds (the rest are deterministic).
@@ -56,6 +77,8 @@ impl Model {
     pub fn name(self) -> String {
         match self {
             Model::Network(c) => c.name().into(),
+            Model::Ensemble(c) => format!("{}_ensemble", c.name()),
+            Model::Combination => format!("top{COMBINED}_mean"),
             Model::Baseline(Baseline::Persistence) => "persistence".into(),
             Model::Baseline(Baseline::SeasonalNaive(p)) => format!("seasonal_naive_{p}"),
             Model::Baseline(Baseline::WindowMean) => "window_mean".into(),
@@ -74,12 +97,20 @@ impl Model {
                 .ok()
                 .map(|p| Model::Baseline(Baseline::SeasonalNaive(p)));
         }
-        match name {
-            "lstm" => return Some(Model::Network(CellKind::Lstm)),
-            "gru" => return Some(Model::Network(CellKind::Gru)),
-            _ => {}
+        let cells = [
+            CellKind::Lstm,
+            CellKind::Gru,
+            CellKind::Dlinear,
+            CellKind::Nhits,
+        ];
+        for c in cells {
+            for m in [Model::Network(c), Model::Ensemble(c)] {
+                if m.name() == name {
+                    return Some(m);
+                }
+            }
         }
-        Model::list(&[1], CellKind::Lstm)
+        Model::list(&[1], CellKind::Lstm, true)
             .into_iter()
             .find(|m| !matches!(m, Model::Baseline(Baseline::SeasonalNaive(_))) && m.name() == name)
     }
@@ -87,8 +118,9 @@ impl Model {
     /// Label in running text and Markdown headers (`seasonal naive 288`).
     pub fn label(self) -> String {
         match self {
-            Model::Network(CellKind::Lstm) => "LSTM".into(),
-            Model::Network(CellKind::Gru) => "GRU".into(),
+            Model::Network(c) => c.title().into(),
+            Model::Ensemble(c) => format!("{} ensemble", c.title()),
+            Model::Combination => format!("top-{COMBINED} mean"),
             Model::Baseline(Baseline::Persistence) => "persistence".into(),
             Model::Baseline(Baseline::SeasonalNaive(p)) => format!("seasonal naive {p}"),
             Model::Baseline(Baseline::WindowMean) => "window mean".into(),
@@ -116,7 +148,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_titles_capitalise() {
-        for m in Model::list(&[24, 168], CellKind::Gru) {
+        for m in Model::list(&[24, 168], CellKind::Gru, true) {
             assert_eq!(Model::from_name(&m.name()), Some(m), "{}", m.name());
         }
         assert_eq!(
@@ -128,7 +160,7 @@ mod tests {
             Model::from_name("lstm"),
             Some(Model::Network(CellKind::Lstm))
         );
-        assert_eq!(Model::list(&[], CellKind::Lstm).len(), 5);
-        assert_eq!(Model::list(&[24, 168], CellKind::Lstm).len(), 9);
+        assert_eq!(Model::list(&[], CellKind::Lstm, false).len(), 5);
+        assert_eq!(Model::list(&[24, 168], CellKind::Lstm, false).len(), 9);
     }
 }

@@ -21,6 +21,10 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::dlinear::Dlinear;
+use super::frame::{Frame, Norm, Target};
+use super::nhits::Nhits;
+use super::training::Loss;
 use crate::error::{Error, Result};
 use crate::forecast::gru_op::GruLayer;
 use crate::forecast::lstm_op::LstmLayer;
@@ -31,7 +35,7 @@ fn candle_text(e: &candle_core::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
-fn model_err(e: candle_core::Error) -> Error {
+pub(crate) fn model_err(e: candle_core::Error) -> Error {
     Error::Model(candle_text(&e))
 }
 
@@ -115,6 +119,10 @@ pub enum CellKind {
     #[default]
     Lstm,
     Gru,
+    /// DLinear: no cell, a trend/remainder split and two linear maps.
+    Dlinear,
+    /// N-HiTS: no cell, a stack of pooled MLP blocks.
+    Nhits,
 }
 
 impl CellKind {
@@ -123,6 +131,7 @@ impl CellKind {
         match self {
             CellKind::Lstm => 4,
             CellKind::Gru => 3,
+            CellKind::Dlinear | CellKind::Nhits => 0,
         }
     }
 
@@ -131,6 +140,23 @@ impl CellKind {
         match self {
             CellKind::Lstm => "lstm",
             CellKind::Gru => "gru",
+            CellKind::Dlinear => "dlinear",
+            CellKind::Nhits => "nhits",
+        }
+    }
+
+    /// LSTM or GRU (the fused recurrent layers), not an MLP.
+    pub fn is_recurrent(self) -> bool {
+        matches!(self, CellKind::Lstm | CellKind::Gru)
+    }
+
+    /// How tables and figures name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            CellKind::Lstm => "LSTM",
+            CellKind::Gru => "GRU",
+            CellKind::Dlinear => "DLinear",
+            CellKind::Nhits => "N-HiTS",
         }
     }
 }
@@ -149,6 +175,20 @@ pub struct Hyper {
     pub batch_size: usize,
     pub epochs: usize,
     pub seed: u64,
+    /// What the network predicts: the level or the change from the window's last value.
+    #[serde(default)]
+    pub target: Target,
+    /// Each window also scaled by its own level and spread (RevIN), or not.
+    #[serde(default)]
+    pub norm: Norm,
+    #[serde(default)]
+    pub loss: Loss,
+    /// Epochs without a lower validation loss after which the learning rate halves (0: never).
+    #[serde(default)]
+    pub plateau: usize,
+    /// Largest global gradient norm (0: no clipping).
+    #[serde(default)]
+    pub clip: f64,
 }
 
 /// The network's parameters.
@@ -161,11 +201,22 @@ pub struct Network {
     pub outputs: usize,
     /// Dropout between layers while training.
     pub dropout: f64,
-    /// Per layer: LSTM `[W_ih | b | W_hh]` `[4H, in + 1 + H]`; GRU `[W_ih | b_ih | W_hh |
-    /// b_hh]` `[3H, in + 1 + H + 1]`.
-    layers: Vec<Var>,
-    /// Linear: weight [outputs, hidden], bias [outputs].
-    head: [Var; 2],
+    /// How each window is re-expressed before the network reads it, and its output mapped back.
+    pub frame: Frame,
+    body: Body,
+}
+
+/// The weights of each kind of network.
+enum Body {
+    Recurrent {
+        /// Per layer: LSTM `[W_ih | b | W_hh]` `[4H, in + 1 + H]`; GRU `[W_ih | b_ih | W_hh |
+        /// b_hh]` `[3H, in + 1 + H + 1]`.
+        layers: Vec<Var>,
+        /// Linear: weight [outputs, hidden], bias [outputs].
+        head: [Var; 2],
+    },
+    Dlinear(Dlinear),
+    Nhits(Nhits),
 }
 
 fn uniform(rng: &mut StdRng, n: usize, limit: f64) -> Vec<f32> {
@@ -215,23 +266,39 @@ fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shape {
     pub cell: CellKind,
+    /// Steps per input window (the MLPs' input size).
+    pub look_back: usize,
     pub hidden: usize,
     pub layers: usize,
     pub inputs: usize,
     pub outputs: usize,
     pub dropout: f64,
+    pub target: Target,
+    pub norm: Norm,
 }
 
 impl Shape {
     /// The shape for these hyperparameters, `inputs` values per step, `outputs` steps.
-    pub fn of(hp: &Hyper, inputs: usize, outputs: usize) -> Shape {
+    pub fn of(hp: &Hyper, look_back: usize, inputs: usize, outputs: usize) -> Shape {
         Shape {
             cell: hp.cell,
+            look_back,
             hidden: hp.hidden,
             layers: hp.layers,
             inputs,
             outputs,
             dropout: hp.dropout,
+            target: hp.target,
+            norm: hp.norm,
+        }
+    }
+
+    /// The frame of a network of this shape.
+    pub fn frame(&self) -> Frame {
+        Frame {
+            target: self.target,
+            norm: self.norm,
+            width: self.inputs,
         }
     }
 
@@ -239,17 +306,38 @@ impl Shape {
     fn cols(&self, l: usize) -> usize {
         let input = if l == 0 { self.inputs } else { self.hidden };
         match self.cell {
-            CellKind::Lstm => input + 1 + self.hidden,
             CellKind::Gru => input + 1 + self.hidden + 1,
+            _ => input + 1 + self.hidden,
         }
     }
 }
 
 impl Network {
-    /// Keras-style initial weights from `seed`.
+    /// Initial weights from `seed`: Keras' for the LSTM and GRU, PyTorch's for the MLPs.
     pub fn new(shape: Shape, seed: u64) -> Result<Network> {
-        let dev = Device::Cpu;
         let mut rng = StdRng::seed_from_u64(seed);
+        let (l, c, h) = (shape.look_back, shape.inputs, shape.outputs);
+        let body = match shape.cell {
+            CellKind::Dlinear => Body::Dlinear(Dlinear::new(&mut rng, l, c, h).map_err(model_err)?),
+            CellKind::Nhits => {
+                Body::Nhits(Nhits::new(&mut rng, l, c, shape.hidden, h).map_err(model_err)?)
+            }
+            CellKind::Lstm | CellKind::Gru => Self::recurrent(&shape, &mut rng)?,
+        };
+        Ok(Network {
+            cell: shape.cell,
+            hidden: shape.hidden,
+            inputs: shape.inputs,
+            outputs: shape.outputs,
+            dropout: shape.dropout,
+            frame: shape.frame(),
+            body,
+        })
+    }
+
+    /// Keras-style initial weights of the recurrent layers and the head.
+    fn recurrent(shape: &Shape, rng: &mut StdRng) -> Result<Body> {
+        let dev = Device::Cpu;
         let h = shape.hidden;
         let gates = shape.cell.gates();
         let g = gates * h;
@@ -258,9 +346,9 @@ impl Network {
             let input = if l == 0 { shape.inputs } else { h };
             // Keras kernel (input, gH), Glorot uniform; stored transposed as PyTorch's [gH, input].
             let limit = (6.0 / (input + g) as f64).sqrt();
-            let w_ih = uniform(&mut rng, g * input, limit);
+            let w_ih = uniform(rng, g * input, limit);
             // Keras recurrent kernel (H, gH), orthogonal; stored as [gH, H].
-            let rec = orthogonal(&mut rng, h, g);
+            let rec = orthogonal(rng, h, g);
             let mut w_hh = vec![0f32; g * h];
             for r in 0..h {
                 for c in 0..g {
@@ -283,38 +371,44 @@ impl Network {
             let w = Tensor::from_vec(w, (g, cols), &dev).and_then(|t| Var::from_tensor(&t));
             params.push(w.map_err(model_err)?);
         }
-        let (hidden, outputs) = (h, shape.outputs);
+        let outputs = shape.outputs;
         let limit = (6.0 / (h + outputs) as f64).sqrt();
         let w = Var::from_tensor(
-            &Tensor::from_vec(uniform(&mut rng, h * outputs, limit), (outputs, h), &dev)
+            &Tensor::from_vec(uniform(rng, h * outputs, limit), (outputs, h), &dev)
                 .map_err(model_err)?,
         )
         .map_err(model_err)?;
         let b = Var::from_tensor(&Tensor::zeros(outputs, DType::F32, &dev).map_err(model_err)?)
             .map_err(model_err)?;
-        Ok(Network {
-            cell: shape.cell,
-            hidden,
-            inputs: shape.inputs,
-            outputs,
-            dropout: shape.dropout,
+        Ok(Body::Recurrent {
             layers: params,
             head: [w, b],
         })
     }
 
     pub fn vars(&self) -> Vec<Var> {
-        let mut v = self.layers.clone();
-        v.extend(self.head.iter().cloned());
-        v
+        match &self.body {
+            Body::Recurrent { layers, head } => {
+                let mut v = layers.clone();
+                v.extend(head.iter().cloned());
+                v
+            }
+            Body::Dlinear(d) => d.vars(),
+            Body::Nhits(n) => n.vars(),
+        }
     }
 
     /// Named tensors, PyTorch's names.
     pub fn named(&self) -> candle_core::Result<Vec<(String, Tensor)>> {
+        let (layers, head) = match &self.body {
+            Body::Recurrent { layers, head } => (layers, head),
+            Body::Dlinear(d) => return Ok(d.named()),
+            Body::Nhits(n) => return Ok(n.named()),
+        };
         let h = self.hidden;
         let cell = self.cell.name();
         let mut out = Vec::new();
-        for (l, w) in self.layers.iter().enumerate() {
+        for (l, w) in layers.iter().enumerate() {
             let w = w.as_tensor();
             let input = if l == 0 { self.inputs } else { h };
             let bias = w.narrow(1, input, 1)?.squeeze(1)?;
@@ -327,14 +421,14 @@ impl Network {
                 w.narrow(1, input + 1, h)?.contiguous()?,
             ));
             let bias_hh = match self.cell {
-                CellKind::Lstm => bias.zeros_like()?,
                 CellKind::Gru => w.narrow(1, input + 1 + h, 1)?.squeeze(1)?.contiguous()?,
+                _ => bias.zeros_like()?,
             };
             out.push((format!("{cell}.bias_hh_l{l}"), bias_hh));
             out.push((format!("{cell}.bias_ih_l{l}"), bias.contiguous()?));
         }
-        out.push(("linear.weight".into(), self.head[0].as_tensor().clone()));
-        out.push(("linear.bias".into(), self.head[1].as_tensor().clone()));
+        out.push(("linear.weight".into(), head[0].as_tensor().clone()));
+        out.push(("linear.bias".into(), head[1].as_tensor().clone()));
         Ok(out)
     }
 
@@ -355,6 +449,26 @@ impl Network {
 
     /// Loads weights saved by [`Network::save`], of this shape (the card's).
     pub fn load(path: &Path, shape: Shape) -> Result<Network> {
+        let map =
+            candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
+                path: path.to_owned(),
+                message: format!("not a model file: {}", candle_text(&e)),
+            })?;
+        if !shape.cell.is_recurrent() {
+            let body = super::mlp_load::body(path, &map, &shape)?;
+            return Ok(Network {
+                cell: shape.cell,
+                hidden: shape.hidden,
+                inputs: shape.inputs,
+                outputs: shape.outputs,
+                dropout: shape.dropout,
+                frame: shape.frame(),
+                body: match body {
+                    super::mlp_load::Mlp::Dlinear(d) => Body::Dlinear(d),
+                    super::mlp_load::Mlp::Nhits(n) => Body::Nhits(n),
+                },
+            });
+        }
         let Shape {
             cell: kind,
             hidden,
@@ -365,11 +479,6 @@ impl Network {
         } = shape;
         let cell = kind.name();
         let g = kind.gates() * hidden;
-        let map =
-            candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| Error::Dataset {
-                path: path.to_owned(),
-                message: format!("not a model file: {}", candle_text(&e)),
-            })?;
         check_tensors(path, &map, kind, layers)?;
         let get = |name: &str| -> Result<&Tensor> {
             map.get(name).ok_or_else(|| Error::Dataset {
@@ -403,7 +512,7 @@ impl Network {
                 }
             }
             let w = match kind {
-                CellKind::Lstm => (b_ih + b_hh)
+                CellKind::Lstm | CellKind::Dlinear | CellKind::Nhits => (b_ih + b_hh)
                     .and_then(|b| b.unsqueeze(1))
                     .and_then(|b| Tensor::cat(&[w_ih, &b, w_hh], 1)),
                 CellKind::Gru => b_ih.unsqueeze(1).and_then(|bi| {
@@ -433,8 +542,11 @@ impl Network {
             inputs,
             outputs,
             dropout: shape.dropout,
-            layers: params,
-            head: [var(head)?, var(get("linear.bias")?)?],
+            frame: shape.frame(),
+            body: Body::Recurrent {
+                layers: params,
+                head: [var(head)?, var(get("linear.bias")?)?],
+            },
         })
     }
 
@@ -445,12 +557,17 @@ impl Network {
         x: &Tensor,
         mut dropout: Option<&mut StdRng>,
     ) -> candle_core::Result<Tensor> {
+        let (layers, head) = match &self.body {
+            Body::Recurrent { layers, head } => (layers, head),
+            Body::Dlinear(d) => return d.forward(x),
+            Body::Nhits(n) => return n.forward(x),
+        };
         let (b, li) = x.dims2()?;
         let l = li / self.inputs.max(1);
         let ones = Tensor::ones((b, l, 1), DType::F32, x.device())?;
         let mut input = x.reshape((b, l, self.inputs))?;
         let mut last = None;
-        for (k, w) in self.layers.iter().enumerate() {
+        for (k, w) in layers.iter().enumerate() {
             if k > 0 {
                 input = last.take().expect("previous layer's outputs");
                 if let (Some(rng), true) = (dropout.as_deref_mut(), self.dropout > 0.0) {
@@ -470,206 +587,41 @@ impl Network {
                 }
             }
             let x_aug = Tensor::cat(&[&input, &ones], 2)?;
-            let last_only = k + 1 == self.layers.len();
+            let last_only = k + 1 == layers.len();
             last = Some(match self.cell {
-                CellKind::Lstm => LstmLayer::apply(&x_aug, w.as_tensor(), last_only)?,
                 CellKind::Gru => GruLayer::apply(&x_aug, w.as_tensor(), last_only)?,
+                _ => LstmLayer::apply(&x_aug, w.as_tensor(), last_only)?,
             });
         }
         let h_last = last.expect("at least one layer");
         h_last
-            .matmul(&self.head[0].as_tensor().t()?)?
-            .broadcast_add(self.head[1].as_tensor())
+            .matmul(&head[0].as_tensor().t()?)?
+            .broadcast_add(head[1].as_tensor())
     }
 
-    /// Predictions for many windows, in batches: `outputs` values per window, window-major.
+    /// Predictions for many windows (MinMax-scaled, before the frame), in batches:
+    /// `outputs` values per window, window-major, in MinMax units.
     pub fn predict(&self, windows: &[Vec<f32>], batch: usize) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(windows.len());
+        let mut out = Vec::with_capacity(windows.len() * self.outputs);
         for chunk in windows.chunks(batch.max(1)) {
-            let x = batch_tensor(chunk).map_err(model_err)?;
+            let (rows, frames) = self.frame.apply_all(chunk);
+            let x = batch_tensor(&rows).map_err(model_err)?;
             let y = self
                 .forward(&x, None)
                 .and_then(|y| y.flatten_all()?.to_vec1::<f32>())
                 .map_err(model_err)?;
-            out.extend(y);
+            for (path, (offset, scale)) in y.chunks(self.outputs.max(1)).zip(frames) {
+                out.extend(path.iter().map(|p| offset + scale * p));
+            }
         }
         Ok(out)
     }
 }
 
-fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
+pub(crate) fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
     let l = rows.first().map(|r| r.len()).unwrap_or(0);
     let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
     Tensor::from_vec(flat, (rows.len(), l), &Device::Cpu)
-}
-
-/// Adam as Keras implements it (the study's optimiser): β₁ 0.9, β₂ 0.999, ε 1e-7 added to
-/// √v before the bias correction folded into the step size —
-/// `w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)`. (candle's and PyTorch's add ε after the
-/// correction, which weighs ε differently in the first steps.)
-struct Adam {
-    vars: Vec<(Var, Tensor, Tensor)>,
-    lr: f64,
-    step: i32,
-}
-
-impl Adam {
-    const BETA1: f64 = 0.9;
-    const BETA2: f64 = 0.999;
-    const EPS: f64 = 1e-7;
-
-    fn new(vars: Vec<Var>, lr: f64) -> candle_core::Result<Adam> {
-        let vars = vars
-            .into_iter()
-            .map(|v| {
-                let z = v.as_tensor().zeros_like()?;
-                Ok((v, z.clone(), z))
-            })
-            .collect::<candle_core::Result<_>>()?;
-        Ok(Adam { vars, lr, step: 0 })
-    }
-
-    fn step(&mut self, grads: &candle_core::backprop::GradStore) -> candle_core::Result<()> {
-        self.step += 1;
-        let alpha = self.lr * (1.0 - Self::BETA2.powi(self.step)).sqrt()
-            / (1.0 - Self::BETA1.powi(self.step));
-        for (var, m, v) in &mut self.vars {
-            let Some(g) = grads.get(var) else { continue };
-            *m = ((&*m * Self::BETA1)? + (g * (1.0 - Self::BETA1))?)?;
-            *v = ((&*v * Self::BETA2)? + (g.sqr()? * (1.0 - Self::BETA2))?)?;
-            let update = (&*m * alpha)?.div(&(v.sqrt()? + Self::EPS)?)?;
-            var.set(&var.as_tensor().sub(&update)?)?;
-        }
-        Ok(())
-    }
-}
-
-/// Loss after each epoch.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct History {
-    pub train: Vec<f64>,
-    /// Loss on the monitored windows: the validation span (the test span in the study's mode).
-    pub validation: Vec<f64>,
-    /// The epoch (1-based) whose weights the model keeps: the lowest validation loss under
-    /// early stopping, else the last.
-    pub kept_epoch: usize,
-    /// Whether training stopped before the last epoch (`patience` epochs without a better
-    /// validation loss).
-    pub stopped_early: bool,
-    /// Wall seconds of each epoch's training pass (shuffle, batches, forward, backward,
-    /// optimiser step; not the validation pass).
-    pub seconds: Vec<f64>,
-}
-
-/// How the epoch whose weights are kept is chosen.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Stopping {
-    /// Every epoch runs and the last one's weights are kept (the study; the monitored loss is
-    /// only reported).
-    LastEpoch,
-    /// Stop after this many epochs without a lower validation loss (0: never stop early) and
-    /// restore the weights of the epoch with the lowest one.
-    BestValidation { patience: usize },
-}
-
-/// Trains on (inputs, targets — `outputs` per window, window-major) with shuffled
-/// mini-batches; reports the mean training loss
-/// and the loss on the monitored windows after each epoch through `on_epoch`.
-pub fn train(
-    model: &Network,
-    x: &[Vec<f32>],
-    y: &[f32],
-    val: (&[Vec<f32>], &[f32]),
-    hp: &Hyper,
-    stopping: Stopping,
-    mut on_epoch: impl FnMut(usize, f64, f64),
-) -> Result<History> {
-    let mut best: Option<(f64, Vec<Tensor>)> = None;
-    let mut opt = Adam::new(model.vars(), hp.lr).map_err(model_err)?;
-    let mut rng = StdRng::seed_from_u64(hp.seed ^ 0x9e37_79b9_7f4a_7c15);
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    let mut history = History::default();
-    for epoch in 0..hp.epochs {
-        let started = std::time::Instant::now();
-        // Keras shuffles the training windows every epoch.
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.random_range(0..=i));
-        }
-        let mut total = 0.0;
-        for batch in order.chunks(hp.batch_size.max(1)) {
-            let rows: Vec<Vec<f32>> = batch.iter().map(|&i| x[i].clone()).collect();
-            let xb = batch_tensor(&rows).map_err(model_err)?;
-            let k = model.outputs;
-            let yb = Tensor::from_vec(
-                batch
-                    .iter()
-                    .flat_map(|&i| y[i * k..(i + 1) * k].iter().copied())
-                    .collect::<Vec<f32>>(),
-                (batch.len(), k),
-                &Device::Cpu,
-            )
-            .map_err(model_err)?;
-            let pred = model.forward(&xb, Some(&mut rng)).map_err(model_err)?;
-            let loss = (pred - yb)
-                .and_then(|d| d.sqr())
-                .and_then(|d| d.mean_all())
-                .map_err(model_err)?;
-            opt.step(&loss.backward().map_err(model_err)?)
-                .map_err(model_err)?;
-            total += loss.to_scalar::<f32>().map_err(model_err)? as f64 * batch.len() as f64;
-        }
-        let train_loss = total / x.len().max(1) as f64;
-        history.seconds.push(started.elapsed().as_secs_f64());
-        let val_loss = if val.0.is_empty() {
-            f64::NAN
-        } else {
-            let p = model.predict(val.0, 256)?;
-            p.iter()
-                .zip(val.1)
-                .map(|(a, b)| ((a - b) as f64).powi(2))
-                .sum::<f64>()
-                / p.len() as f64
-        };
-        history.train.push(train_loss);
-        history.validation.push(val_loss);
-        history.kept_epoch = epoch + 1;
-        on_epoch(epoch + 1, train_loss, val_loss);
-        if let Stopping::BestValidation { patience } = stopping {
-            if best.as_ref().is_none_or(|b| val_loss < b.0) {
-                let weights = model
-                    .vars()
-                    .iter()
-                    .map(|v| v.as_tensor().copy())
-                    .collect::<candle_core::Result<Vec<_>>>()
-                    .map_err(model_err)?;
-                best = Some((val_loss, weights));
-            }
-            let best_epoch = history
-                .validation
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| !v.is_nan())
-                .min_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(epoch + 1, |(i, _)| i + 1);
-            if patience > 0 && epoch + 1 - best_epoch >= patience && epoch + 1 < hp.epochs {
-                history.stopped_early = true;
-                break;
-            }
-        }
-    }
-    if let (Stopping::BestValidation { .. }, Some((_, weights))) = (stopping, best) {
-        for (var, w) in model.vars().iter().zip(&weights) {
-            var.set(w).map_err(model_err)?;
-        }
-        history.kept_epoch = history
-            .validation
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| !v.is_nan())
-            .min_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(history.kept_epoch, |(i, _)| i + 1);
-    }
-    Ok(history)
 }
 
 #[cfg(test)]
@@ -685,9 +637,14 @@ mod tests {
             (CellKind::Lstm, 2, 3),
             (CellKind::Gru, 1, 1),
             (CellKind::Gru, 2, 2),
+            (CellKind::Dlinear, 1, 2),
+            (CellKind::Nhits, 1, 3),
         ] {
             let shape = Shape {
                 cell,
+                look_back: 4,
+                target: Target::Delta,
+                norm: Norm::Window,
                 hidden: 6,
                 layers,
                 inputs,
@@ -698,10 +655,18 @@ mod tests {
             m.save(&p).unwrap();
             let names = candle_core::safetensors::load(&p, &Device::Cpu).unwrap();
             let prefix = cell.name();
-            assert!(
-                names.contains_key(&format!("{prefix}.bias_hh_l0"))
-                    && names.contains_key("linear.weight")
-            );
+            let expected = match cell {
+                CellKind::Dlinear => [
+                    "linear_trend.weight".to_string(),
+                    "linear_seasonal.bias".into(),
+                ],
+                CellKind::Nhits => [
+                    "blocks.2.layers.2.weight".into(),
+                    "blocks.0.layers.0.bias".into(),
+                ],
+                _ => [format!("{prefix}.bias_hh_l0"), "linear.weight".into()],
+            };
+            assert!(expected.iter().all(|n| names.contains_key(n)), "{cell:?}");
             let back = Network::load(&p, shape).unwrap();
             let windows: Vec<Vec<f32>> = (0..5)
                 .map(|i| {

@@ -88,7 +88,7 @@ pub fn run(
         })?;
     let model = Network::load(
         model_path,
-        Shape::of(&card.hyper, inp.width(), card.horizon),
+        Shape::of(&card.hyper, card.look_back, inp.width(), card.horizon),
     )?;
     let x = inp.target.clone();
     let w = Windows::new(x.len(), card.look_back, card.horizon);

@@ -140,7 +140,7 @@ impl<'a> LookBack<'a> {
         self.sweep
             .models
             .iter()
-            .filter(|m| !m.is_seeded())
+            .filter(|m| m.is_baseline())
             .filter_map(|&m| {
                 let t = self.tracks(m).into_iter().next()?;
                 let v: Vec<f64> = t

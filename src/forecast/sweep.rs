@@ -22,17 +22,25 @@ use rayon::prelude::*;
 
 use super::baselines::{self, Baseline};
 use super::classical::{ets, mstl, seasons};
+use super::ensemble;
 use super::inputs::{self, Inputs};
 use super::metrics;
 use super::models::{Classical, Model};
-use super::network::{self, Hyper, Network, Shape, Stopping};
+use super::network::{self, Hyper, Network, Shape};
 use super::spans::Spans;
+use super::training::{self, Data, Stopping};
 use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
 use crate::util::progress::Progress;
 
-fn scored(cell: &Cell, model: Model, seed: Option<u64>, val: Vec<f64>, test: Vec<f64>) -> Run {
+pub(super) fn scored(
+    cell: &Cell,
+    model: Model,
+    seed: Option<u64>,
+    val: Vec<f64>,
+    test: Vec<f64>,
+) -> Run {
     let usable = |f: &[f64]| !f.is_empty() && f.iter().all(|v| v.is_finite());
     let (val_metrics, test_metrics, status) = if usable(&test) && (val.is_empty() || usable(&val)) {
         (
@@ -216,20 +224,30 @@ fn lstm_run(
         seed,
         ..opts.hyper.clone()
     };
-    let model = Network::new(Shape::of(&hyper, inp.width(), opts.horizon), seed)?;
+    let shape = Shape::of(&hyper, cell.look_back, inp.width(), opts.horizon);
+    let model = Network::new(shape, seed)?;
     let (monitored, stopping) = if opts.selects_on_test() {
-        ((&sx[..], &sy[..]), Stopping::LastEpoch)
+        (Data { x: &sx, y: &sy }, Stopping::LastEpoch)
     } else {
         (
-            (&vx[..], &vy[..]),
+            Data { x: &vx, y: &vy },
             Stopping::BestValidation {
                 patience: opts.patience,
             },
         )
     };
-    let history = network::train(&model, &tx, &ty, monitored, &hyper, stopping, |_, _, _| {
-        on_epoch()
-    })?;
+    // Huber's δ: MASE's scale (the training span's mean absolute change) in MinMax units.
+    let delta = cell.scalers[0].scale(cell.mase_scale) - cell.scalers[0].scale(0.0);
+    let data = Data { x: &tx, y: &ty };
+    let history = training::train(
+        &model,
+        data,
+        monitored,
+        &hyper,
+        stopping,
+        delta,
+        |_, _, _| on_epoch(),
+    )?;
     let unscale = |p: Vec<f32>| -> Vec<f64> {
         p.into_iter()
             .map(|v| cell.scalers[0].unscale(v as f64))
@@ -296,10 +314,16 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         });
     }
     let (periods, periods_detected) = choose_periods(&inp.target, &cells, opts);
-    let models = Model::list(&periods, opts.hyper.cell);
+    let models = Model::list(&periods, opts.hyper.cell, !opts.selects_on_test());
     let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
     let (trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
     runs.extend(trained);
+    if !opts.selects_on_test() {
+        let combined = ensemble::runs(&runs, &cells, opts.hyper.cell, |c, m, v, t| {
+            scored(c, m, None, v, t)
+        });
+        runs.extend(combined);
+    }
     sort_for_tables(&mut runs, &models);
     if !opts.levels.is_empty() || opts.alerting.is_some() {
         attach_intervals(&mut runs, &cells, opts);
@@ -516,7 +540,7 @@ fn train_networks(
     let epochs = opts.hyper.epochs as u64;
     let bar = progress.items(
         jobs.len() as u64 * epochs,
-        format!("training {} LSTMs", jobs.len()),
+        format!("training {} {}s", jobs.len(), opts.hyper.cell.title()),
     );
     let tick = || bar.inc(1);
     let last_fold = opts.split.folds() - 1;

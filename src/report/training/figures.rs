@@ -177,7 +177,7 @@ pub(super) fn loss_png(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<(
     ];
     let fold = sweep.folds() - 1;
     let seed = opts.hyper.seed;
-    let histories: Vec<(usize, &crate::forecast::network::History)> = sweep
+    let histories: Vec<(usize, &crate::forecast::training::History)> = sweep
         .cells
         .iter()
         .enumerate()

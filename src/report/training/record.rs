@@ -124,6 +124,7 @@ pub(super) fn run_json(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<(
                 "epoch_seconds": h.map(|h| &h.seconds),
                 "train_loss": h.map(|h| &h.train),
                 "validation_loss": h.map(|h| &h.validation),
+                "learning_rate": h.map(|h| &h.lr),
             })
         })
         .collect();
