@@ -24,7 +24,7 @@ from safetensors.torch import load_file
 ap = argparse.ArgumentParser()
 ap.add_argument("model")
 ap.add_argument("dataset")
-root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../.."))
+root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../.."))
 ap.add_argument("--ntp", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target")), "release/ntp"))
 a = ap.parse_args()
 card = json.load(open(a.model.removesuffix(".safetensors") + ".json"))
@@ -64,6 +64,17 @@ if calendar.get("weekday"):
 per_step = np.stack(steps, axis=1).astype(np.float32)  # [n, F]
 n_windows = len(per_step) - lb - horizon + 1
 windows = np.stack([per_step[i:i + lb] for i in range(n_windows)])[-len(ours):]
+# The card's frame (docs/networks.md): RevIN on the target channel, the output a change from
+# the window's last value or a level around the window's mean.
+target, norm = card["hyper"].get("target", "level"), card["hyper"].get("norm", "global")
+x0 = windows[:, :, 0].astype(np.float64)
+offset, spread = np.zeros((len(x0), 1)), np.ones((len(x0), 1))
+if norm == "window":
+    offset = x0.mean(axis=1, keepdims=True)
+    spread = np.sqrt(x0.var(axis=1, keepdims=True) + 1e-5)
+    windows[:, :, 0] = ((x0 - offset) / spread).astype(np.float32)
+if target == "delta":
+    offset = x0[:, -1:]
 
 rnn_type = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
 rnn = rnn_type(per_step.shape[1], h, num_layers=layers, batch_first=True)
@@ -75,7 +86,8 @@ rnn.eval()  # no dropout at inference
 lo, hi = card["scaler"]["min"], card["scaler"]["max"]
 with torch.no_grad():
     y, _ = rnn(torch.from_numpy(windows))
-    pred = linear(y[:, -1, :])[:, -1].double().numpy() * (hi - lo) + lo
+    out = linear(y[:, -1, :])[:, -1:].double().numpy()
+    pred = ((offset + spread * out)[:, 0]) * (hi - lo) + lo
 col = [c for c in ours.columns if c in ("lstm", "gru") or "predict" in c][0]
 diff = np.abs(pred - ours[col].to_numpy())
 print(f"{a.model}: {cell} × {layers}, {per_step.shape[1]} input(s) per step, horizon {horizon}: {len(pred)} windows: "
