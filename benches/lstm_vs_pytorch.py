@@ -89,17 +89,30 @@ def torch_epochs(x, y, hidden, batch, epochs, cell="lstm", seed=0):
 
 def ntp_epochs(ntp, parquet, every, look_back, batch, epochs, hidden, cell="lstm"):
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
+        done = subprocess.run(
             # The study's split (--select-on-test): the same first floor(0.8·(n − L)) training
             # windows as above, one seed, every epoch run.
-            [ntp, "train", "-q", parquet, "--every", every, "--look-back", str(look_back), "--batch-size", str(batch),
+            [ntp, "train", parquet, "--every", every, "--look-back", str(look_back), "--batch-size", str(batch),
              "--epochs", str(epochs), "--hidden", str(hidden), "--select-on-test", "--seeds", "1",
              "--cell", cell, "-o", out],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
+        path = next((line.split(": ", 1)[1].split(" path")[0] for line in done.stderr.splitlines()
+                     if line.startswith("recurrent kernels:")), "?")
         stem = os.path.splitext(os.path.basename(parquet))[0]
         run = json.load(open(os.path.join(out, f"{stem}.run.json")))
-        return run["lstm_runs"][0]["epoch_seconds"]
+        return run["lstm_runs"][0]["epoch_seconds"], path
+
+
+def cpu():
+    """The CPU's model name and its vector extensions that matter here."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return "unknown CPU"
+    name = next((l.split(":", 1)[1].strip() for l in text.splitlines() if l.startswith("model name")), "?")
+    flags = next((l.split(":", 1)[1].split() for l in text.splitlines() if l.startswith("flags")), [])
+    return f"{name} ({', '.join(f for f in ('avx2', 'fma', 'avx512f') if f in flags) or 'no AVX2'})"
 
 
 def main():
@@ -123,18 +136,18 @@ def main():
         x, y = windows(series(parquet, args.every), args.look_back)
         print(f"{len(x)} training windows of {args.look_back} values ({args.every} intervals of "
               f"{os.path.basename(args.input)}), {args.cell.upper()}({args.hidden}) + Linear, {args.epochs} epochs; "
-              f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+              f"torch {torch.__version__}, {torch.get_num_threads()} threads; {cpu()}")
         for batch in [int(b) for b in args.batch_size.split(",")]:
             theirs, ours, ratios = [], [], []
             for _ in range(args.rounds):
                 t = torch_epochs(x, y, args.hidden, batch, args.epochs, args.cell)
-                o = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs, args.hidden,
-                               args.cell)
+                o, path = ntp_epochs(args.ntp, parquet, args.every, args.look_back, batch, args.epochs,
+                                     args.hidden, args.cell)
                 theirs += t
                 ours += o
                 ratios.append(statistics.median(o) / statistics.median(t))
             t, o = statistics.median(theirs), statistics.median(ours)
-            print(f"batch {batch:3}: ntp {o:.3f} s/epoch (min {min(ours):.3f}), PyTorch {t:.3f} s/epoch "
+            print(f"batch {batch:3}: ntp ({path} kernels) {o:.3f} s/epoch (min {min(ours):.3f}), PyTorch {t:.3f} s/epoch "
                   f"(min {min(theirs):.3f}), medians over {len(ours)} epochs; ratio ntp/PyTorch {o / t:.2f} "
                   f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
     sys.stdout.flush()
