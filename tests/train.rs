@@ -510,7 +510,15 @@ fn same_seeds_give_identical_tables_and_folds_roll_forward() {
 #[test]
 fn same_seeds_give_identical_tables_for_the_mlps() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    // A series table, for a feature column beside the target.
+    let ds = dir.path().join("s7comm-clean-15min.parquet");
+    ntp()
+        .args(["aggregate", "-q", "--top", "0"])
+        .arg(fixture("s7comm-clean-15min.pcap"))
+        .arg("-o")
+        .arg(&ds)
+        .assert()
+        .success();
     for model in ["dlinear", "nhits"] {
         let run = |name: &str| {
             let out = dir.path().join(format!("{model}-{name}"));

@@ -49,13 +49,7 @@ impl Dlinear {
         let inputs = look_back * channels;
         let seasonal = Linear::new(rng, inputs, outputs)?;
         let trend = Linear::new(rng, inputs, outputs)?;
-        Ok(Dlinear {
-            look_back,
-            channels,
-            average: average_matrix(look_back)?,
-            trend,
-            seasonal,
-        })
+        Self::from_layers(look_back, channels, seasonal, trend)
     }
 
     /// The model from saved layers.

@@ -8,13 +8,7 @@ use super::models::{Model, COMBINED};
 use super::network::CellKind;
 
 fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    crate::analysis::describe::median(values)
 }
 
 /// Element by element, over runs with forecasts of equal length.

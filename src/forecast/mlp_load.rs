@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::dlinear::Dlinear;
 use super::linear::Linear;
-use super::network::{CellKind, Shape};
+use super::network::{check_values, CellKind, Shape};
 use super::nhits::Nhits;
 use crate::error::{Error, Result};
 
@@ -60,21 +60,7 @@ pub fn body(path: &Path, map: &HashMap<String, Tensor>, shape: &Shape) -> Result
                 t.dims()
             )));
         }
-        if t.dtype() != DType::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` is {:?}, not F32: not a model ntp saved",
-                t.dtype()
-            )));
-        }
-        let values = t
-            .flatten_all()
-            .and_then(|v| v.to_vec1::<f32>())
-            .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
-        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-            return Err(bad(format!(
-                "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
-            )));
-        }
+        check_values(path, name, t)?;
         tensors.push(t);
     }
     let layers = tensors

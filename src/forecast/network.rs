@@ -39,6 +39,30 @@ pub(crate) fn model_err(e: candle_core::Error) -> Error {
     Error::Model(candle_text(&e))
 }
 
+/// Refuses a tensor that is not 32-bit float or holds a non-finite value.
+pub(crate) fn check_values(path: &Path, name: &str, t: &Tensor) -> Result<()> {
+    let bad = |message: String| Error::Dataset {
+        path: path.to_owned(),
+        message,
+    };
+    if t.dtype() != DType::F32 {
+        return Err(bad(format!(
+            "tensor `{name}` is {:?}, not F32: not a model ntp saved",
+            t.dtype()
+        )));
+    }
+    let values = t
+        .flatten_all()
+        .and_then(|v| v.to_vec1::<f32>())
+        .map_err(|e| bad(format!("tensor `{name}`: {}", candle_text(&e))))?;
+    match values.iter().find(|v| !v.is_finite()) {
+        Some(v) => Err(bad(format!(
+            "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses weights that contradict their card or could only give NaN: a tensor the card's
 /// cell and layer count do not have, one that is not 32-bit float, one not finite.
 fn check_tensors(
@@ -70,21 +94,7 @@ fn check_tensors(
                 "tensor `{name}` is not one of the model's card ({layers} layer(s) of {cell}): card and weights disagree"
             )));
         }
-        if t.dtype() != DType::F32 {
-            return Err(bad(format!(
-                "tensor `{name}` is {:?}, not F32: not a model ntp saved",
-                t.dtype()
-            )));
-        }
-        let values = t
-            .flatten_all()
-            .and_then(|v| v.to_vec1::<f32>())
-            .map_err(|e| bad(format!("tensor `{name}`: {}", candle_text(&e))))?;
-        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-            return Err(bad(format!(
-                "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
-            )));
-        }
+        check_values(path, name, t)?;
     }
     Ok(())
 }
@@ -324,7 +334,11 @@ impl Network {
             }
             CellKind::Lstm | CellKind::Gru => Self::recurrent(&shape, &mut rng)?,
         };
-        Ok(Network {
+        Ok(Self::of(&shape, body))
+    }
+
+    fn of(shape: &Shape, body: Body) -> Network {
+        Network {
             cell: shape.cell,
             hidden: shape.hidden,
             inputs: shape.inputs,
@@ -332,7 +346,7 @@ impl Network {
             dropout: shape.dropout,
             frame: shape.frame(),
             body,
-        })
+        }
     }
 
     /// Keras-style initial weights of the recurrent layers and the head.
@@ -455,19 +469,11 @@ impl Network {
                 message: format!("not a model file: {}", candle_text(&e)),
             })?;
         if !shape.cell.is_recurrent() {
-            let body = super::mlp_load::body(path, &map, &shape)?;
-            return Ok(Network {
-                cell: shape.cell,
-                hidden: shape.hidden,
-                inputs: shape.inputs,
-                outputs: shape.outputs,
-                dropout: shape.dropout,
-                frame: shape.frame(),
-                body: match body {
-                    super::mlp_load::Mlp::Dlinear(d) => Body::Dlinear(d),
-                    super::mlp_load::Mlp::Nhits(n) => Body::Nhits(n),
-                },
-            });
+            let body = match super::mlp_load::body(path, &map, &shape)? {
+                super::mlp_load::Mlp::Dlinear(d) => Body::Dlinear(d),
+                super::mlp_load::Mlp::Nhits(n) => Body::Nhits(n),
+            };
+            return Ok(Self::of(&shape, body));
         }
         let Shape {
             cell: kind,
