@@ -432,6 +432,44 @@ fn impossible_model_cards_are_one_line_naming_the_card() {
     }
 }
 
+/// An N-HiTS card claiming a look-back whose matrices would not fit is refused before any
+/// of them is built.
+#[test]
+fn an_mlp_card_cannot_claim_unbounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let out = dir.path().join("m");
+    ntp()
+        .args(["train", "-q", "--model", "nhits", "--hidden", "8"])
+        .args(["--look-back", "5", "--epochs", "1", "--dpi", "40"])
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
+    let card = model.with_extension("json");
+    let good = std::fs::read_to_string(&card).unwrap();
+    for (from, to) in [
+        ("\"look_back\": 5", "\"look_back\": 16000000"),
+        ("\"horizon\": 1", "\"horizon\": 1000000"),
+    ] {
+        assert!(good.contains(from), "{good}");
+        std::fs::write(&card, good.replace(from, to)).unwrap();
+        let (code, stderr, mb) = run_measured(&[
+            "predict".as_ref(),
+            model.as_os_str(),
+            ds.as_os_str(),
+            "-o".as_ref(),
+            dir.path().join("p").as_os_str(),
+        ]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("too large for N-HiTS"), "{stderr}");
+        assert!(mb < 500.0, "{mb} MB");
+    }
+}
+
 #[test]
 fn a_huge_thread_count_is_capped() {
     let dir = tempfile::tempdir().unwrap();

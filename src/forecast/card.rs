@@ -113,6 +113,14 @@ impl ModelCard {
                 "`hyper.hidden`, `hyper.layers` or `look_back` is implausibly large".into(),
             );
         }
+        let max = super::network::MLP_MAX_STEPS;
+        if !h.cell.is_recurrent() && (self.look_back > max || self.horizon > max || h.hidden > 1024)
+        {
+            return Err(format!(
+                "`look_back`, `horizon` or `hyper.hidden` is too large for {} (at most {max}, {max} and 1024)",
+                h.cell.title()
+            ));
+        }
         crate::series::parse_every(&self.every)
             .map_err(|_| format!("`every` is {:?}, not a duration (e.g. 1s, 5m)", self.every))?;
         if !["ip", "wire", "captured"].contains(&self.size.as_str()) {

@@ -12,7 +12,7 @@ use super::inputs::Calendar;
 use super::intervals::{Alert, AlertScores, Alerting, RunIntervals};
 use super::metrics::Metrics;
 use super::models::Model;
-use super::network::{Hyper, Network};
+use super::network::{Hyper, Network, MLP_MAX_STEPS};
 use super::spans::{Spans, Split};
 use super::training::History;
 use super::Scaler;
@@ -132,6 +132,12 @@ impl TrainOptions {
             (
                 !hp.cell.is_recurrent() && (hp.layers != 1 || hp.dropout > 0.0),
                 "--layers and --dropout apply to the LSTM and GRU only",
+            ),
+            (
+                !hp.cell.is_recurrent()
+                    && (self.horizon > MLP_MAX_STEPS
+                        || self.look_backs.iter().any(|&l| l > MLP_MAX_STEPS)),
+                "DLinear and N-HiTS take --look-back and --horizon up to 4096",
             ),
         ];
         self.check_lists()?;

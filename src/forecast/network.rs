@@ -110,6 +110,11 @@ pub fn prefer_single_threaded_gemm() {
     }
 }
 
+/// The largest look-back and horizon of DLinear and N-HiTS: DLinear's moving average and
+/// N-HiTS' interpolation are matrices of that side, whose memory a card or an option must
+/// not be able to claim without bound.
+pub const MLP_MAX_STEPS: usize = 4096;
+
 /// The recurrent cell.
 #[derive(
     Clone,
