@@ -381,11 +381,12 @@ fn odd_per_packet_tables_get_plain_messages() {
     );
 }
 
-#[test]
-fn impossible_model_cards_are_one_line_naming_the_card() {
-    let dir = tempfile::tempdir().unwrap();
-    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
-    let out = dir.path().join("m");
+/// A model trained on the s7comm capture (look-back 5, one epoch, `extra` options), and a
+/// function that rewrites `from` to `to` in its card, runs `ntp predict` with it and returns
+/// the one-line error and the peak memory (MB), checking exit code 1.
+fn edited_card_runs(dir: &Path, extra: &[&str]) -> impl Fn(&str, &str) -> (String, f64) {
+    let ds = dataset(dir, "s7comm-clean-15min.pcap");
+    let out = dir.join("m");
     ntp()
         .args([
             "train",
@@ -397,6 +398,7 @@ fn impossible_model_cards_are_one_line_naming_the_card() {
             "--dpi",
             "40",
         ])
+        .args(extra)
         .arg(&ds)
         .arg("-o")
         .arg(&out)
@@ -405,6 +407,27 @@ fn impossible_model_cards_are_one_line_naming_the_card() {
     let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
     let card = model.with_extension("json");
     let good = std::fs::read_to_string(&card).unwrap();
+    let predictions = dir.join("p");
+    move |from: &str, to: &str| {
+        assert!(good.contains(from), "{good}");
+        std::fs::write(&card, good.replace(from, to)).unwrap();
+        let (code, stderr, mb) = run_measured(&[
+            "predict".as_ref(),
+            model.as_os_str(),
+            ds.as_os_str(),
+            "-o".as_ref(),
+            predictions.as_os_str(),
+        ]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        (stderr, mb)
+    }
+}
+
+#[test]
+fn impossible_model_cards_are_one_line_naming_the_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let predict_with = edited_card_runs(dir.path(), &[]);
     for (from, to, needle) in [
         ("\"look_back\": 5", "\"look_back\": 0", "`look_back` is 0"),
         ("\"horizon\": 1", "\"horizon\": 0", "`horizon` is 0"),
@@ -414,17 +437,7 @@ fn impossible_model_cards_are_one_line_naming_the_card() {
             "`every` is \"abc\", not a duration",
         ),
     ] {
-        assert!(good.contains(from), "{good}");
-        std::fs::write(&card, good.replace(from, to)).unwrap();
-        let (code, stderr, _) = run_measured(&[
-            "predict".as_ref(),
-            model.as_os_str(),
-            ds.as_os_str(),
-            "-o".as_ref(),
-            dir.path().join("p").as_os_str(),
-        ]);
-        assert_eq!(code, 1, "{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let (stderr, _) = predict_with(from, to);
         assert!(
             stderr.contains(needle) && stderr.contains(".json"),
             "{stderr}"
@@ -437,34 +450,12 @@ fn impossible_model_cards_are_one_line_naming_the_card() {
 #[test]
 fn an_mlp_card_cannot_claim_unbounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
-    let out = dir.path().join("m");
-    ntp()
-        .args(["train", "-q", "--model", "nhits", "--hidden", "8"])
-        .args(["--look-back", "5", "--epochs", "1", "--dpi", "40"])
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
-    let card = model.with_extension("json");
-    let good = std::fs::read_to_string(&card).unwrap();
+    let predict_with = edited_card_runs(dir.path(), &["--model", "nhits", "--hidden", "8"]);
     for (from, to) in [
         ("\"look_back\": 5", "\"look_back\": 16000000"),
         ("\"horizon\": 1", "\"horizon\": 1000000"),
     ] {
-        assert!(good.contains(from), "{good}");
-        std::fs::write(&card, good.replace(from, to)).unwrap();
-        let (code, stderr, mb) = run_measured(&[
-            "predict".as_ref(),
-            model.as_os_str(),
-            ds.as_os_str(),
-            "-o".as_ref(),
-            dir.path().join("p").as_os_str(),
-        ]);
-        assert_eq!(code, 1, "{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        let (stderr, mb) = predict_with(from, to);
         assert!(stderr.contains("too large for N-HiTS"), "{stderr}");
         assert!(mb < 500.0, "{mb} MB");
     }

@@ -159,28 +159,24 @@ fn the_default_detector_finds_the_simulated_events_and_says_how_well() {
 #[test]
 fn on_nabs_aws_series_the_default_finds_the_labelled_window_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let series = fixture("series/nab-ec2-network-in-257a54.csv");
-    let run = ntp()
-        .args(["detect", "--labels"])
-        .arg(fixture("series/nab-ec2-network-in-257a54.labels.csv"))
-        .arg(&series)
-        .arg("-o")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    let detect = |method: &[&str]| {
+        let run = ntp()
+            .arg("detect")
+            .args(method)
+            .arg("--labels")
+            .arg(fixture("series/nab-ec2-network-in-257a54.labels.csv"))
+            .arg(fixture("series/nab-ec2-network-in-257a54.csv"))
+            .arg("-o")
+            .arg(dir.path())
+            .assert()
+            .success();
+        String::from_utf8_lossy(&run.get_output().stdout).to_string()
+    };
+    let stdout = detect(&[]);
     assert!(stdout.contains("1 of 1 windows found"), "{stdout}");
     assert!(stdout.contains("F1 1.00"), "{stdout}");
     // The robust z-score, for contrast, raises false events outside the window.
-    let run = ntp()
-        .args(["detect", "--method", "robust-z", "--labels"])
-        .arg(fixture("series/nab-ec2-network-in-257a54.labels.csv"))
-        .arg(&series)
-        .arg("-o")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    let stdout = detect(&["--method", "robust-z"]);
     assert!(!stdout.contains("F1 1.00"), "{stdout}");
 }
 

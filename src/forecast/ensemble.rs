@@ -6,20 +6,17 @@
 use super::experiment::{Cell, Run};
 use super::models::{Model, COMBINED};
 use super::network::CellKind;
-
-fn median(values: &mut [f64]) -> f64 {
-    crate::analysis::describe::median(values)
-}
+use crate::analysis::describe::median;
 
 /// Element by element, over runs with forecasts of equal length.
-fn combine(paths: &[&[f64]], how: impl Fn(&mut [f64]) -> f64) -> Vec<f64> {
+fn combine(paths: &[&[f64]], how: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let n = paths.first().map_or(0, |p| p.len());
     let mut column = Vec::with_capacity(paths.len());
     (0..n)
         .map(|i| {
             column.clear();
             column.extend(paths.iter().map(|p| p[i]));
-            how(&mut column)
+            how(&column)
         })
         .collect()
 }
@@ -65,7 +62,7 @@ pub fn runs(
         ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.model.cmp(&b.0.model)));
         ranked.truncate(COMBINED);
         if ranked.len() == COMBINED {
-            let mean = |v: &mut [f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
             let val: Vec<&[f64]> = ranked.iter().map(|r| &r.0.val[..]).collect();
             let test: Vec<&[f64]> = ranked.iter().map(|r| &r.0.test[..]).collect();
             let mut run = score(

@@ -14,6 +14,8 @@
 //! training-span scaling. The loss is taken after the mapping back, in the training span's
 //! MinMax units, so every window weighs as it would without the frame.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// What the network's output means.
@@ -40,6 +42,9 @@ pub enum Norm {
 
 /// RevIN's ε, added to the window's variance: a flat window is not divided by zero.
 const EPS: f64 = 1e-5;
+
+/// A window's (offset, scale): the network's output `p` means `offset + scale · p`.
+pub type WindowFrame = (f32, f32);
 
 /// The frame of a network: its target and normalisation, and how many values each input
 /// step holds (the target is the first of them).
@@ -90,12 +95,14 @@ impl Frame {
         (out, (offset as f32, scale as f32))
     }
 
-    /// Windows as the network reads them, and their frames.
-    pub fn apply_all(&self, rows: &[Vec<f32>]) -> (Vec<Vec<f32>>, Vec<(f32, f32)>) {
+    /// Windows as the network reads them (the same ones, not copied, when the frame
+    /// changes nothing), and their frames.
+    pub fn apply_all<'a>(&self, rows: &'a [Vec<f32>]) -> (Cow<'a, [Vec<f32>]>, Vec<WindowFrame>) {
         if self.is_identity() {
-            return (rows.to_vec(), vec![(0.0, 1.0); rows.len()]);
+            return (Cow::Borrowed(rows), vec![(0.0, 1.0); rows.len()]);
         }
-        rows.iter().map(|r| self.apply(r)).unzip()
+        let (x, frames): (Vec<_>, Vec<_>) = rows.iter().map(|r| self.apply(r)).unzip();
+        (Cow::Owned(x), frames)
     }
 }
 
