@@ -71,6 +71,26 @@ pub struct Model {
     pub seed: u64,
 }
 
+/// How much of the weekend's drop applies at `t_s` (epoch seconds): 1 from Saturday 00:00
+/// to Monday 00:00 UTC, 0 on weekdays, and a smooth step over the [`WEEKEND_RAMP_H`] hours
+/// around each midnight between. A step at midnight would be an unlabelled level shift
+/// (×0.7, then ×1.43) as large as the labelled ones.
+fn weekend(t_s: f64) -> f64 {
+    // Days since Saturday 00:00 (1970-01-01 was a Thursday, so Saturday is day 2).
+    let d = (t_s / 86_400.0 - 2.0).rem_euclid(7.0);
+    let r = WEEKEND_RAMP_H / 24.0 / 2.0;
+    let smooth = |x: f64| {
+        let x = x.clamp(0.0, 1.0);
+        x * x * (3.0 - 2.0 * x)
+    };
+    // Rising around d = 0 (≡ 7), falling around d = 2.
+    let d = if d > 3.5 { d - 7.0 } else { d };
+    smooth((d + r) / (2.0 * r)) * smooth((2.0 + r - d) / (2.0 * r))
+}
+
+/// Hours over which the weekend's drop comes and goes.
+const WEEKEND_RAMP_H: f64 = 6.0;
+
 /// ON/OFF sources summed into the noise.
 const SOURCES: usize = 64;
 
@@ -78,10 +98,9 @@ impl Model {
     /// Daily and weekly seasons (peak in the afternoon, weekends at 70 %), and the trend.
     pub fn level(&self, i: usize) -> f64 {
         let t_s = (self.start_ns + i as i64 * self.every_ns) as f64 / 1e9;
-        let hour = (t_s / 3600.0) % 24.0;
-        let day = ((t_s / 86_400.0).floor() as i64 + 4).rem_euclid(7); // 0 = Sunday
+        let hour = (t_s / 3600.0).rem_euclid(24.0);
         let daily = 1.0 + 0.6 * (2.0 * std::f64::consts::PI * (hour - 9.0) / 24.0).sin();
-        let weekly = if day == 0 || day == 6 { 0.7 } else { 1.0 };
+        let weekly = 1.0 - 0.3 * weekend(t_s);
         let trend = 1.0 + self.trend * i as f64 / self.intervals.max(1) as f64;
         daily * weekly * trend
     }
@@ -231,5 +250,24 @@ mod tests {
         }
         assert!(e[0].start >= m.intervals / 5);
         assert_eq!(m.events(&EventKind::ALL), e, "same seed, same events");
+    }
+    #[test]
+    fn the_weekend_comes_and_goes_smoothly() {
+        let day = 86_400.0;
+        // 2026-01-03 was a Saturday.
+        let sat = 1_767_398_400.0;
+        assert_eq!(weekend(sat + 0.5 * day), 1.0);
+        assert_eq!(weekend(sat + 1.5 * day), 1.0);
+        assert_eq!(weekend(sat + 3.5 * day), 0.0);
+        assert_eq!(weekend(sat - 1.5 * day), 0.0);
+        assert!((weekend(sat) - 0.5).abs() < 1e-12);
+        assert!((weekend(sat + 2.0 * day) - 0.5).abs() < 1e-12);
+        // No step: five minutes never move it by more than 3 % of the drop.
+        let steps = (0..2016).map(|i| {
+            let t = sat - day + i as f64 * 300.0;
+            (weekend(t + 300.0) - weekend(t)).abs()
+        });
+        let max = steps.fold(0.0, f64::max);
+        assert!(max < 0.03, "{max}");
     }
 }
