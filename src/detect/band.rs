@@ -7,13 +7,26 @@
 //!   the band's quantile is refitted every [`REFIT`] intervals on the past errors
 //!   ([`MEMORY`]). An interval outside the band enters the history as its forecast (so an anomaly does not become tomorrow's
 //!   forecast or widen the band), unless the alarms go on for [`SHIFT_AFTER`] intervals:
-//!   then the new level is accepted (a level shift).
+//!   then the new level is accepted (a level shift). A value outside the band (within the
+//!   margin or not) that the next [`CONFIRM`] intervals stay beside, far from the level
+//!   before it, is a level shift found at the last of them ([`Judged::shifts`]).
 //! - [`robust_z`]: a trailing median and MAD (× 1.4826, the normal's σ) over a window.
+
+use crate::forecast::intervals::conformal_rank;
 
 /// Intervals between refits of the band's quantile.
 pub const REFIT: usize = 12;
 /// Alarms in a row after which a new level is taken as the normal one.
 pub const SHIFT_AFTER: usize = 12;
+
+/// Intervals after a jump out of the band that must stay at its new level for a shift.
+pub const CONFIRM: usize = 3;
+/// A shift's size: the median of the jump and the [`CONFIRM`] intervals after it lies this
+/// many band half-widths from the median of the [`BEFORE`] intervals before it, each of
+/// them at least half a half-width from it and at most two from their median (a level,
+/// not a rise).
+const SHIFT_SIZE: f64 = 1.2;
+const BEFORE: usize = 6;
 
 /// The band's quantile is taken over this many of the latest errors (all of them, on the
 /// series ntp was tuned on: a band that forgets the busy past flags every bump of a quiet
@@ -32,6 +45,25 @@ pub struct Judged {
     pub score: Vec<f64>,
     /// The forecaster chosen (forecast method only).
     pub model: String,
+    /// Level shifts found: (onset, the interval that confirmed it), series indices.
+    pub shifts: Vec<(usize, usize)>,
+}
+
+/// Whether the jump out of the band at `t0` (upwards when `up`) is a level shift: the
+/// values from it to `t0 + CONFIRM` stay at the new level, far from the (cleaned) history's
+/// level before it, by the band half-width `q`.
+fn confirms_shift(h: &[f64], x: &[f64], t0: usize, q: f64, up: bool) -> bool {
+    if t0 == 0 || q <= 0.0 {
+        return false;
+    }
+    let before = median(&h[t0.saturating_sub(BEFORE)..t0]);
+    let after = &x[t0..=t0 + CONFIRM];
+    let sign = if up { 1.0 } else { -1.0 };
+    let level = median(after);
+    sign * (level - before) > SHIFT_SIZE * q
+        && after
+            .iter()
+            .all(|v| sign * (v - before) > q / 2.0 && (v - level).abs() <= 2.0 * q)
 }
 
 /// How far `v` lies outside `[lo, hi]`, in half-widths of the band: 0 inside, positive
@@ -98,10 +130,14 @@ pub fn median(x: &[f64]) -> f64 {
     v[m]
 }
 
-/// The `q` quantile of `x` (the ⌈q·n⌉-th smallest, as split conformal takes it).
-fn quantile(x: &[f64], q: f64) -> f64 {
+/// The split-conformal quantile of the absolute errors `x` at `level`: the
+/// ⌈(n + 1)·level⌉-th smallest ([`conformal_rank`], as the forecast intervals take it),
+/// held at the largest while fewer than 1/(1 − level) errors are known — where the
+/// conformal band is unbounded (the first 3.5 days of a 5-minute series at 99.9 %), the
+/// largest error so far bounds it.
+fn quantile(x: &[f64], level: f64) -> f64 {
     let mut v = x.to_vec();
-    let k = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+    let k = conformal_rank(v.len(), 1.0 - level).clamp(1, v.len()) - 1;
     v.select_nth_unstable_by(k, f64::total_cmp);
     v[k]
 }
@@ -154,6 +190,7 @@ pub fn forecast_band(
         quantile(&errors, level)
     };
     let mut run = 0usize;
+    let mut jump: Option<(usize, f64, bool)> = None;
     for t in start..n {
         if (t - start) % REFIT == 0 && !errors.is_empty() {
             let from = errors.len().saturating_sub(window);
@@ -162,6 +199,9 @@ pub fn forecast_band(
         let fc = f.at(&h, t);
         let (lo, hi) = (fc - q, fc + q);
         let score = outside_by(x[t], lo, hi);
+        if score != 0.0 && score.abs() <= margin && jump.is_none() && t + CONFIRM < n {
+            jump = Some((t, q, score > 0.0));
+        }
         let alarmed = score.abs() > margin;
         run = if alarmed { run + 1 } else { 0 };
         if alarmed && run < SHIFT_AFTER {
@@ -175,6 +215,15 @@ pub fn forecast_band(
         j.lower.push(lo);
         j.upper.push(hi);
         j.score.push(score);
+        if let Some((t0, q0, up)) = jump.filter(|j| t == j.0 + CONFIRM) {
+            jump = None;
+            if confirms_shift(&h, x, t0, q0, up) {
+                // The new level is the normal one from its onset on.
+                h[t0..=t].copy_from_slice(&x[t0..=t]);
+                j.shifts.push((t0, t));
+                run = 0;
+            }
+        }
     }
     j
 }
@@ -245,5 +294,23 @@ mod tests {
             "the new level is normal by then"
         );
         assert!(j.score[600 - j.first] > 0.0);
+    }
+
+    #[test]
+    fn a_small_lasting_jump_is_a_shift_found_after_the_intervals_that_confirm_it() {
+        // Noise of ±1, a jump of 6 at 700 (past the band, within the margin), and a plateau
+        // of 40 from 400 to 408 beyond the margin that ends: alarms, not a shift.
+        let mut x: Vec<f64> = (0..1000).map(|t| 100.0 + ((t * 7919) % 3) as f64).collect();
+        for v in &mut x[400..408] {
+            *v += 40.0;
+        }
+        for v in &mut x[700..] {
+            *v += 6.0;
+        }
+        let j = forecast_band(&x, &[], 200, 0.99, 10.0);
+        assert_eq!(j.shifts, vec![(700, 700 + CONFIRM)]);
+        let at = |t: usize| j.score[t - j.first];
+        assert!(at(400) > 10.0 && at(700) > 0.0 && at(700) <= 10.0);
+        assert!((720..1000).all(|t| at(t) == 0.0), "the new level is normal");
     }
 }

@@ -63,7 +63,9 @@ pub fn events(
     out
 }
 
-/// Events of several columns as one list in time order, overlapping ones joined.
+/// Events of several columns as one list in time order, overlapping ones joined: the
+/// joined event has the peak and score of the farthest outside the band, and is a shift
+/// when any of its parts is (a level shift's onset is the more telling part).
 pub fn union(mut all: Vec<AlarmEvent>, gap: usize) -> Vec<AlarmEvent> {
     all.sort_by_key(|e| e.start);
     let mut out: Vec<AlarmEvent> = Vec::new();
@@ -74,7 +76,11 @@ pub fn union(mut all: Vec<AlarmEvent>, gap: usize) -> Vec<AlarmEvent> {
                 if e.score.abs() > last.score.abs() {
                     last.score = e.score;
                     last.peak = e.peak;
-                    last.kind = e.kind;
+                    if last.kind != "shift" {
+                        last.kind = e.kind;
+                    }
+                } else if e.kind == "shift" {
+                    last.kind = "shift";
                 }
                 if !last.column.split('+').any(|c| c == e.column) {
                     last.column = format!("{}+{}", last.column, e.column);
@@ -114,5 +120,12 @@ mod tests {
         );
         assert_eq!(u.len(), 2);
         assert_eq!(u[0].column, "x+y");
+        let shift = AlarmEvent {
+            kind: "shift",
+            score: 0.5,
+            ..e[0].clone()
+        };
+        let u = union(vec![shift, e[0].clone()], 1);
+        assert_eq!((u.len(), u[0].kind, u[0].score), (1, "shift", -3.0));
     }
 }

@@ -71,6 +71,8 @@ pub struct ColumnDetection {
     pub column: String,
     pub values: Vec<f64>,
     pub judged: band::Judged,
+    /// Per scored interval: beyond the margin, or the interval that confirmed a shift.
+    pub alarm: Vec<bool>,
     pub periods: Vec<usize>,
 }
 
@@ -127,8 +129,8 @@ pub fn detect(
     let mut all = Vec::new();
     for c in &columns {
         let j = &c.judged;
-        for (i, s) in j.score.iter().enumerate() {
-            alarm[j.first + i] |= s.abs() > opts.margin;
+        for (i, a) in c.alarm.iter().enumerate() {
+            alarm[j.first + i] |= a;
         }
         let flagged: Vec<f64> = j
             .score
@@ -138,6 +140,14 @@ pub fn detect(
         all.extend(events::events(
             j.first, &flagged, &c.values, opts.gap, &c.column,
         ));
+        all.extend(j.shifts.iter().map(|&(onset, found)| events::AlarmEvent {
+            start: onset,
+            end: found + 1,
+            kind: "shift",
+            peak: c.values[found],
+            score: j.score[onset - j.first],
+            column: c.column.clone(),
+        }));
     }
     let events = events::union(all, opts.gap);
     let scores = labels.map(|l| score::score(&events, &alarm, l, &first.start_ns, first.every_ns));
@@ -182,10 +192,15 @@ fn judge(name: &str, values: &[f64], initial: usize, opts: &DetectOptions) -> Co
             *v = v.exp_m1();
         }
     }
+    let mut alarm: Vec<bool> = judged.score.iter().map(|s| s.abs() > opts.margin).collect();
+    for &(_, found) in &judged.shifts {
+        alarm[found - judged.first] = true;
+    }
     ColumnDetection {
         column: name.to_string(),
         values: values.to_vec(),
         judged,
+        alarm,
         periods,
     }
 }

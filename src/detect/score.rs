@@ -1,7 +1,8 @@
 //! Detection judged against labels. Per event: a window is **found** when an alarm event
 //! overlaps it; **recall** is the share of windows found; **precision** the share of alarm
 //! events that overlap a window; F1 their harmonic mean; the **delay** of a found window is
-//! from its start to the first overlapping event's start. And NAB's standard-profile score
+//! from its start to the first alarm of the first overlapping event (a shift's event
+//! starts at its onset, but its alarm comes when the intervals after confirmed it). And NAB's standard-profile score
 //! (Lavin and Ahmad 2015), reimplemented from the paper's definition: every alarmed
 //! interval is a detection; the first detection in a window earns A_TP·σ(y) with y its
 //! position in the window (−1 at the left edge, 0 at the right) and σ(y) = 2/(1+e^{5y}) − 1
@@ -54,7 +55,7 @@ pub fn score(
             events
                 .iter()
                 .filter(|e| overlaps(e, l, start_ns, every_ns))
-                .map(|e| (start_ns[e.start] - l.start_ns).max(0))
+                .map(|e| (start_ns[first_alarm(e, alarm)] - l.start_ns).max(0))
                 .min()
         })
         .collect();
@@ -86,6 +87,13 @@ pub fn score(
         },
         nab: nab(alarm, labels, start_ns),
     }
+}
+
+/// The first alarmed interval of an event (its start when none is marked).
+fn first_alarm(e: &AlarmEvent, alarm: &[bool]) -> usize {
+    (e.start..e.end.min(alarm.len()))
+        .find(|&t| alarm[t])
+        .unwrap_or(e.start)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {

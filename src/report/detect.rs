@@ -26,7 +26,7 @@ pub fn write(
         opts.method.name(),
         (opts.level * 1e4).round() / 100.0
     );
-    write_detections(d, opts.margin, &files.path(DetectFile::DetectCsv))?;
+    write_detections(d, &files.path(DetectFile::DetectCsv))?;
     write_events(d, &files.path(DetectFile::EventsCsv))?;
     write_scores(d, opts.method.name(), &files.path(DetectFile::ScoresCsv))?;
     figure(d, labels, &title, dpi, &files.path(DetectFile::DetectPng))
@@ -42,7 +42,7 @@ fn num(v: f64) -> String {
 }
 
 /// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several).
-fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
+fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
     let several = d.columns.len() > 1;
     write_atomically(dest, |w| {
         let head = "timestamp,value,forecast,lower,upper,score,alarm";
@@ -67,7 +67,7 @@ fn write_detections(d: &Detection, margin: f64, dest: &Path) -> Result<()> {
                     num(j.lower[i]),
                     num(j.upper[i]),
                     num(j.score[i]),
-                    j.score[i].abs() > margin
+                    c.alarm[i]
                 )?;
             }
         }
