@@ -37,6 +37,11 @@ fn entropy<K>(counts: &HashMap<K, u64, RandomState>) -> f64 {
     h.max(0.0)
 }
 
+/// A map with room for `n` keys, at most `cap`.
+fn sized<K, V>(n: usize, cap: usize) -> HashMap<K, V, RandomState> {
+    HashMap::with_capacity_and_hasher(n.min(cap), RandomState::default())
+}
+
 fn has_ports(p: &Packet) -> bool {
     p.protocol == 6 || p.protocol == 17
 }
@@ -83,11 +88,14 @@ pub fn row(packets: &[Packet]) -> Row {
         r[Column::SizeP95.index()] = at(0.95);
         r[Column::SizeMax.index()] = max as u64;
     }
-    let mut src: HashMap<(bool, u128), u64, RandomState> = HashMap::default();
-    let mut dst: HashMap<(bool, u128), u64, RandomState> = HashMap::default();
-    let mut sport: HashMap<u16, u64, RandomState> = HashMap::default();
-    let mut dport: HashMap<u16, u64, RandomState> = HashMap::default();
-    let mut flows: HashSet<FlowKey, RandomState> = HashSet::default();
+    // Sized for the packets at once (growing them was a fifth of the count's time).
+    let n = packets.len();
+    let mut src: HashMap<(bool, u128), u64, RandomState> = sized(n, 1 << 16);
+    let mut dst: HashMap<(bool, u128), u64, RandomState> = sized(n, 1 << 16);
+    let mut sport: HashMap<u16, u64, RandomState> = sized(n, 1 << 16);
+    let mut dport: HashMap<u16, u64, RandomState> = sized(n, 1 << 10);
+    let mut flows: HashSet<FlowKey, RandomState> =
+        HashSet::with_capacity_and_hasher(n, RandomState::default());
     for p in packets {
         *src.entry((p.v6, p.src)).or_default() += 1;
         *dst.entry((p.v6, p.dst)).or_default() += 1;
