@@ -220,6 +220,7 @@ fn bad_labels_and_options_are_one_line_errors() {
         ),
         (vec!["--events", "flood,flood"], "twice"),
         (vec!["--hurst", "1.2"], "--hurst"),
+        (vec!["--hosts", "20000000000"], "--hosts"),
     ] {
         let a = ntp()
             .arg("simulate")

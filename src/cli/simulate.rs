@@ -36,6 +36,11 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 0.1)]
     pub trend: f64,
 
+    /// Hosts of the normal traffic (Zipf(1) popularity; every tenth rank IPv6): how many
+    /// distinct addresses an interval can hold.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub hosts: usize,
+
     /// Hurst parameter of the noise (0.5 to 0.975): the self-similarity of the ON/OFF
     /// sources' sum, H = (3 − α)/2 for Pareto periods of tail index α.
     #[arg(long, default_value_t = 0.8)]

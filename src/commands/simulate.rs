@@ -15,6 +15,10 @@ use crate::cli::SimulateArgs;
 const MAX_INTERVALS: f64 = 10_000_000.0;
 /// The most packets an interval may expect (memory holds a few intervals' packets).
 const MAX_PER_INTERVAL: f64 = 200_000.0;
+/// Hosts of the normal traffic: the IPv4 ones are numbered inside 10.0.0.0/8, and the
+/// popularity table takes 8 bytes a host.
+const MIN_HOSTS: usize = 10;
+const MAX_HOSTS: usize = 10_000_000;
 /// The most packets a simulation may expect (a capture of about 100 GB).
 const MAX_PACKETS: f64 = 1e9;
 
@@ -27,6 +31,9 @@ fn options(args: &SimulateArgs) -> Result<Options> {
             args.days,
             args.every
         );
+    }
+    if !(MIN_HOSTS..=MAX_HOSTS).contains(&args.hosts) {
+        bail!("--hosts {}: between {MIN_HOSTS} and {MAX_HOSTS}", args.hosts);
     }
     if !(0.5..=0.975).contains(&args.hurst) {
         bail!("--hurst {}: between 0.5 and 0.975", args.hurst);
@@ -64,6 +71,7 @@ fn options(args: &SimulateArgs) -> Result<Options> {
             seed: args.seed,
         },
         events,
+        hosts: args.hosts,
         capture: args.capture.clone(),
     })
 }

@@ -28,6 +28,8 @@ use model::{Event, EventKind, Model};
 pub struct Options {
     pub model: Model,
     pub events: Vec<EventKind>,
+    /// Hosts of the normal traffic ([`packets::HOSTS`] by default).
+    pub hosts: usize,
     /// The capture to write beside the series (`.gz`: gzip-compressed).
     pub capture: Option<PathBuf>,
 }
@@ -47,7 +49,7 @@ pub fn simulate(opts: &Options, progress: &Progress) -> Result<Simulated> {
     let m = &opts.model;
     let noise = m.noise();
     let events = m.events(&opts.events);
-    let hosts = packets::Hosts::default();
+    let hosts = packets::Hosts::new(opts.hosts);
     let every_s = m.every_ns as f64 / 1e9;
     let mut capture = opts
         .capture

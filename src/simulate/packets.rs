@@ -46,14 +46,22 @@ pub struct Hosts {
 /// Cells of the guide table (a power of two: `u · GUIDE` is exact).
 const GUIDE: usize = 1 << 16;
 
-/// Hosts of the normal traffic.
-const HOSTS: usize = 20_000;
+/// Hosts of the normal traffic, unless asked otherwise.
+pub const HOSTS: usize = 20_000;
 
 impl Default for Hosts {
     fn default() -> Self {
-        let mut cdf = Vec::with_capacity(HOSTS);
+        Hosts::new(HOSTS)
+    }
+}
+
+impl Hosts {
+    /// Zipf(1) popularity over `n` (≥ 1) hosts.
+    pub fn new(n: usize) -> Hosts {
+        let n = n.max(1);
+        let mut cdf = Vec::with_capacity(n);
         let mut s = 0.0;
-        for r in 1..=HOSTS {
+        for r in 1..=n {
             s += 1.0 / r as f64;
             cdf.push(s);
         }
@@ -64,9 +72,7 @@ impl Default for Hosts {
             .collect();
         Hosts { cdf, guide }
     }
-}
 
-impl Hosts {
     /// How many entries of the cumulative table are below `u` (in [0, 1)).
     fn rank(&self, u: f64) -> usize {
         let g = ((u * GUIDE as f64) as usize).min(GUIDE - 1);
@@ -77,7 +83,7 @@ impl Hosts {
     /// A host: (is IPv6, address). Every tenth rank is an IPv6 host.
     fn draw(&self, rng: &mut StdRng) -> (bool, u128) {
         let u: f64 = rng.random();
-        let r = self.rank(u).min(HOSTS - 1) as u32;
+        let r = self.rank(u).min(self.cdf.len() - 1) as u32;
         if r % 10 == 9 {
             (
                 true,
