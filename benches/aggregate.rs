@@ -1,6 +1,6 @@
-//! One-pass series vs libtrace: builds a deterministic header-only backbone-like trace
-//! (`common::backbone`: 96-byte snaplen, Zipf(1) popularity over 10⁵+ hosts, ~100 000
-//! packets/s) and its gzip copy, then times in alternating rounds, on each file:
+//! One-pass series vs libtrace: simulates a deterministic header-only backbone-like trace
+//! (`common::backbone`, `ntp simulate`'s model: 96-byte snaplen, Zipf(1) popularity over
+//! 10⁵+ hosts, ~100 000 packets/s) and its gzip copy, then times in alternating rounds, on each file:
 //! `ntp aggregate` (every column, exact distinct counts and entropies, the top-10 heavy-hitter
 //! table), `tracertstats -i 1 -o csv` (libtrace; skipped when not installed), `ntp aggregate
 //! --top 0` (no heavy-hitter table: what it costs), `ntp aggregate --no-distinct` (sums, flags,
@@ -104,7 +104,7 @@ fn main() {
     let runs = env_f64("NTP_BENCH_RUNS", 7.0) as usize;
     let ntp = PathBuf::from(env!("CARGO_BIN_EXE_ntp"));
     let dir = target_dir().join("bench-data");
-    let plain = backbone::build(&dir, packets, hosts, 100_000);
+    let (plain, packets) = backbone::build(&dir, packets, hosts, 100_000);
     let gz = backbone::gzip(&plain);
     let out = dir.join("bench-out");
     let have_libtrace = Command::new("tracertstats").arg("-h").output().is_ok();

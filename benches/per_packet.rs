@@ -1,5 +1,5 @@
-//! The per-packet road at the study's size: builds a deterministic 15-minute header-only
-//! backbone-like trace (`common::backbone`, 18.3 M packets, 96-byte snaplen, Zipf(1) over
+//! The per-packet road at the study's size: simulates a deterministic 15-minute header-only
+//! backbone-like trace (`common::backbone`, `ntp simulate`'s model, 18.3 M packets, 96-byte snaplen, Zipf(1) over
 //! 10⁵+ hosts), turns it into a per-packet table with `ntp preprocess`, and times in
 //! alternating rounds: `preprocess`, `analyze` on the table, `analyze` on the table ten
 //! times over (a directory of ten links to it: 183 M rows, overlapping, summed), `aggregate`
@@ -35,7 +35,7 @@ fn main() {
     let minutes = env_f64("NTP_BENCH_MINUTES", 15.0);
     let rate = (packets as f64 / (minutes * 60.0)).round() as u64;
     let dir = target_dir().join("bench-data");
-    let capture = backbone::build(&dir, packets, hosts, rate);
+    let (capture, packets) = backbone::build(&dir, packets, hosts, rate);
     let out = dir.join("per-packet-out");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
