@@ -47,9 +47,16 @@ pub fn build(dir: &Path, packets: u64, hosts: usize, rate: u64) -> (PathBuf, u64
         .sum();
     let scaled = model.rate * packets as f64 / expected;
     let out = Command::new(env!("CARGO_BIN_EXE_ntp"))
-        .args(["simulate", "--every", "1s", "--events", "none", "--trend", "0"])
+        .args([
+            "simulate", "--every", "1s", "--events", "none", "--trend", "0",
+        ])
         .args(["--days", &format!("{}", intervals as f64 / 86_400.0)])
-        .args(["--rate", &format!("{scaled}"), "--hosts", &hosts.to_string()])
+        .args([
+            "--rate",
+            &format!("{scaled}"),
+            "--hosts",
+            &hosts.to_string(),
+        ])
         .args(["--hurst", &HURST.to_string(), "--seed", &SEED.to_string()])
         .args(["--start", &START_S.to_string(), "--stem", "bench-trace"])
         .arg("-o")

@@ -33,7 +33,10 @@ fn options(args: &SimulateArgs) -> Result<Options> {
         );
     }
     if !(MIN_HOSTS..=MAX_HOSTS).contains(&args.hosts) {
-        bail!("--hosts {}: between {MIN_HOSTS} and {MAX_HOSTS}", args.hosts);
+        bail!(
+            "--hosts {}: between {MIN_HOSTS} and {MAX_HOSTS}",
+            args.hosts
+        );
     }
     if !(0.5..=0.975).contains(&args.hurst) {
         bail!("--hurst {}: between 0.5 and 0.975", args.hurst);
