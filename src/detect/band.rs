@@ -7,9 +7,9 @@
 //!   the band's quantile is refitted every [`REFIT`] intervals on the past errors
 //!   ([`MEMORY`]). An interval outside the band enters the history as its forecast (so an anomaly does not become tomorrow's
 //!   forecast or widen the band), unless the alarms go on for [`SHIFT_AFTER`] intervals:
-//!   then the new level is accepted (a level shift). A value outside the band (within the
-//!   margin or not) that the next [`CONFIRM`] intervals stay beside, far from the level
-//!   before it, is a level shift found at the last of them ([`Judged::shifts`]).
+//!   then the new level is accepted (a level shift). A value outside the band but within
+//!   the margin that the next [`CONFIRM`] intervals stay beside, far from the level before
+//!   it, is a level shift found at the last of them ([`Judged::shifts`]).
 //! - [`robust_z`]: a trailing median and MAD (× 1.4826, the normal's σ) over a window.
 
 use crate::forecast::intervals::conformal_rank;

@@ -2,8 +2,8 @@
 //! overlaps it; **recall** is the share of windows found; **precision** the share of alarm
 //! events that overlap a window; F1 their harmonic mean; the **delay** of a found window is
 //! from its start to the first alarm of the first overlapping event (a shift's event
-//! starts at its onset, but its alarm comes when the intervals after confirmed it). And NAB's standard-profile score
-//! (Lavin and Ahmad 2015), reimplemented from the paper's definition: every alarmed
+//! starts at its onset, but its alarm comes when the intervals after confirmed it). And
+//! NAB's standard-profile score (Lavin and Ahmad 2015), reimplemented from the paper's definition: every alarmed
 //! interval is a detection; the first detection in a window earns A_TP·σ(y) with y its
 //! position in the window (−1 at the left edge, 0 at the right) and σ(y) = 2/(1+e^{5y}) − 1
 //! scaled so the left edge earns 1; a detection outside windows costs A_FP·σ(y), y its
