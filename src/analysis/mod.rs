@@ -204,14 +204,7 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     };
     let values = series.rates();
     let mut notices = series.notes.clone();
-    if series.filled > 0 {
-        notices.push(format!(
-            "{} of {} intervals had no value in the file and were filled ({:?})",
-            series.filled,
-            series.len(),
-            opts.series.fill
-        ));
-    }
+    notices.extend(series.filled_warning(opts.series.fill));
     let describe = describe::describe(&values);
     if describe::is_constant(&values) {
         notices.push(format!(

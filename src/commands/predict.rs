@@ -17,6 +17,9 @@ pub fn run(args: &PredictArgs, ui: &Ui) -> Result<ExitCode> {
         args.alert_probability,
     )?;
     let written = prediction::write(&p, &args.io.output)?;
+    if let Some(w) = &p.filled {
+        ui.warning(w);
+    }
     ui.notes(&p.notes);
     if !ui.quiet {
         super::out(p.markdown())?;

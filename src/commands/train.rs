@@ -16,6 +16,9 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
         .options(&args.series, &args.io.output, &args.period, args.dpi);
     let sweep = sweep::run(&args.io.inputs, &opts, &ui.progress)?;
     let written = training::write(&sweep, &opts)?;
+    for w in &sweep.warnings {
+        ui.warning(w);
+    }
     ui.notes(&sweep.notes);
     for r in sweep.summary.rows.iter().filter(|r| r.model.is_none()) {
         ui.warning(&format!("look-back {}: {}", r.look_back, r.status));

@@ -138,8 +138,15 @@ impl ModelCard {
         }
         for s in std::iter::once(&self.scaler).chain(&self.feature_scalers) {
             let (lo, hi) = (s.min, s.max);
-            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-                return Err(format!("`scaler` is min {lo}, max {hi}"));
+            let limit = crate::series::MAX_MAGNITUDE;
+            // Its range divides every input: it must be a normal number (or 0, a constant
+            // series), and unscaled forecasts must stay finite.
+            let range = hi - lo;
+            let usable = range == 0.0 || (range.is_normal() && range <= limit);
+            if !(lo.abs() <= limit && hi.abs() <= limit && lo <= hi && usable) {
+                return Err(format!(
+                    "`scaler` is min {lo}, max {hi}: not a range a series can have"
+                ));
             }
         }
         if self.feature_scalers.len() != self.features.len() {
@@ -163,6 +170,18 @@ impl ModelCard {
         if let Some(l) = self.levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
             return Err(format!(
                 "`levels` holds {l}, not a coverage between 0 and 1"
+            ));
+        }
+        if let Some((i, l)) = self
+            .levels
+            .iter()
+            .enumerate()
+            .find(|(i, l)| self.levels[..*i].contains(l))
+        {
+            return Err(format!(
+                "`levels` holds {l} twice (at {} and {}): each band is one pair of columns",
+                self.levels.iter().position(|x| x == l).unwrap_or(0),
+                i
             ));
         }
         if !self.residuals.is_empty()

@@ -252,6 +252,9 @@ pub struct Sweep {
     pub every_ns: i64,
     /// How the series was built (late packets, gaps between files).
     pub notes: Vec<String>,
+    /// What changed the data or the results: intervals filled in, networks that diverged
+    /// (said even under `--quiet`).
+    pub warnings: Vec<String>,
     /// Series length.
     pub points: usize,
     /// Seasonal periods used, and whether they were detected (not given).

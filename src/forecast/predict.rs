@@ -19,6 +19,9 @@ use crate::report::markdown;
 pub struct Prediction {
     /// How the series was built (late packets, gaps between files).
     pub notes: Vec<String>,
+    /// How many intervals had no value in the file and were filled (said even under
+    /// `--quiet`).
+    pub filled: Option<String>,
     pub stem: String,
     /// Start of each target interval (ns since the epoch): the last of each window's path.
     pub target_ns: Vec<i64>,
@@ -90,6 +93,10 @@ pub fn run(
         model_path,
         Shape::of(&card.hyper, card.look_back, inp.width(), card.horizon),
     )?;
+    crate::series::check_magnitude(&series.values).map_err(|e| Error::Dataset {
+        path: files[0].clone(),
+        message: e.to_string(),
+    })?;
     let x = inp.target.clone();
     let w = Windows::new(x.len(), card.look_back, card.horizon);
     if w.len() < 2 {
@@ -143,7 +150,18 @@ pub fn run(
         threshold,
         probability,
     )?;
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+    let bands_finite = bands
+        .iter()
+        .all(|(_, b)| b.iter().all(|(lo, hi)| lo.is_finite() && hi.is_finite()));
+    if !(finite(&paths) && bands_finite) {
+        return Err(Error::Dataset {
+            path: model_path.to_owned(),
+            message: "the model's forecasts of this series are not finite numbers (its card's scaler or residuals do not fit the series)".into(),
+        });
+    }
     Ok(Prediction {
+        filled: series.filled_warning(card.series().fill),
         stem: dataset::stem_of(inputs),
         target_ns: (0..w.len()).map(|i| series.start_ns[w.target(i)]).collect(),
         first_target_ns: (0..w.len())

@@ -268,6 +268,51 @@ fn lstm_run(
     Ok((run, model))
 }
 
+/// A network is taken to have diverged when its error on validation (on test under the
+/// study's rule, which has no validation span) is this many times persistence's.
+pub const DIVERGED: f64 = 1e3;
+
+/// How a note about a network that diverged begins.
+const DIVERGED_NOTE: &str = "diverged: ";
+
+/// Takes the forecasts of the networks that diverged out of the results (they then enter
+/// no ensemble and no choice), and says which.
+fn mark_diverged(trained: &mut [Run], runs: &[Run], cells: &[Cell]) -> Vec<String> {
+    let mse = |r: &Run| {
+        r.val_metrics
+            .as_ref()
+            .or(r.test_metrics.as_ref())
+            .map(|m| m.mse)
+    };
+    let mut notes = Vec::new();
+    for r in trained.iter_mut() {
+        let persistence = runs
+            .iter()
+            .find(|p| p.cell == r.cell && p.model == Model::Baseline(Baseline::Persistence))
+            .and_then(mse);
+        let (Some(own), Some(base)) = (mse(r), persistence) else {
+            continue;
+        };
+        if own > DIVERGED * base.max(f64::MIN_POSITIVE) {
+            let c = &cells[r.cell];
+            notes.push(format!(
+                "{DIVERGED_NOTE}the {} at look-back {}, seed {}, fold {} (MSE {own:.2e}, {:.1e} × persistence's); left out of the results, ensembles and choices (lower --lr)",
+                r.model.label(),
+                c.look_back,
+                r.seed.unwrap_or_default(),
+                c.fold + 1,
+                own / base.max(f64::MIN_POSITIVE)
+            ));
+            r.status = format!("diverged (MSE {own:.3e})");
+            r.val_metrics = None;
+            r.test_metrics = None;
+            r.val.clear();
+            r.test.clear();
+        }
+    }
+    notes
+}
+
 /// A trained LSTM of the last fold and its (look-back, seed).
 type LastFoldModel = ((usize, u64), Network);
 
@@ -316,7 +361,12 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let (periods, periods_detected) = choose_periods(&inp.target, &cells, opts);
     let models = Model::list(&periods, opts.hyper.cell, !opts.selects_on_test());
     let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
-    let (trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
+    let (mut trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
+    let warnings: Vec<String> = series
+        .filled_warning(opts.series.fill)
+        .into_iter()
+        .chain(mark_diverged(&mut trained, &runs, &cells))
+        .collect();
     runs.extend(trained);
     if !opts.selects_on_test() {
         let combined = ensemble::runs(&runs, &cells, opts.hyper.cell, |c, m, v, t| {
@@ -336,6 +386,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
         quantity: series.quantity,
         every_ns: series.every_ns,
         notes: constant_note(&inp.target, series.notes),
+        warnings,
         points: n,
         periods,
         periods_detected,
@@ -349,9 +400,21 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     };
     sweep.summary = super::summary::summarise(&sweep, opts);
     if sweep.summary.saved.is_none() {
+        let diverged: Vec<&str> = sweep
+            .warnings
+            .iter()
+            .filter_map(|w| w.strip_prefix(DIVERGED_NOTE))
+            .collect();
+        let message = match diverged.first() {
+            Some(first) => format!(
+                "every network's training diverged ({} trainings), first {first}",
+                diverged.len()
+            ),
+            None => "no network gave a finite forecast: lower --lr or check the series".into(),
+        };
         return Err(Error::Dataset {
             path: sweep.files[0].clone(),
-            message: "no network gave a finite forecast: lower --lr or check the series".into(),
+            message,
         });
     }
     if let Some(a) = opts.alerting {

@@ -552,6 +552,7 @@ fn regularize(
         packets: None,
         quantity,
         filled,
+        slots: n,
         notes: Vec::new(),
     })
 }
@@ -714,6 +715,7 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             packets: None,
             quantity: table_quantity(&name),
             filled: 0,
+            slots: 1,
             notes: Vec::new(),
         }
     } else {
@@ -731,7 +733,8 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
 /// Fills a table's null cells (−∞ after regularizing) by `fill`, and says how many.
 fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
     let nulls = s.values.iter().filter(|v| **v == f64::NEG_INFINITY).count();
-    s.filled = 0; // a table's empty intervals are real zeros; its nulls are said below
+    // A table's empty intervals are real zeros; its nulls are unknown, and filled.
+    s.filled = nulls;
     if nulls == 0 {
         return Ok(s);
     }
@@ -746,9 +749,6 @@ fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
     }
     s.start_ns = start_ns;
     s.values = values;
-    s.notes.push(format!(
-        "{nulls} interval(s) of the table have no value (null) and were filled ({fill:?}), not read as zero"
-    ));
     Ok(s)
 }
 
@@ -786,6 +786,7 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
                 packets: s.packets.as_ref().map(|_| Vec::new()),
                 quantity: s.quantity.clone(),
                 filled: s.filled,
+                slots: s.slots,
                 notes: s.notes.clone(),
             };
             for i in 0..s.len() {

@@ -58,6 +58,20 @@ impl SizeKind {
     }
 }
 
+/// The largest magnitude a series value may have for the stages that take differences,
+/// scale or draw it (detect, predict): nearer the largest `f64` (1.8e308) they overflow.
+pub const MAX_MAGNITUDE: f64 = 1e300;
+
+/// Refuses a series with a value beyond ±[`MAX_MAGNITUDE`], naming the value.
+pub fn check_magnitude(values: &[f64]) -> Result<()> {
+    match values.iter().find(|v| v.abs() > MAX_MAGNITUDE) {
+        Some(v) => Err(Error::Invalid(format!(
+            "a value of {v:e}, beyond the ±{MAX_MAGNITUDE:e} ntp can compute with (rescale the column)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// What to do with intervals a series file has no value for (a missing row or an empty
 /// cell). Packet-derived series need none: an interval without packets is zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -312,6 +326,9 @@ pub struct Series {
     pub quantity: Quantity,
     /// Intervals a series file had no value for, filled by [`Fill`].
     pub filled: usize,
+    /// The intervals of the file's own grid, first to last stamp, that `filled` is
+    /// counted among (before any re-binning or dropping; 0 for packet-derived series).
+    pub slots: usize,
     /// What the reader of the results should know about how the series was built (late
     /// packets, gaps and overlaps between files).
     pub notes: Vec<String>,
@@ -338,6 +355,24 @@ impl Series {
             true => 1.0,
             false => 1e9 / self.every_ns as f64,
         }
+    }
+
+    /// The sentence that says how many intervals had no value in the file and how they
+    /// were filled (`None` when none was): the data a stage sees is then partly made up,
+    /// which every command says, even under `--quiet`.
+    pub fn filled_warning(&self, fill: Fill) -> Option<String> {
+        (self.filled > 0).then(|| {
+            let how = match fill {
+                Fill::Linear => "filled linearly between their neighbours",
+                Fill::Zero => "filled with zero",
+                Fill::Drop => "left out",
+            };
+            format!(
+                "{} of {} intervals had no value in the file (a missing row, an empty cell or a null) and were {how} (--fill)",
+                self.filled,
+                self.slots
+            )
+        })
     }
 
     /// The interval as text (`1s`, `100ms`, `5m`).

@@ -377,6 +377,7 @@ fn series_of(sums: &BTreeMap<i64, (u64, u64)>, every_ns: i64, drop_empty: bool) 
         packets: Some(Vec::new()),
         quantity: Quantity::bytes(),
         filled: 0,
+        slots: 0,
         notes: Vec::new(),
     };
     let counts = s.packets.as_mut().expect("packets");
