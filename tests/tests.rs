@@ -4,6 +4,7 @@
 mod aggregate;
 mod analyze;
 mod bad_inputs;
+mod detect;
 mod download;
 mod features;
 mod intervals;

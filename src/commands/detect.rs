@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use ntp::detect::{self, DetectOptions, Method};
 use ntp::report::detect as out;
 use ntp::report::outputs::{DetectFile, DetectOutputs};
@@ -64,18 +64,23 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         .map(|l| detect::labels::read(l, &args.io.inputs[0]))
         .transpose()?;
     let series = columns(args)?;
-    let d = detect::detect(&series, &opts, labels.as_deref())?;
+    for (name, s) in &series {
+        if let Some(w) = s.filled_warning(args.series.fill.into()) {
+            ui.warning(&format!("{name}: {w}"));
+        }
+    }
+    let input = args.io.inputs[0].display();
+    let d = detect::detect(&series, &opts, labels.as_deref()).with_context(|| input.to_string())?;
+    if let Some(l) = &args.labels {
+        for w in &d.warnings {
+            ui.warning(&format!("{}: {w}", l.display()));
+        }
+    }
     let stem = ntp::dataset::stem_of(&args.io.inputs);
     std::fs::create_dir_all(&args.io.output)
         .map_err(|e| ntp::error::Error::io(&args.io.output, e))?;
     let files = DetectOutputs::new(&args.io.output, &stem);
-    out::write(
-        &d,
-        &opts,
-        labels.as_deref().unwrap_or(&[]),
-        &files,
-        args.dpi,
-    )?;
+    out::write(&d, &opts, &d.labels, &files, args.dpi)?;
     let events = files.path(DetectFile::EventsCsv);
     for c in &d.columns {
         ui.info(format!(

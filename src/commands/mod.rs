@@ -141,7 +141,7 @@ fn inputs_of(command: &Command) -> Vec<std::path::PathBuf> {
             v
         }
         Command::Pipeline(a) => a.captures.clone(),
-        Command::Detect(a) => a.io.inputs.clone(),
+        Command::Detect(a) => a.io.inputs.iter().chain(&a.labels).cloned().collect(),
         Command::Download(_) | Command::Simulate(_) | Command::Completions { .. } => Vec::new(),
     }
 }

@@ -7,7 +7,7 @@ use ntp::dataset::writer::TimestampUnit;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ntp::analysis::{self, AnalysisOptions};
 use ntp::dataset::convert;
 use ntp::decode::report::FileReport;
@@ -47,6 +47,8 @@ struct CaptureRun {
     stem: String,
     /// For each stage run: (stage, ran now?).
     stages: Vec<(&'static str, bool)>,
+    /// Stages that had nothing to work on (said as skipped, not done).
+    skipped: Vec<&'static str>,
     reports: Vec<FileReport>,
     notices: Vec<String>,
 }
@@ -61,7 +63,14 @@ impl CaptureRun {
         let stages: Vec<String> = self
             .stages
             .iter()
-            .map(|(name, ran)| format!("{name} {}", if *ran { "done" } else { "up to date" }))
+            .map(|(name, ran)| {
+                let state = match (self.skipped.contains(name), ran) {
+                    (true, _) => "skipped",
+                    (false, true) => "done",
+                    (false, false) => "up to date",
+                };
+                format!("{name} {state}")
+            })
             .collect();
         format!("{}: {}", self.stem, stages.join(", "))
     }
@@ -168,6 +177,7 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         dataset: dataset.to_owned(),
         stem: stem.clone(),
         stages: Vec::new(),
+        skipped: Vec::new(),
         reports: Vec::new(),
         notices: Vec::new(),
     };
@@ -197,8 +207,11 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
     .map(|f| files.path(f));
     let stale = fresh || o.force || !up_to_date(&dataset_in, &detected);
     if stale {
-        r.notices
-            .extend(detect_stage(&dataset_in, &o.analysis, &files)?);
+        let (notice, ran) = detect_stage(&dataset_in, &o.analysis, &files)?;
+        r.notices.push(notice);
+        if !ran {
+            r.skipped.push("detect");
+        }
     }
     r.stages.push(("detect", stale));
 
@@ -208,6 +221,7 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         if stale {
             let sweep = sweep::run(&dataset_in, t, &ui.progress)?;
             report::training::write(&sweep, t)?;
+            r.notices.extend(sweep.warnings.iter().cloned());
             for row in sweep.summary.rows.iter().filter(|row| row.model.is_none()) {
                 r.notices
                     .push(format!("look-back {}: {}", row.look_back, row.status));
@@ -218,29 +232,37 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
     Ok(r)
 }
 
-/// `ntp detect`'s default on the analysed series: its files, and a note of what it found.
+/// `ntp detect`'s default on the analysed series: its files, a note of what it found,
+/// and whether it ran (a series too short is skipped).
 fn detect_stage(
     dataset: &[PathBuf],
     analysis: &AnalysisOptions,
     files: &DetectOutputs,
-) -> Result<Vec<String>> {
+) -> Result<(String, bool)> {
     let series = ntp::series::load(dataset, &analysis.series)?;
     if series.len() < ntp::detect::MIN_POINTS {
-        return Ok(vec![format!(
-            "detect skipped: {} intervals, fewer than {}",
-            series.len(),
-            ntp::detect::MIN_POINTS
-        )]);
+        return Ok((
+            format!(
+                "detect skipped: {} intervals, fewer than {}",
+                series.len(),
+                ntp::detect::MIN_POINTS
+            ),
+            false,
+        ));
     }
     let opts = ntp::detect::DetectOptions::default();
     let name = series.quantity.0.clone();
-    let d = ntp::detect::detect(&[(name, series)], &opts, None)?;
+    let d = ntp::detect::detect(&[(name, series)], &opts, None)
+        .with_context(|| dataset[0].display().to_string())?;
     report::detect::write(&d, &opts, &[], files, analysis.dpi)?;
-    Ok(vec![format!(
-        "detect: {} events ({}; causal forecast band at 99.9 %)",
-        d.events.len(),
-        d.columns[0].judged.model
-    )])
+    Ok((
+        format!(
+            "detect: {} events ({}; causal forecast band at 99.9 %)",
+            d.events.len(),
+            d.columns[0].judged.model
+        ),
+        true,
+    ))
 }
 
 pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {

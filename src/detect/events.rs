@@ -34,7 +34,7 @@ pub fn events(
         }
         let t = first + i;
         match out.last_mut() {
-            Some(e) if t - e.end < gap + 1 => {
+            Some(e) if t - e.end < gap.saturating_add(1) => {
                 e.end = t + 1;
                 if s.abs() > e.score.abs() {
                     e.score = s;
@@ -71,7 +71,7 @@ pub fn union(mut all: Vec<AlarmEvent>, gap: usize) -> Vec<AlarmEvent> {
     let mut out: Vec<AlarmEvent> = Vec::new();
     for e in all {
         match out.last_mut() {
-            Some(last) if e.start <= last.end + gap => {
+            Some(last) if e.start <= last.end.saturating_add(gap) => {
                 last.end = last.end.max(e.end);
                 if e.score.abs() > last.score.abs() {
                     last.score = e.score;
@@ -127,5 +127,25 @@ mod tests {
         };
         let u = union(vec![shift, e[0].clone()], 1);
         assert_eq!((u.len(), u[0].kind, u[0].score), (1, "shift", -3.0));
+    }
+
+    #[test]
+    fn the_largest_gap_joins_everything_without_wrapping() {
+        let score = [1.0, 0.0, 0.0, 0.0, -2.0, 0.0, 3.0];
+        let values = [0.0; 7];
+        let e = events(0, &score, &values, usize::MAX, "x");
+        assert_eq!((e.len(), e[0].start, e[0].end), (1, 0, 7));
+        let u = union(
+            vec![
+                e[0].clone(),
+                AlarmEvent {
+                    start: 9,
+                    end: 10,
+                    ..e[0].clone()
+                },
+            ],
+            usize::MAX,
+        );
+        assert_eq!(u.len(), 1);
     }
 }

@@ -85,11 +85,31 @@ pub struct Detection {
     pub events: Vec<AlarmEvent>,
     /// Whether any column alarmed at each interval.
     pub alarm: Vec<bool>,
+    /// The labelled windows as scored ([`labels::prepare`]).
+    pub labels: Vec<Label>,
     pub scores: Option<Scores>,
+    /// What the reader must know: windows merged or set aside.
+    pub warnings: Vec<String>,
 }
 
 /// The shortest series a detector is run on.
 pub const MIN_POINTS: usize = 20;
+
+/// Refuses a column that cannot be judged: values too close to the largest number, or a
+/// series most of whose intervals had no value in the file (filled in, not measured:
+/// 100 rows and one more two years later would be judged as a long invented line).
+fn check_column(name: &str, s: &Series) -> Result<()> {
+    crate::series::check_magnitude(&s.values)
+        .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
+    if s.filled * 2 > s.slots {
+        return Err(Error::Invalid(format!(
+            "{name}: {} of the file's {} intervals have no value (filled in, not measured): \
+             choose the span that holds data with --start/--end, or a larger --every",
+            s.filled, s.slots
+        )));
+    }
+    Ok(())
+}
 
 /// Detects anomalies in each `(column, series)` (aligned on the same intervals) and scores
 /// them against `labels` when given.
@@ -114,6 +134,7 @@ pub fn detect(
         )));
     }
     for (name, s) in series {
+        check_column(name, s)?;
         if s.start_ns != first.start_ns {
             return Err(Error::Invalid(format!(
                 "--column {name}: its intervals are not those of the first column"
@@ -150,14 +171,25 @@ pub fn detect(
         }));
     }
     let events = events::union(all, opts.gap);
-    let scores = labels.map(|l| score::score(&events, &alarm, l, &first.start_ns, first.every_ns));
+    let (labels, warnings) = match labels {
+        Some(l) => {
+            let (l, w) = labels::prepare(l.to_vec(), &first.start_ns, first.every_ns);
+            (Some(l), w)
+        }
+        None => (None, Vec::new()),
+    };
+    let scores = labels
+        .as_deref()
+        .map(|l| score::score(&events, &alarm, l, &first.start_ns, first.every_ns));
     Ok(Detection {
         start_ns: first.start_ns.clone(),
         every_ns: first.every_ns,
         columns,
         events,
         alarm,
+        labels: labels.unwrap_or_default(),
         scores,
+        warnings,
     })
 }
 
@@ -174,7 +206,12 @@ fn judge(name: &str, values: &[f64], initial: usize, opts: &DetectOptions) -> Co
         values.to_vec()
     };
     let x = &x[..];
-    let periods = seasons::detect(&x[..initial]);
+    // Seasons choose the forecaster; the robust z-score has no use for them (and finding
+    // them on a long initial span costs more than the detector).
+    let periods = match opts.method {
+        Method::Forecast => seasons::detect(&x[..initial]),
+        Method::RobustZ => Vec::new(),
+    };
     let mut judged = match opts.method {
         Method::Forecast => band::forecast_band(x, &periods, initial, opts.level, opts.margin),
         Method::RobustZ => {
@@ -189,7 +226,7 @@ fn judge(name: &str, values: &[f64], initial: usize, opts: &DetectOptions) -> Co
             .chain(&mut judged.lower)
             .chain(&mut judged.upper)
         {
-            *v = v.exp_m1();
+            *v = v.exp_m1().min(f64::MAX);
         }
     }
     let mut alarm: Vec<bool> = judged.score.iter().map(|s| s.abs() > opts.margin).collect();
