@@ -234,3 +234,133 @@ fn bad_labels_and_options_are_one_line_errors() {
         assert!(stderr.contains(needle), "{stderr}");
     }
 }
+
+/// Runs `ntp simulate -q -o dir` with `args`: (success, stderr).
+fn simulate_run(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = ntp()
+        .args(["simulate", "-q", "-o"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn spans_past_what_time_stamps_hold_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (vec!["--start", "2262-04-11T23:00:00Z"], "2262"),
+        (
+            vec!["--every", "36500d", "--days", "365000", "--rate", "1e-6"],
+            "2262",
+        ),
+        (
+            vec!["--start", "2200-01-01T00:00:00Z", "--capture", "x.pcap"],
+            "1970–2106",
+        ),
+    ] {
+        let (ok, stderr) = simulate_run(dir.path(), &args);
+        assert!(!ok, "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn a_few_intervals_hold_no_more_events_than_fit_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    for days in ["0.0035", "0.007", "0.0174"] {
+        let (ok, stderr) = simulate_run(dir.path(), &["--days", days]);
+        assert!(!ok, "{days}: {stderr}");
+        assert!(stderr.contains("have room for"), "{stderr}");
+    }
+    // 0.0034722 days is one interval of 5 minutes: said as such, run without events.
+    let (ok, stderr) = simulate_run(dir.path(), &["--days", "0.0034722", "--events", "none"]);
+    assert!(ok, "{stderr}");
+    // Where the events fit, they never overlap.
+    let (ok, stderr) = simulate_run(dir.path(), &["--days", "0.07", "--every", "1m"]);
+    assert!(ok, "{stderr}");
+    let l = labels(&dir.path().join("simulated.labels.csv"));
+    assert_eq!(l.len(), 5);
+    for w in l.windows(2) {
+        assert!(w[0][1] <= w[1][0], "{l:?}");
+    }
+}
+
+#[test]
+fn a_capture_named_as_another_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("simulated.series.parquet");
+    let (ok, stderr) = simulate_run(
+        dir.path(),
+        &["--days", "0.1", "--capture", series.to_str().unwrap()],
+    );
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("is also where the series table is written"),
+        "{stderr}"
+    );
+    assert!(listing(dir.path()).is_empty());
+}
+
+/// A FIFO is written as a stream and stays a FIFO; a full device's error is the run's,
+/// for a plain and a gzip capture, and nothing is left under the name.
+#[test]
+fn a_capture_onto_a_fifo_or_a_full_device_is_a_stream_never_a_replacement() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("live.pcap");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap().len())
+    };
+    let out = dir.path().join("o");
+    let (ok, stderr) = simulate_run(
+        &out,
+        &[
+            "--days",
+            "0.02",
+            "--every",
+            "1m",
+            "--capture",
+            fifo.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let read = reader.join().unwrap();
+    assert!(read > 24, "{read} bytes through the FIFO");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    for name in ["full.pcap", "full.pcap.gz"] {
+        // A link to /dev/full: were it renamed over, the link (not the device) would go.
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink("/dev/full", &link).unwrap();
+        let (ok, stderr) = simulate_run(
+            &out,
+            &[
+                "--days",
+                "0.02",
+                "--every",
+                "1m",
+                "--capture",
+                link.to_str().unwrap(),
+            ],
+        );
+        assert!(!ok, "{name}: {stderr}");
+        assert!(stderr.contains(name), "{stderr}");
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(meta.file_type().is_symlink(), "{name} still the link");
+        assert!(std::fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+    assert!(!listing(dir.path()).iter().any(|f| f.starts_with(".tmp-")));
+}

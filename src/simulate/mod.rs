@@ -3,12 +3,15 @@
 //! labelled events injected into it; deterministic from the seed. The model ([`model`])
 //! gives each interval a packet rate; [`packets`] draws the interval's packets; [`count`]
 //! makes its row (apart from `aggregate`, which must give the same from the capture);
-//! [`pcap`] writes them.
+//! [`pcap`] writes them. A [`Request`] checks what was asked for into [`Options`].
 
 pub mod count;
 pub mod model;
 pub mod packets;
 pub mod pcap;
+mod request;
+
+pub use request::Request;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -102,21 +105,48 @@ pub fn simulate(opts: &Options, progress: &Progress) -> Result<Simulated> {
 /// The capture being written.
 struct CaptureSink {
     tmp: TempFile,
-    out: Box<dyn Write>,
+    out: Out,
     buf: Vec<u8>,
+}
+
+/// The capture's writer: plain, or gzip (whose trailer must be written, and its errors
+/// seen, by an explicit finish: dropping the encoder would lose both).
+enum Out {
+    Plain(std::io::BufWriter<std::fs::File>),
+    Gzip(Box<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>>),
+}
+
+impl Out {
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::Plain(w) => w.write_all(b),
+            Out::Gzip(w) => w.write_all(b),
+        }
+    }
+
+    /// Writes what is buffered (and gzip's trailer): an error at the end of the file —
+    /// a full disk — is returned, not dropped.
+    fn finish(self) -> std::io::Result<()> {
+        let w = match self {
+            Out::Plain(w) => w,
+            Out::Gzip(w) => w.finish()?,
+        };
+        w.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    }
 }
 
 impl CaptureSink {
     fn create(dest: &Path) -> Result<CaptureSink> {
         let (tmp, file) = TempFile::create(dest)?;
         let file = std::io::BufWriter::with_capacity(1 << 20, file);
-        let out: Box<dyn Write> = if dest.extension().is_some_and(|e| e == "gz") {
-            Box::new(flate2::write::GzEncoder::new(
+        let out = if dest.extension().is_some_and(|e| e == "gz") {
+            Out::Gzip(Box::new(flate2::write::GzEncoder::new(
                 file,
                 flate2::Compression::fast(),
-            ))
+            )))
         } else {
-            Box::new(file)
+            Out::Plain(file)
         };
         let mut sink = CaptureSink {
             tmp,
@@ -156,9 +186,7 @@ impl CaptureSink {
     fn finish(mut self) -> Result<()> {
         self.flush()?;
         let dest = self.tmp.dest().to_owned();
-        let mut out = self.out;
-        out.flush().map_err(|e| Error::io(&dest, e))?;
-        drop(out);
+        self.out.finish().map_err(|e| Error::io(&dest, e))?;
         self.tmp.commit()
     }
 }

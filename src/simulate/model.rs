@@ -135,6 +135,14 @@ impl Model {
 
     /// Events of each kind asked for, one each, in random places after the first fifth
     /// (kept for fitting), apart from each other; the level shift comes last.
+    /// How many events a series of `intervals` can hold apart from each other: each
+    /// needs a slot of 3 intervals after the first fifth (the fitting span).
+    pub fn room_for_events(intervals: usize) -> usize {
+        (intervals - intervals / 5) / 3
+    }
+
+    /// The events of `kinds`, one each, in slots of their own after the first fifth (at
+    /// most [`Model::room_for_events`] of them: the caller checks).
     pub fn events(&self, kinds: &[EventKind]) -> Vec<Event> {
         let mut rng = StdRng::seed_from_u64(self.seed ^ 0xe7e7);
         let n = self.intervals;
@@ -250,6 +258,22 @@ mod tests {
         }
         assert!(e[0].start >= m.intervals / 5);
         assert_eq!(m.events(&EventKind::ALL), e, "same seed, same events");
+    }
+
+    #[test]
+    fn events_never_overlap_where_there_is_room_for_them() {
+        for intervals in 19..200 {
+            let room = Model::room_for_events(intervals).min(5);
+            let m = Model {
+                intervals,
+                ..model(0.8, 3)
+            };
+            let e = m.events(&EventKind::ALL[..room]);
+            for w in e.windows(2) {
+                assert!(w[0].end <= w[1].start, "{intervals}: {e:?}");
+            }
+            assert!(e.iter().all(|e| e.start < e.end && e.end <= intervals));
+        }
     }
     #[test]
     fn the_weekend_comes_and_goes_smoothly() {

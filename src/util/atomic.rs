@@ -110,16 +110,40 @@ fn remove_stale(dest: &Path, name: &str) {
 }
 
 /// A temporary file that becomes `dest` on [`TempFile::commit`] and is deleted if dropped.
+/// A `dest` that is a FIFO, a device or a socket is written as a stream instead: nothing
+/// is ever renamed over such a node (as root, over /dev/null), and a write that fails
+/// there (ENOSPC on /dev/full) is the run's error.
 pub struct TempFile {
     tmp: PathBuf,
     dest: PathBuf,
     committed: bool,
+    /// Written in place (`dest` is not a regular file): no temporary to rename or remove.
+    stream: bool,
+}
+
+/// Whether `dest` exists and is neither a regular file nor a directory.
+fn is_stream(dest: &Path) -> bool {
+    std::fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 impl TempFile {
-    /// Creates the temporary file (and `dest`'s parent directory).
+    /// Creates the temporary file (and `dest`'s parent directory); opens `dest` itself
+    /// when it is a FIFO, a device or a socket.
     pub fn create(dest: &Path) -> Result<(TempFile, File)> {
         check_not_input(dest)?;
+        if is_stream(dest) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(dest)
+                .map_err(|e| Error::io(dest, e))?;
+            let t = TempFile {
+                tmp: dest.to_owned(),
+                dest: dest.to_owned(),
+                committed: false,
+                stream: true,
+            };
+            return Ok((t, file));
+        }
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -141,6 +165,7 @@ impl TempFile {
                 tmp,
                 dest: dest.to_owned(),
                 committed: false,
+                stream: false,
             },
             file,
         ))
@@ -157,7 +182,9 @@ impl TempFile {
 
     /// Renames the temporary file to its destination.
     pub fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        if !self.stream {
+            std::fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io(&self.dest, e))?;
+        }
         self.committed = true;
         Ok(())
     }
@@ -165,6 +192,9 @@ impl TempFile {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        if self.stream {
+            return;
+        }
         if !self.committed {
             let _ = std::fs::remove_file(&self.tmp);
         }
