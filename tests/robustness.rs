@@ -540,7 +540,7 @@ fn a_stray_packet_from_a_broken_clock_is_named_and_start_end_leave_it_out() {
     for needle in [
         "1970-01-01T00:00:00.000Z",
         "choose a larger --every",
-        "1 packets lie more than a day",
+        "1 packets lie more than a day apart",
         "--start/--end",
     ] {
         assert!(line.contains(needle), "{needle}: {stderr}");
@@ -626,4 +626,286 @@ fn errors_about_an_output_name_the_path_given_not_the_temporary_one() {
         "{stderr}"
     );
     assert!(!stderr.contains(".tmp-"), "{stderr}");
+}
+
+/// A microsecond pcap of `n` UDP/IPv4 packets `step_s` seconds apart from 2024-01-01.
+fn spaced_capture(path: &Path, n: u32, step_s: u32) {
+    let mut b: Vec<u8> = Vec::with_capacity(24 + n as usize * 58);
+    b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&1u32.to_le_bytes());
+    for i in 0..n {
+        let frame: Vec<u8> = [
+            &[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00][..],
+            &[
+                0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            ],
+            &[0x30, 0x39, 0, 53, 0, 8, 0, 0],
+        ]
+        .concat();
+        b.extend_from_slice(&(1_704_067_200 + i * step_s).to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        b.extend_from_slice(&frame);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// A sparse capture at a fine interval is refused before its dense table is built.
+#[test]
+fn a_sparse_capture_at_a_fine_interval_is_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("sparse.pcap");
+    spaced_capture(&cap, 60_000, 9);
+    let out = dir.path().join("s.parquet");
+    let (code, stderr, mb) = run_measured(&[
+        "aggregate".as_ref(),
+        cap.as_os_str(),
+        "--every".as_ref(),
+        "100ms".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(mb < 1024.0, "{mb} MB");
+    let line = stderr.lines().last().unwrap();
+    assert!(
+        line.contains("s.parquet") && line.contains("a larger --every"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // At a coarser interval the same capture is a series.
+    let (code, stderr, _) = run_measured(&[
+        "aggregate".as_ref(),
+        cap.as_os_str(),
+        "--every".as_ref(),
+        "10s".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Ten steady days are one capture, not a broken clock's strays.
+#[test]
+fn a_steady_ten_day_capture_raises_no_broken_clock_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("steady.pcap");
+    spaced_capture(&cap, 14_400, 60);
+    for command in ["aggregate", "preprocess"] {
+        let out = dir.path().join(format!("{command}.parquet"));
+        let mut c = ntp();
+        c.arg(command).arg(&cap).arg("-o").arg(&out);
+        if command == "aggregate" {
+            c.args(["--every", "1h"]);
+        }
+        let run = c.assert().success();
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        assert!(!stderr.contains("broken clock"), "{command}: {stderr}");
+    }
+}
+
+/// A model trained on the s7comm capture (one epoch) with `extra` options: (model, card,
+/// dataset).
+fn trained(
+    dir: &Path,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let ds = dataset(dir, "s7comm-clean-15min.pcap");
+    let out = dir.join("m");
+    ntp()
+        .args([
+            "train",
+            "-q",
+            "--look-back",
+            "5",
+            "--epochs",
+            "1",
+            "--dpi",
+            "40",
+        ])
+        .args(extra)
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
+    let card = model.with_extension("json");
+    (model, card, ds)
+}
+
+/// Cards whose numbers give no finite forecast, and one with a level twice, are refused
+/// on one line naming the card; a series near the largest number is refused naming it.
+#[test]
+fn predict_refuses_what_would_give_non_finite_forecasts_or_repeated_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, card, ds) = trained(dir.path(), &[]);
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&card).unwrap()).unwrap();
+    let predict = |input: &Path| {
+        let out = ntp()
+            .arg("predict")
+            .arg(&model)
+            .arg(input)
+            .arg("-o")
+            .arg(dir.path().join("p"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (field, value, needle) in [
+        (
+            "scaler",
+            serde_json::json!({"min": -1e308, "max": 1e308}),
+            "`scaler`",
+        ),
+        (
+            "scaler",
+            serde_json::json!({"min": 0.0, "max": 1e-320}),
+            "`scaler`",
+        ),
+        ("levels", serde_json::json!([0.8, 0.8]), "twice"),
+    ] {
+        let mut c = good.clone();
+        c[field] = value;
+        std::fs::write(&card, serde_json::to_string_pretty(&c).unwrap()).unwrap();
+        let (ok, stderr) = predict(&ds);
+        assert!(!ok, "{field}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains(".json"),
+            "{stderr}"
+        );
+    }
+    std::fs::write(&card, serde_json::to_string_pretty(&good).unwrap()).unwrap();
+    let huge = dir.path().join("huge.csv");
+    let rows: String = (0..900)
+        .map(|i| {
+            format!(
+                "{},{:e}\n",
+                1_496_995_000 + i,
+                1e308 * (1.0 + (i % 5) as f64 / 10.0)
+            )
+        })
+        .collect();
+    std::fs::write(&huge, format!("timestamp,value\n{rows}")).unwrap();
+    let (ok, stderr) = predict(&huge);
+    assert!(!ok);
+    assert!(
+        stderr.contains("huge.csv") && stderr.contains("rescale"),
+        "{stderr}"
+    );
+}
+
+/// A network that diverges is named, and enters no ensemble and no choice.
+#[test]
+fn a_diverging_network_is_said_and_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dataset(dir.path(), "s7comm-clean-15min.pcap");
+    let out = dir.path().join("m");
+    let run = ntp()
+        .args([
+            "train",
+            "-q",
+            "--look-back",
+            "5",
+            "--epochs",
+            "2",
+            "--seeds",
+            "2",
+            "--dpi",
+            "40",
+        ])
+        .args(["--lr", "1e30"])
+        .arg(&ds)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("diverged"), "{stderr}");
+    if run.status.success() {
+        let results = read_csv(&out.join("s7comm-clean-15min.mse_results.e2.b32.csv"));
+        let huge = results
+            .iter()
+            .flat_map(|r| r.iter())
+            .filter_map(|c| c.parse::<f64>().ok())
+            .any(|v| v > 1e40);
+        assert!(!huge, "no diverged error among the results");
+    } else {
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("look-back 5, seed"), "{stderr}");
+    }
+}
+
+/// Filled intervals are said by train and predict, even under --quiet.
+#[test]
+fn train_and_predict_say_what_was_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("gappy.csv");
+    let rows: String = (0..600)
+        .filter(|i| !(300..320).contains(i))
+        .map(|i| format!("{},{}\n", 1_704_067_200 + 60 * i, 100 + (i * 7919) % 23))
+        .collect();
+    std::fs::write(&csv, format!("timestamp,value\n{rows}")).unwrap();
+    let out = dir.path().join("t");
+    let run = ntp()
+        .args([
+            "train",
+            "-q",
+            "--look-back",
+            "5",
+            "--epochs",
+            "1",
+            "--dpi",
+            "40",
+        ])
+        .arg(&csv)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("20 of 600 intervals had no value"),
+        "{stderr}"
+    );
+    let model = out.join("gappy.best_model.e1.b32.safetensors");
+    let run = ntp()
+        .args(["predict", "-q"])
+        .arg(&model)
+        .arg(&csv)
+        .arg("-o")
+        .arg(dir.path().join("p"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("20 of 600 intervals had no value"),
+        "{stderr}"
+    );
+}
+
+/// A pipeline whose series is too short for a detector says detect was skipped.
+#[test]
+fn the_pipeline_says_skipped_for_a_detect_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ntp()
+        .args(["pipeline", "--no-train", "--dpi", "40"])
+        .arg(fixture("tcpdump-tcp-handshake-nano-sll.pcap"))
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("detect skipped"), "{stderr}");
+    assert!(!stderr.contains("detect done"), "{stderr}");
 }

@@ -20,7 +20,12 @@ use crate::cli::AggregateArgs;
 fn report(ui: &Ui, a: &Aggregate, every: &str) {
     for r in &a.reports {
         let duplicates = aggregate::duplicate_warning(r);
-        for w in r.damage_warning().into_iter().chain(r.stray_warning()) {
+        // The strays are said once, over the whole pass, by the summary below.
+        for w in r
+            .damage_warning()
+            .into_iter()
+            .chain(r.unplaceable_warning())
+        {
             ui.warning(&w);
         }
         // Counted, not dropped, but every count is inflated: said even under --quiet.

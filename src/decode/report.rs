@@ -70,6 +70,36 @@ impl DayTally {
     }
 }
 
+/// The packets outside a capture's bulk: `keys` are occupied time slots in order with
+/// their packets; slots at most `gap` apart are one run, and the run with the most packets
+/// is the bulk. Returns the packets outside it and the first and last such slot (`None`
+/// when every packet is in the bulk). A steady capture of ten days is one run; a packet
+/// stamped years away by a broken clock is a run of its own.
+pub fn outside_bulk(keys: &[(i64, u64)], gap: i64) -> Option<(u64, i64, i64)> {
+    let mut runs: Vec<(usize, usize, u64)> = Vec::new(); // (first, last index, packets)
+    for (i, &(k, n)) in keys.iter().enumerate() {
+        match runs.last_mut() {
+            Some(r) if k.saturating_sub(keys[r.1].0) <= gap => {
+                r.1 = i;
+                r.2 += n;
+            }
+            _ => runs.push((i, i, n)),
+        }
+    }
+    let bulk = *runs.iter().max_by_key(|r| r.2)?;
+    let outside: Vec<&(i64, u64)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, n))| (*i < bulk.0 || *i > bulk.1) && *n > 0)
+        .map(|(_, k)| k)
+        .collect();
+    Some((
+        outside.iter().map(|k| k.1).sum(),
+        outside.first()?.0,
+        outside.last()?.0,
+    ))
+}
+
 impl Counts {
     /// Counts a packet that did not become a row.
     pub fn skip(&mut self, why: Skip, linktype: u32) {
@@ -81,26 +111,14 @@ impl Counts {
         }
     }
 
-    /// Kept rows more than a day away from the median row's day (a broken clock's strays),
+    /// Kept rows outside the capture's bulk (a broken clock's strays, [`outside_bulk`]),
     /// with the first and last such day.
     pub fn strays(&self) -> Option<(u64, i64, i64)> {
-        let total: u64 = self.days.values().sum();
-        let mut seen = 0;
-        let median = self.days.iter().find_map(|(d, n)| {
-            seen += n;
-            (seen * 2 >= total).then_some(*d)
-        })?;
-        let far: Vec<(i64, u64)> = self
-            .days
-            .iter()
-            .filter(|(d, _)| (**d - median).abs() > 1)
-            .map(|(d, n)| (*d, *n))
-            .collect();
-        Some((
-            far.iter().map(|f| f.1).sum(),
-            far.first()?.0 * DAY_NS,
-            far.last()?.0 * DAY_NS,
-        ))
+        let days: Vec<(i64, u64)> = self.days.iter().map(|(d, n)| (*d, *n)).collect();
+        // Days with packets one day apart or closer are one run (a day between them
+        // may be empty): "more than a day from the rest" in day units.
+        let (n, first, last) = outside_bulk(&days, 2)?;
+        Some((n, first * DAY_NS, last * DAY_NS))
     }
 
     pub fn merge(&mut self, o: &Counts) {
@@ -237,21 +255,26 @@ impl FileReport {
         s
     }
 
-    /// Packets whose time lies days away from the bulk of the capture, or that had no usable
-    /// time at all (dropped: said even under `--quiet`), if any.
-    pub fn stray_warning(&self) -> Option<String> {
-        let unplaceable = (self.counts.unplaceable > 0).then(|| {
+    /// Packets that had no usable time at all (dropped: said even under `--quiet`).
+    pub fn unplaceable_warning(&self) -> Option<String> {
+        (self.counts.unplaceable > 0).then(|| {
             format!(
                 "{}: {} packet(s) dropped: no usable time stamp (none, one outside 1677–2262) or an undeclared interface",
                 self.input.display(),
                 self.counts.unplaceable
             )
-        });
+        })
+    }
+
+    /// Packets whose time lies days away from the bulk of the capture, or that had no usable
+    /// time at all (dropped: said even under `--quiet`), if any.
+    pub fn stray_warning(&self) -> Option<String> {
+        let unplaceable = self.unplaceable_warning();
         let Some((n, first, last)) = self.counts.strays() else {
             return unplaceable;
         };
         let strays = format!(
-            "{n} packets are stamped more than a day from the bulk of the capture (days {} … {}): \
+            "{n} packets are stamped more than a day apart from the bulk of the capture (days {} … {}): \
              a broken clock? A series over them is refused or mostly empty; --start/--end choose the window",
             &iso_millis(first)[..10],
             &iso_millis(last)[..10]

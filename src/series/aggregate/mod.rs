@@ -281,37 +281,27 @@ impl Merger {
         Ok((table, self.sizes, self.late_packets, strays))
     }
 
-    /// Packets more than a day from the median packet's time: a broken clock's strays.
+    /// Packets more than a day apart from the bulk of the capture: a broken clock's
+    /// strays ([`crate::decode::report::outside_bulk`]).
     fn strays(&self) -> Option<Strays> {
-        let total: u64 = self
+        let occupied: Vec<(i64, u64)> = self
             .closed
             .iter()
-            .map(|(_, r)| r[Column::Packets.index()])
-            .sum();
-        let mut seen = 0;
-        let median = self.closed.iter().find_map(|(k, r)| {
-            seen += r[Column::Packets.index()];
-            (seen * 2 >= total).then_some(k)
-        })?;
-        let every_ns = self.plan.every_ns;
-        let day = (DAY_NS / every_ns).max(1);
-        let far: Vec<(i64, u64)> = self
-            .closed
-            .iter()
-            .filter(|(k, _)| (*k - median).abs() > day)
             .map(|(k, r)| (k, r[Column::Packets.index()]))
             .filter(|(_, n)| *n > 0)
             .collect();
-        let (first, last) = (far.first()?.0, far.last()?.0);
+        let every_ns = self.plan.every_ns;
+        let day = (DAY_NS / every_ns).max(1);
+        let (packets, first, last) = crate::decode::report::outside_bulk(&occupied, day)?;
         Some(Strays {
-            packets: far.iter().map(|f| f.1).sum(),
+            packets,
             first_ns: first.saturating_mul(every_ns),
             last_ns: last.saturating_mul(every_ns),
         })
     }
 }
 
-/// Packets far from the bulk of a capture (more than a day from its median time).
+/// Packets far from the bulk of a capture (more than a day apart from it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Strays {
     pub packets: u64,
@@ -322,7 +312,7 @@ pub struct Strays {
 impl Strays {
     pub fn describe(&self) -> String {
         format!(
-            "{} packets lie more than a day from the capture's median time ({} … {}): a broken clock? \
+            "{} packets lie more than a day apart from the bulk of the capture ({} … {}): a broken clock? \
              --start/--end choose the window",
             self.packets,
             iso_millis(self.first_ns),
@@ -352,8 +342,11 @@ pub fn check_span(what: &std::path::Path, lo: i64, hi: i64, every_ns: i64) -> Re
 /// Above this many intervals a series must not be mostly empty: see [`check_density`].
 pub const SPARSE_ROWS: i128 = 1_000_000;
 
-/// The least share of a long series' intervals that must hold data (a packet, a row).
-pub const MIN_OCCUPIED: f64 = 0.01;
+/// The least share of a long series' intervals that must hold data (a packet, a row): the
+/// dense table costs about 430 bytes an interval at its peak (its rows, then its columns
+/// as they are written), so a series mostly of empty intervals is refused before it is
+/// made, and its memory stays within ten times what the intervals with data need.
+pub const MIN_OCCUPIED: f64 = 0.1;
 
 /// Refuses a series of more than [`SPARSE_ROWS`] intervals of which fewer than
 /// [`MIN_OCCUPIED`] hold data: one stray row or packet far from the rest (a broken clock, a
