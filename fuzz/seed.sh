@@ -2,7 +2,7 @@
 # Seeds the fuzz corpora with the project's own test inputs.
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/capture corpus/decode corpus/series_file corpus/series_parquet corpus/model_card
+mkdir -p corpus/capture corpus/decode corpus/series_file corpus/series_parquet corpus/model_card corpus/labels corpus/simulate_options
 cp ../tests/data/*.pcap* corpus/capture/
 # Frames: the first records of each pcap fixture, prefixed with a link-type selector byte.
 python3 - <<'PY'
@@ -25,3 +25,5 @@ printf 'timestamp,value\n0,1\n60,\n180,3\n' > corpus/series_file/gappy.csv
 printf 'time,requests,flag\n1995-07-01 00:00:00,3565,x\n1995-07-01 01:00:00,3004,\n' > corpus/series_file/nasa-like.csv
 cp ../results/sample/*.series.parquet ../results/sample/*.sizes.parquet corpus/series_parquet/
 cp ../results/sample/*.best_model.*.json corpus/model_card/
+printf 'start,end,kind\n2014-04-01T02:00:00Z,2014-04-01T03:00:00Z,flood\n1396318000,1396319000\n' > corpus/labels/csv.csv
+printf '{"realA/spikes.csv": [["2014-04-01 02:00:00.000000", "2014-04-01 03:00:00.000000"]], "realB/spikes.csv": []}' > corpus/labels/nab.json
