@@ -237,7 +237,8 @@ pub fn forecast_band(
 }
 
 /// The trailing median/MAD detector: window `w`, band ± `z` robust σ. The window slides
-/// over an order-statistic tree ([`Window`]), so a step costs O(log² w), not a sort.
+/// over an order-statistic tree (a Fenwick tree over the values' ranks), so a step costs
+/// O(log² w), not a sort.
 pub fn robust_z(x: &[f64], w: usize, z: f64) -> Judged {
     let n = x.len();
     let w = w.clamp(3, n.max(3));
