@@ -158,19 +158,9 @@ fn bad_series_files_are_one_clear_error_naming_the_row() {
         assert_fails_cleanly(&[p.as_os_str()], &out, needle);
     };
     case(
-        "dup.csv",
-        "timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 00:05:00,2\n2020-01-01 00:05:00,3\n",
-        "dup.csv: line 4: duplicate time stamp",
-    );
-    case(
-        "back.csv",
-        "timestamp,value\n2020-01-01 00:05:00,1\n2020-01-01 00:00:00,2\n",
-        "back.csv: line 3: time goes backwards",
-    );
-    case(
-        "irregular.csv",
-        "timestamp,value\n0,1\n60,2\n120,3\n150,4\n",
-        "irregular.csv: line 5: irregular time stamp",
+        "same.csv",
+        "timestamp,value\n2020-01-01 00:05:00,1\n2020-01-01 00:05:00,2\n",
+        "same.csv: every line has the same time stamp",
     );
     case(
         "text.csv",
@@ -215,6 +205,97 @@ fn bad_series_files_are_one_clear_error_naming_the_row() {
             needle,
         );
     }
+}
+
+/// Analyzes `text` as `name` with `extra` options: each interval's value (the rate times
+/// the interval) and stderr.
+fn grid_of(dir: &Path, name: &str, text: &str, extra: &[&str]) -> (Vec<(String, f64)>, String) {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    let out = dir.join(format!("{name}-{}", extra.join("_")));
+    let run = ntp()
+        .arg("analyze")
+        .arg(&p)
+        .arg("-o")
+        .arg(&out)
+        .args(["--dpi", "40", "-q"])
+        .args(extra)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let stem = name.trim_end_matches(".csv");
+    let values = read_csv(&out.join(format!("{stem}.bps.csv")))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse::<f64>().unwrap()))
+        .collect();
+    (values, stderr)
+}
+
+/// Duplicates, disorder, jitter, a DST change's repeated and missing local hour, mixed UTC
+/// offsets and missing rows: each put on the grid as the options say, and said even under
+/// --quiet.
+#[test]
+fn series_as_exported_are_put_on_a_regular_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let values = |g: &[(String, f64)], every_s: f64| -> Vec<f64> {
+        g.iter()
+            .map(|(_, v)| (v * every_s * 1e6).round() / 1e6)
+            .collect()
+    };
+    // Duplicates (a CloudWatch export): combined by the mean unless --agg says otherwise.
+    let dup = "timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 00:05:00,2\n2020-01-01 00:05:00,3\n2020-01-01 00:10:00,4\n";
+    let (g, stderr) = grid_of(d, "dup.csv", dup, &[]);
+    assert_eq!(values(&g, 300.0), [1.0, 2.5, 4.0]);
+    assert!(
+        stderr.contains("1 intervals held several rows (2 rows), combined by their mean"),
+        "{stderr}"
+    );
+    for (agg, want) in [
+        ("sum", [1.0, 5.0, 4.0]),
+        ("max", [1.0, 3.0, 4.0]),
+        ("first", [1.0, 2.0, 4.0]),
+        ("last", [1.0, 3.0, 4.0]),
+        ("count", [1.0, 2.0, 1.0]),
+    ] {
+        let (g, _) = grid_of(d, "dup.csv", dup, &["--agg", agg]);
+        assert_eq!(values(&g, 300.0), want, "{agg}");
+    }
+    // Rows out of order are sorted.
+    let back =
+        "timestamp,value\n2020-01-01 00:05:00,1\n2020-01-01 00:00:00,2\n2020-01-01 00:10:00,3\n";
+    let (g, stderr) = grid_of(d, "back.csv", back, &[]);
+    assert_eq!(values(&g, 300.0), [2.0, 1.0, 3.0]);
+    assert!(
+        stderr.contains("1 rows out of time order were sorted"),
+        "{stderr}"
+    );
+    // A poller's jitter: 215 s is off the 60 s grid; it falls in the 180 s interval, or is
+    // nearest the 240 s one.
+    let jitter = "t,v\n0,1\n60,2\n120,3\n180,4\n215,6\n240,8\n";
+    let (g, stderr) = grid_of(d, "jitter.csv", jitter, &[]);
+    assert_eq!(values(&g, 60.0), [1.0, 2.0, 3.0, 5.0, 8.0]);
+    assert!(
+        stderr.contains("1 time stamps off the grid went to the interval they fall in"),
+        "{stderr}"
+    );
+    let (g, _) = grid_of(d, "jitter.csv", jitter, &["--align", "nearest"]);
+    assert_eq!(values(&g, 60.0), [1.0, 2.0, 3.0, 4.0, 7.0]);
+    // Local time at the autumn DST change: the repeated hour is two rows of one interval;
+    // at the spring change the missing hour is a missing interval, filled.
+    let autumn = "time,v\n2020-11-01 00:00:00,10\n2020-11-01 01:00:00,20\n2020-11-01 01:00:00,30\n2020-11-01 02:00:00,40\n";
+    let (g, _) = grid_of(d, "autumn.csv", autumn, &[]);
+    assert_eq!(values(&g, 3600.0), [10.0, 25.0, 40.0]);
+    let spring = "time,v\n2020-03-08 00:00:00,10\n2020-03-08 01:00:00,20\n2020-03-08 03:00:00,40\n2020-03-08 04:00:00,50\n";
+    let (g, stderr) = grid_of(d, "spring.csv", spring, &[]);
+    assert_eq!(values(&g, 3600.0), [10.0, 20.0, 30.0, 40.0, 50.0]);
+    assert!(stderr.contains("1 of 5 intervals had no value"), "{stderr}");
+    // Stamps with their UTC offsets across the change are regular in UTC: nothing to say.
+    let offsets = "time,v\n2020-11-01T00:00:00-04:00,1\n2020-11-01T01:00:00-04:00,2\n2020-11-01T01:00:00-05:00,3\n2020-11-01T02:00:00-05:00,4\n";
+    let (g, stderr) = grid_of(d, "offsets.csv", offsets, &[]);
+    assert_eq!(values(&g, 3600.0), [1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(g[0].0, "2020-11-01T04:00:00Z");
+    assert!(!stderr.contains("warning"), "{stderr}");
 }
 
 #[test]

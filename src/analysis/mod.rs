@@ -92,6 +92,9 @@ pub struct Analysis {
     /// the series), drawn under the series; empty for other inputs.
     pub entropies: Vec<(String, Vec<f64>)>,
     pub notices: Vec<String>,
+    /// What was changed to make the file's rows a regular series (said even under
+    /// `--quiet`): [`crate::series::Series::data_warning`].
+    pub data_warning: Option<String>,
 }
 
 /// The entropy columns of a series table over the intervals of `series` (none when the
@@ -204,7 +207,7 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
     };
     let values = series.rates();
     let mut notices = series.notes.clone();
-    notices.extend(series.filled_warning(opts.series.fill));
+    let data_warning = series.data_warning(opts.series.fill);
     let describe = describe::describe(&values);
     if describe::is_constant(&values) {
         notices.push(format!(
@@ -262,5 +265,6 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
         histogram,
         entropies,
         notices,
+        data_warning,
     })
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use ntp::series::{Fill, SeriesOptions, SizeKind, Window};
+use ntp::series::{Agg, Align, Fill, SeriesOptions, SizeKind, Window};
 
 /// `--start` / `--end`: epoch seconds or ISO 8601, as nanoseconds.
 pub(super) fn time_arg(text: &str) -> Result<i64, String> {
@@ -86,6 +86,51 @@ impl From<FillArg> for Fill {
     }
 }
 
+/// How rows of a series file that share an interval are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AggArg {
+    Mean,
+    Sum,
+    Min,
+    Max,
+    First,
+    Last,
+    /// How many rows with a value.
+    Count,
+}
+
+impl From<AggArg> for Agg {
+    fn from(a: AggArg) -> Agg {
+        match a {
+            AggArg::Mean => Agg::Mean,
+            AggArg::Sum => Agg::Sum,
+            AggArg::Min => Agg::Min,
+            AggArg::Max => Agg::Max,
+            AggArg::First => Agg::First,
+            AggArg::Last => Agg::Last,
+            AggArg::Count => Agg::Count,
+        }
+    }
+}
+
+/// Which interval a time stamp off the grid goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlignArg {
+    /// The interval it falls in.
+    Start,
+    /// The interval whose start is nearest.
+    Nearest,
+}
+
+impl From<AlignArg> for Align {
+    fn from(a: AlignArg) -> Align {
+        match a {
+            AlignArg::Start => Align::Start,
+            AlignArg::Nearest => Align::Nearest,
+        }
+    }
+}
+
 /// How the series is built from the input (shared by analyze, train and pipeline).
 #[derive(Args, Debug, Clone)]
 pub struct SeriesArgs {
@@ -107,6 +152,16 @@ pub struct SeriesArgs {
     /// How a series file's missing intervals and empty values are filled.
     #[arg(long, value_enum, default_value_t = FillArg::Linear)]
     pub fill: FillArg,
+
+    /// How rows of a series file that fall into one interval (duplicates, jittered stamps,
+    /// a DST change's repeated hour) are combined [default: mean; sum for a count column of
+    /// an ntp series table].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub agg: Option<AggArg>,
+
+    /// Which interval a series file's time stamp off the grid goes to.
+    #[arg(long, value_enum, default_value_t = AlignArg::Start)]
+    pub align: AlignArg,
 
     /// Only packets/rows at or after this time (epoch seconds or ISO 8601, UTC unless it
     /// says otherwise): to leave out a broken clock's stray packets.
@@ -136,6 +191,8 @@ impl From<&SeriesArgs> for SeriesOptions {
             column: a.column.clone(),
             time_column: a.time_column.clone(),
             fill: a.fill.into(),
+            agg: a.agg.map(Agg::from),
+            align: a.align.into(),
             window: Window {
                 start: a.start,
                 end: a.end,

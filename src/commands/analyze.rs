@@ -16,6 +16,9 @@ pub fn run(args: &AnalyzeArgs, ui: &Ui) -> Result<ExitCode> {
         .and_then(|a| report::analysis::write(&a, &opts).map(|written| (a, written)));
     spinner.finish_and_clear();
     let (a, written) = result?;
+    if let Some(w) = &a.data_warning {
+        ui.warning(w);
+    }
     ui.notes(&a.notices);
     if !ui.quiet {
         super::out(a.describe.markdown(&a.series.quantity.per_second()))?;

@@ -65,7 +65,7 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         .transpose()?;
     let series = columns(args)?;
     for (name, s) in &series {
-        if let Some(w) = s.filled_warning(args.series.fill.into()) {
+        if let Some(w) = s.data_warning(args.series.fill.into()) {
             ui.warning(&format!("{name}: {w}"));
         }
     }

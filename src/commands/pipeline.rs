@@ -194,7 +194,9 @@ fn one_capture(capture: &Path, dataset: &Path, o: &Options, ui: &Ui) -> Result<C
         let outcome = analysis::compute(&dataset_in, &o.analysis)
             .and_then(|a| report::analysis::write(&a, &o.analysis).map(|_| a));
         spinner.finish_and_clear();
-        r.notices.extend(outcome?.notices);
+        let a = outcome?;
+        r.notices.extend(a.data_warning);
+        r.notices.extend(a.notices);
     }
     r.stages.push(("analyze", stale));
 

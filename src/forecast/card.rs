@@ -9,7 +9,7 @@ use super::inputs::Calendar;
 use super::network::Hyper;
 use super::Scaler;
 use crate::error::{Error, Result};
-use crate::series::{Fill, SeriesOptions, SizeKind};
+use crate::series::{Agg, Align, Fill, SeriesOptions, SizeKind};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelCard {
@@ -46,6 +46,12 @@ pub struct ModelCard {
     /// How a series file's gaps were filled (absent: linear, the default).
     #[serde(default, skip_serializing_if = "is_default_fill")]
     pub fill: Fill,
+    /// How rows sharing an interval were combined (absent: the default of the column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agg: Option<Agg>,
+    /// Which interval an off-grid stamp went to (absent: start).
+    #[serde(default, skip_serializing_if = "is_default_align")]
+    pub align: Align,
     /// Coverages of the bands `predict` writes, as fractions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<f64>,
@@ -73,6 +79,10 @@ fn is_default_calendar(c: &Calendar) -> bool {
 
 fn is_default_fill(f: &Fill) -> bool {
     *f == Fill::default()
+}
+
+fn is_default_align(a: &Align) -> bool {
+    *a == Align::default()
 }
 
 impl ModelCard {
@@ -214,6 +224,8 @@ impl ModelCard {
             column: self.column.clone(),
             time_column: self.time_column.clone(),
             fill: self.fill,
+            agg: self.agg,
+            align: self.align,
             window: Default::default(),
         }
     }

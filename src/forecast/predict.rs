@@ -161,7 +161,7 @@ pub fn run(
         });
     }
     Ok(Prediction {
-        filled: series.filled_warning(card.series().fill),
+        filled: series.data_warning(card.series().fill),
         stem: dataset::stem_of(inputs),
         target_ns: (0..w.len()).map(|i| series.start_ns[w.target(i)]).collect(),
         first_target_ns: (0..w.len())

@@ -269,7 +269,9 @@ fn lstm_run(
 }
 
 /// A network is taken to have diverged when its error on validation (on test under the
-/// study's rule, which has no validation span) is this many times persistence's.
+/// study's rule, which has no validation span) is this many times the larger of the
+/// baselines' and that of forecasting zero (the mean square of the values: a baseline can
+/// be exact on a constant span).
 pub const DIVERGED: f64 = 1e3;
 
 /// How a note about a network that diverged begins.
@@ -286,22 +288,30 @@ fn mark_diverged(trained: &mut [Run], runs: &[Run], cells: &[Cell]) -> Vec<Strin
     };
     let mut notes = Vec::new();
     for r in trained.iter_mut() {
-        let persistence = runs
+        let c = &cells[r.cell];
+        let actual = if c.val_actual.is_empty() {
+            &c.test_actual
+        } else {
+            &c.val_actual
+        };
+        let zero = actual.iter().map(|v| v * v).sum::<f64>() / actual.len().max(1) as f64;
+        let reference = runs
             .iter()
-            .find(|p| p.cell == r.cell && p.model == Model::Baseline(Baseline::Persistence))
-            .and_then(mse);
-        let (Some(own), Some(base)) = (mse(r), persistence) else {
+            .filter(|p| p.cell == r.cell && matches!(p.model, Model::Baseline(_)))
+            .filter_map(mse)
+            .fold(zero, f64::max)
+            .max(f64::MIN_POSITIVE);
+        let Some(own) = mse(r) else {
             continue;
         };
-        if own > DIVERGED * base.max(f64::MIN_POSITIVE) {
-            let c = &cells[r.cell];
+        if own > DIVERGED * reference {
             notes.push(format!(
-                "{DIVERGED_NOTE}the {} at look-back {}, seed {}, fold {} (MSE {own:.2e}, {:.1e} × persistence's); left out of the results, ensembles and choices (lower --lr)",
+                "{DIVERGED_NOTE}the {} at look-back {}, seed {}, fold {} (MSE {own:.2e}, {:.1e} × the baselines'); left out of the results, ensembles and choices (lower --lr)",
                 r.model.label(),
                 c.look_back,
                 r.seed.unwrap_or_default(),
                 c.fold + 1,
-                own / base.max(f64::MIN_POSITIVE)
+                own / reference
             ));
             r.status = format!("diverged (MSE {own:.3e})");
             r.val_metrics = None;
@@ -363,7 +373,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
     let (mut trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
     let warnings: Vec<String> = series
-        .filled_warning(opts.series.fill)
+        .data_warning(opts.series.fill)
         .into_iter()
         .chain(mark_diverged(&mut trained, &runs, &cells))
         .collect();

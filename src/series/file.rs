@@ -5,10 +5,17 @@
 //! The rule for a generic file: the time column is `--time-column`, else the first column
 //! named like a time (`timestamp`, `time`, `date`, …), else the first column; times are
 //! epoch seconds or ISO 8601 (UTC unless they carry an offset). The value column is
-//! `--column`, else `value`, else the only numeric column left. The interval is the most
-//! common step between stamps; every step must be a whole number of intervals. Intervals
-//! without a row, and empty cells, are filled by `--fill` (default linear). Duplicate,
-//! decreasing or irregular stamps and non-numeric values are errors naming the row.
+//! `--column`, else `value`, else the only numeric column left.
+//!
+//! Rows are put on a regular grid, as exports from pollers and monitoring systems need:
+//! rows out of time order are sorted; the interval is the most common step between stamps
+//! and the grid starts at the first stamp; a stamp off the grid goes to the interval it
+//! falls in (`--align start`) or the nearest (`--align nearest`); rows sharing an interval
+//! (duplicates, jitter, the repeated hour of a DST change in local time) are combined by
+//! `--agg` (the mean; the sum for a count column of ntp's own table). Intervals without a
+//! row, and empty cells, are filled by `--fill` (default linear). Each change is counted in
+//! [`Series::regridded`] and [`Series::filled`], which every command says. Non-numeric
+//! values are errors naming the row.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +23,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::table::{Column, TIMESTAMP};
-use super::{Fill, Quantity, Series, SeriesOptions, SizeKind};
+use super::{Agg, Align, Fill, Quantity, Regridded, Series, SeriesOptions, SizeKind};
 use crate::error::{Error, Result};
 use crate::report::csv;
 use crate::util::time::parse_time;
@@ -289,10 +296,15 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         }
         (points, c.names[v].trim().to_string())
     };
+    let grid = Gridding {
+        agg: opts.agg.unwrap_or(Agg::Mean),
+        align: opts.align,
+        fill: opts.fill,
+    };
     let series = regularize(
         path,
         points,
-        opts.fill,
+        grid,
         if is_csv { "line" } else { "row" },
         Quantity(name),
     )?;
@@ -458,8 +470,40 @@ fn step(a: i64, b: i64) -> i128 {
     b as i128 - a as i128
 }
 
-/// The most common step between consecutive stamps (ties: the smallest); `None` when no
-/// step fits an i64 number of nanoseconds.
+/// How rows go onto the grid: combined by `agg`, off-grid stamps aligned by `align`.
+#[derive(Clone, Copy, Debug)]
+struct Gridding {
+    agg: Agg,
+    align: Align,
+    fill: Fill,
+}
+
+/// Sorts the points by time (stable: rows of one stamp keep their file order) and says
+/// how many rows came after a later stamp.
+fn sort_points(points: Points) -> (Points, usize) {
+    let mut latest = i64::MIN;
+    let mut unsorted = 0;
+    for &t in &points.times {
+        if t < latest {
+            unsorted += 1;
+        }
+        latest = latest.max(t);
+    }
+    if unsorted == 0 {
+        return (points, 0);
+    }
+    let mut order: Vec<u32> = (0..points.len() as u32).collect();
+    order.sort_by_key(|&i| points.times[i as usize]);
+    let sorted = Points {
+        times: order.iter().map(|i| points.times[*i as usize]).collect(),
+        values: order.iter().map(|i| points.values[*i as usize]).collect(),
+        lines: order.iter().map(|i| points.lines[*i as usize]).collect(),
+    };
+    (sorted, unsorted)
+}
+
+/// The most common step between distinct consecutive stamps (ties: the smallest); `None`
+/// when no step fits an i64 number of nanoseconds or every stamp is the same.
 fn infer_interval(times: &[i64]) -> Option<i64> {
     let mut steps: BTreeMap<i128, usize> = BTreeMap::new();
     for w in times.windows(2) {
@@ -472,79 +516,103 @@ fn infer_interval(times: &[i64]) -> Option<i64> {
         .map(|(d, _)| d as i64)
 }
 
-/// Checks the stamps and makes the series regular, filling what is missing (NaN values
-/// and intervals without a row) by `fill`.
+/// Each slot's value from the rows in it by `agg` (NaN: no row with a value), and how
+/// many slots held more than one row, with their rows.
+fn combine(points: &Points, slot: &[usize], n: usize, agg: Agg) -> (Vec<f64>, usize, usize) {
+    let mut value = vec![f64::NAN; n];
+    let mut rows = vec![0u32; n];
+    let mut valued = vec![0u32; n];
+    for (i, &s) in slot.iter().enumerate() {
+        rows[s] += 1;
+        let v = points.values[i];
+        if v.is_nan() {
+            continue;
+        }
+        valued[s] += 1;
+        let old = value[s];
+        value[s] = if old.is_nan() {
+            match agg {
+                Agg::Count => 1.0,
+                _ => v,
+            }
+        } else {
+            match agg {
+                Agg::Mean | Agg::Sum => old + v,
+                Agg::Min => old.min(v),
+                Agg::Max => old.max(v),
+                Agg::First => old,
+                Agg::Last => v,
+                Agg::Count => old + 1.0,
+            }
+        };
+    }
+    if agg == Agg::Mean {
+        for (v, &k) in value.iter_mut().zip(&valued) {
+            if k > 1 {
+                *v /= k as f64;
+            }
+        }
+    }
+    let several = rows.iter().filter(|&&r| r > 1);
+    let combined = several.clone().count();
+    let combined_rows = several.map(|&r| r as usize).sum();
+    (value, combined, combined_rows)
+}
+
+/// Puts the rows on a regular grid and fills what is missing (NaN values and intervals
+/// without a row) by `fill`. Rows out of order are sorted; the interval is the most common
+/// step between stamps, the grid starts at the first stamp; a stamp off it goes to the
+/// interval of `align`, and rows sharing an interval are combined by `agg` — each said in
+/// [`Series::regridded`].
 fn regularize(
     path: &Path,
     points: Points,
-    fill: Fill,
+    grid: Gridding,
     what: &str,
     quantity: Quantity,
 ) -> Result<Series> {
-    let (times, lines) = (&points.times, &points.lines);
-    if times.len() < 2 {
+    if points.len() < 2 {
         return Err(bad(
             path,
-            format!("{} point(s): a series needs at least 2", times.len()),
+            format!("{} point(s): a series needs at least 2", points.len()),
         ));
     }
-    for i in 1..times.len() {
-        if times[i] == times[i - 1] {
-            return Err(bad(
-                path,
-                format!(
-                    "{what} {}: duplicate time stamp (as {what} {})",
-                    lines[i],
-                    lines[i - 1]
-                ),
-            ));
-        }
-        if times[i] < times[i - 1] {
-            return Err(bad(
-                path,
-                format!(
-                    "{what} {}: time goes backwards (the file must be sorted by time)",
-                    lines[i]
-                ),
-            ));
-        }
-    }
+    let (points, unsorted) = sort_points(points);
+    let times = &points.times;
     let every = infer_interval(times).ok_or_else(|| {
-        bad(
-            path,
-            "the time stamps are centuries apart: no interval to infer",
-        )
+        let why = if times[0] == times[times.len() - 1] {
+            format!("every {what} has the same time stamp: no interval to infer")
+        } else {
+            "the time stamps are centuries apart: no interval to infer".into()
+        };
+        bad(path, why)
     })?;
-    for i in 1..times.len() {
-        if step(times[i - 1], times[i]) % every as i128 != 0 {
-            return Err(bad(
-                path,
-                format!(
-                    "{what} {}: irregular time stamp ({} s after the previous one; the interval is {} s)",
-                    lines[i],
-                    step(times[i - 1], times[i]) as f64 / 1e9,
-                    every as f64 / 1e9
-                ),
-            ));
-        }
-    }
-    // Slots from the first to the last stamp: known values, NaN where missing.
     let (first, last) = (times[0], times[times.len() - 1]);
-    let intervals = step(first, last) / every as i128;
+    let offset = |t: i64| step(first, t);
+    let slot_of = |t: i64| -> i128 {
+        match grid.align {
+            Align::Start => offset(t) / every as i128,
+            Align::Nearest => (offset(t) + every as i128 / 2) / every as i128,
+        }
+    };
+    let off_grid = times
+        .iter()
+        .filter(|&&t| offset(t) % every as i128 != 0)
+        .count();
+    let intervals = slot_of(last);
     // Checked before anything of that length is allocated (intervals < 2^63 here).
     let lo = first.div_euclid(every);
     let hi = lo.saturating_add(intervals as i64);
     super::aggregate::check_span(path, lo, hi, every)?;
-    super::aggregate::check_density(path, lo, hi, every, times.len())?;
+    let slot: Vec<usize> = times.iter().map(|&t| slot_of(t) as usize).collect();
+    let occupied = 1 + slot.windows(2).filter(|w| w[0] != w[1]).count();
+    super::aggregate::check_density(path, lo, hi, every, occupied)?;
     let n = intervals as usize + 1;
-    let mut slots = vec![f64::NAN; n];
-    for (t, v) in points.times.iter().zip(&points.values) {
-        slots[(step(first, *t) / every as i128) as usize] = *v;
-    }
+    let (slots, combined, combined_rows) = combine(&points, &slot, n, grid.agg);
     drop(points);
     let filled = slots.iter().filter(|v| v.is_nan()).count();
     let start: Vec<i64> = (0..n).map(|i| first + i as i64 * every).collect();
-    let (start_ns, values) = apply_fill(path, start, slots, fill)?;
+    let (start_ns, values) = apply_fill(path, start, slots, grid.fill)?;
     Ok(Series {
         every_ns: every,
         start_ns,
@@ -553,6 +621,14 @@ fn regularize(
         quantity,
         filled,
         slots: n,
+        regridded: Regridded {
+            unsorted,
+            combined,
+            combined_rows,
+            agg: (combined > 0).then_some(grid.agg),
+            off_grid,
+            align: grid.align,
+        },
         notes: Vec::new(),
     })
 }
@@ -716,15 +792,24 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             quantity: table_quantity(&name),
             filled: 0,
             slots: 1,
+            regridded: Default::default(),
             notes: Vec::new(),
         }
     } else {
         // A table's missing rows are empty intervals (real zeros); its nulls are unknown.
-        let s = regularize(path, points, Fill::Zero, "row", table_quantity(&name))?;
+        let grid = Gridding {
+            agg: opts
+                .agg
+                .unwrap_or(if column.is_sum() { Agg::Sum } else { Agg::Mean }),
+            align: opts.align,
+            fill: Fill::Zero,
+        };
+        let s = regularize(path, points, grid, "row", table_quantity(&name))?;
         fill_nulls(path, s, opts.fill)?
     };
-    // A table is dense: the packets line up with the values.
-    if s.len() == packets.len() {
+    // A table is dense: the packets line up with the values (unless its rows were sorted,
+    // combined or moved).
+    if s.len() == packets.len() && s.regridded == Regridded::default() {
         s.packets = Some(packets);
     }
     rebin(path, s, opts, !column.is_sum())
@@ -787,6 +872,7 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
                 quantity: s.quantity.clone(),
                 filled: s.filled,
                 slots: s.slots,
+                regridded: s.regridded.clone(),
                 notes: s.notes.clone(),
             };
             for i in 0..s.len() {

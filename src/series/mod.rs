@@ -87,6 +87,94 @@ pub enum Fill {
     Drop,
 }
 
+/// How the rows of a series file that fall into one interval are combined (`--agg`):
+/// duplicates, a poller's jittered stamps, the repeated hour of a DST change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Agg {
+    Mean,
+    Sum,
+    Min,
+    Max,
+    First,
+    Last,
+    /// How many rows with a value.
+    Count,
+}
+
+impl Agg {
+    pub fn name(self) -> &'static str {
+        match self {
+            Agg::Mean => "mean",
+            Agg::Sum => "sum",
+            Agg::Min => "min",
+            Agg::Max => "max",
+            Agg::First => "first",
+            Agg::Last => "last",
+            Agg::Count => "count",
+        }
+    }
+}
+
+/// Which interval a time stamp off the grid goes to (`--align`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    /// The interval it falls in (its start at or before the stamp), as pandas' resample.
+    #[default]
+    Start,
+    /// The interval whose start is nearest.
+    Nearest,
+}
+
+/// What putting a series file's rows on a regular grid changed (all zero for a file
+/// already regular and sorted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Regridded {
+    /// Rows that came after a later time stamp, sorted into place.
+    pub unsorted: usize,
+    /// Intervals that held more than one row, and the rows they held.
+    pub combined: usize,
+    pub combined_rows: usize,
+    /// How they were combined.
+    pub agg: Option<Agg>,
+    /// Time stamps not on the grid (the first stamp's, every interval on).
+    pub off_grid: usize,
+    pub align: Align,
+}
+
+impl Regridded {
+    /// The changes as clauses of a sentence (empty when none).
+    fn clauses(&self) -> Vec<String> {
+        let mut c = Vec::new();
+        if self.unsorted > 0 {
+            c.push(format!(
+                "{} rows out of time order were sorted",
+                self.unsorted
+            ));
+        }
+        if self.off_grid > 0 {
+            let how = match self.align {
+                Align::Start => "the interval they fall in",
+                Align::Nearest => "the nearest interval",
+            };
+            c.push(format!(
+                "{} time stamps off the grid went to {how} (--align)",
+                self.off_grid
+            ));
+        }
+        if self.combined > 0 {
+            c.push(format!(
+                "{} intervals held several rows ({} rows), combined by their {} (--agg)",
+                self.combined,
+                self.combined_rows,
+                self.agg.map_or("mean", Agg::name)
+            ));
+        }
+        c
+    }
+}
+
 /// The time window a series is built from (`--start` inclusive, `--end` exclusive), in
 /// nanoseconds since the epoch; packets or rows outside it are left out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -130,6 +218,10 @@ pub struct SeriesOptions {
     /// The time column of a series file (default: found by name, else the first column).
     pub time_column: Option<String>,
     pub fill: Fill,
+    /// How rows sharing an interval are combined (`None`: the mean, or the sum for a
+    /// count column of ntp's own table).
+    pub agg: Option<Agg>,
+    pub align: Align,
     /// Only this time window.
     pub window: Window,
 }
@@ -143,6 +235,8 @@ impl Default for SeriesOptions {
             column: None,
             time_column: None,
             fill: Fill::default(),
+            agg: None,
+            align: Align::default(),
             window: Window::default(),
         }
     }
@@ -329,6 +423,8 @@ pub struct Series {
     /// The intervals of the file's own grid, first to last stamp, that `filled` is
     /// counted among (before any re-binning or dropping; 0 for packet-derived series).
     pub slots: usize,
+    /// What putting the file's rows on its grid changed.
+    pub regridded: Regridded,
     /// What the reader of the results should know about how the series was built (late
     /// packets, gaps and overlaps between files).
     pub notes: Vec<String>,
@@ -357,22 +453,24 @@ impl Series {
         }
     }
 
-    /// The sentence that says how many intervals had no value in the file and how they
-    /// were filled (`None` when none was): the data a stage sees is then partly made up,
-    /// which every command says, even under `--quiet`.
-    pub fn filled_warning(&self, fill: Fill) -> Option<String> {
-        (self.filled > 0).then(|| {
+    /// The sentence that says what was changed to make the file's rows a regular series:
+    /// rows sorted, combined or moved onto the grid, intervals filled (`None` when nothing
+    /// was). The data a stage sees is then not the file's as written, which every command
+    /// says, even under `--quiet`.
+    pub fn data_warning(&self, fill: Fill) -> Option<String> {
+        let mut clauses = self.regridded.clauses();
+        if self.filled > 0 {
             let how = match fill {
                 Fill::Linear => "filled linearly between their neighbours",
                 Fill::Zero => "filled with zero",
                 Fill::Drop => "left out",
             };
-            format!(
+            clauses.push(format!(
                 "{} of {} intervals had no value in the file (a missing row, an empty cell or a null) and were {how} (--fill)",
-                self.filled,
-                self.slots
-            )
-        })
+                self.filled, self.slots
+            ));
+        }
+        (!clauses.is_empty()).then(|| clauses.join("; "))
     }
 
     /// The interval as text (`1s`, `100ms`, `5m`).

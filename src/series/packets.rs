@@ -378,6 +378,7 @@ fn series_of(sums: &BTreeMap<i64, (u64, u64)>, every_ns: i64, drop_empty: bool) 
         quantity: Quantity::bytes(),
         filled: 0,
         slots: 0,
+        regridded: Default::default(),
         notes: Vec::new(),
     };
     let counts = s.packets.as_mut().expect("packets");

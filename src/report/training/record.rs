@@ -43,6 +43,8 @@ pub(super) fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result
         column: opts.series.column.clone(),
         time_column: opts.series.time_column.clone(),
         fill: opts.series.fill,
+        agg: opts.series.agg,
+        align: opts.series.align,
         levels: opts.levels.clone(),
         residuals: run
             .and_then(|r| r.intervals.residuals.as_ref())
