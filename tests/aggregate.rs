@@ -495,3 +495,58 @@ fn without_distinct_counts_the_sums_are_unchanged_and_the_counts_absent() {
         );
     }
 }
+
+/// An access log (Common and Combined Log Format, several UTC offsets, lines out of order,
+/// malformed lines): `aggregate` equals the committed reference of
+/// `tests/data/access/reference.py` per minute, plain and gzip, and says what it skipped.
+#[test]
+fn access_logs_become_request_series_equal_to_the_reference() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let log = fixture("access/sample.log");
+    let gz = dir.path().join("sample.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&std::fs::read(&log).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let reference: Vec<Vec<u64>> = read_csv(&fixture("access/sample.reference.csv"))
+        .into_iter()
+        .map(|r| r.iter().map(|c| c.parse().unwrap()).collect())
+        .collect();
+    for input in [log, gz] {
+        let out = dir.path().join("out");
+        let run = ntp()
+            .args(["aggregate", "-q", "--every", "1m"])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        assert!(
+            stderr.contains("6 of 1506 lines are not Common/Combined Log Format lines"),
+            "{stderr}"
+        );
+        let rows = read_csv(&out.join("sample.requests.csv"));
+        assert_eq!(rows.len(), reference.len());
+        for (row, want) in rows.iter().zip(&reference) {
+            let t = chrono::DateTime::parse_from_rfc3339(&row[0])
+                .unwrap()
+                .timestamp() as u64;
+            let got: Vec<u64> = std::iter::once(t)
+                .chain(row[1..].iter().map(|c| c.parse::<u64>().unwrap()))
+                .collect();
+            assert_eq!(&got, want);
+        }
+    }
+    // The series reads back as any series file.
+    ntp()
+        .args(["analyze", "-q", "--dpi", "40", "--column", "requests"])
+        .arg(dir.path().join("out/sample.requests.csv"))
+        .arg("-o")
+        .arg(dir.path().join("a"))
+        .assert()
+        .success();
+}

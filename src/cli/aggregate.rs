@@ -9,6 +9,8 @@ use super::shared::{time_arg, TimestampUnitArgs};
 #[derive(Args, Debug)]
 pub struct AggregateArgs {
     /// Capture files: pcap or pcapng, optionally gzip- or zstd-compressed (as preprocess).
+    /// Or web server access logs (Common or Combined Log Format, plain or gzip): requests,
+    /// bytes, distinct hosts and 4xx/5xx responses per interval, into `{stem}.requests.csv`.
     #[arg(required = true, value_name = "CAPTURE")]
     pub inputs: Vec<PathBuf>,
 

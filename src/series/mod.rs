@@ -4,6 +4,7 @@
 //! table or any CSV/Parquet with a time and a numeric column). [`load`] picks the road
 //! from what the input is.
 
+pub mod access_log;
 pub mod aggregate;
 mod closed;
 pub mod distinct;
