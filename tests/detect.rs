@@ -361,3 +361,45 @@ fn a_window_that_ends_where_it_starts_is_named_so() {
     assert!(!ok);
     assert!(stderr.contains("ends where it starts"), "{stderr}");
 }
+
+/// A gap before a spike: filled linearly it would be a ramp of invented alarms; the
+/// intervals without a row are not judged, and the spike (a real row) is.
+#[test]
+fn intervals_without_a_row_are_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut values: Vec<Option<f64>> = (0..800).map(|t| Some(100.0 + (t % 5) as f64)).collect();
+    for v in &mut values[600..620] {
+        *v = None;
+    }
+    values[620] = Some(50_000.0);
+    let input = series_csv(dir.path(), "gap.csv", &values);
+    let out = dir.path().join("o");
+    for method in ["forecast", "robust-z"] {
+        let (ok, _, stderr) = detect(&[
+            os(&input),
+            "--method".as_ref(),
+            method.as_ref(),
+            "-o".as_ref(),
+            os(&out),
+        ]);
+        assert!(ok, "{stderr}");
+        assert!(
+            stderr.contains("20 intervals with no value in the file were not judged"),
+            "{stderr}"
+        );
+        let rows = read_csv(&out.join("gap.detect.csv"));
+        let at = |minute: i64| {
+            let t = chrono::DateTime::from_timestamp(1_704_067_200 + 60 * minute, 0)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            rows.iter().find(|r| r[0] == t).cloned()
+        };
+        assert!(
+            (600..620).all(|m| at(m).is_none()),
+            "{method}: no row for a missing interval"
+        );
+        assert_eq!(at(620).unwrap()[6], "true", "{method}: the spike is judged");
+        let alarms = rows.iter().filter(|r| r[6] == "true").count();
+        assert!(alarms <= 3, "{method}: {alarms} alarms");
+    }
+}

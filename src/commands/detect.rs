@@ -83,12 +83,19 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
     out::write(&d, &opts, &d.labels, &files, args.dpi)?;
     let events = files.path(DetectFile::EventsCsv);
     for c in &d.columns {
+        let unscored = c.judged.unscored.iter().filter(|u| **u).count();
+        if unscored > 0 {
+            ui.info(format!(
+                "{}: {unscored} intervals with no value in the file were not judged",
+                c.column
+            ));
+        }
         ui.info(format!(
             "{}: {} (seasons {:?}), {} intervals scored after {}",
             c.column,
             c.judged.model,
             c.periods,
-            c.judged.score.len(),
+            c.judged.score.len() - unscored,
             c.judged.first
         ));
     }

@@ -47,6 +47,14 @@ pub struct Judged {
     pub model: String,
     /// Level shifts found: (onset, the interval that confirmed it), series indices.
     pub shifts: Vec<(usize, usize)>,
+    /// Per scored position: the file had no value there (filled in), so it is not judged
+    /// (score 0, no row in the tables). Empty when every interval had a value.
+    pub unscored: Vec<bool>,
+}
+
+/// Whether interval `t` had no value in the file (`missing` empty: none had).
+fn is_missing(missing: &[bool], t: usize) -> bool {
+    missing.get(t).copied().unwrap_or(false)
 }
 
 /// Whether the jump out of the band at `t0` (upwards when `up`) is a level shift: the
@@ -173,6 +181,7 @@ fn choose(x: &[f64], periods: &[usize], from: usize, to: usize) -> Forecaster {
 /// value more than `margin` band half-widths beyond the band is an alarm.
 pub fn forecast_band(
     x: &[f64],
+    missing: &[bool],
     periods: &[usize],
     initial: usize,
     level: f64,
@@ -206,6 +215,20 @@ pub fn forecast_band(
         }
         let fc = f.at(&h, t);
         let (lo, hi) = (fc - q, fc + q);
+        if !missing.is_empty() {
+            j.unscored.push(is_missing(missing, t));
+        }
+        if is_missing(missing, t) {
+            // Not a measurement: the history takes the forecast, the band no error, and a
+            // shift cannot be confirmed across it.
+            h[t] = fc;
+            jump = None;
+            j.forecast.push(fc);
+            j.lower.push(lo);
+            j.upper.push(hi);
+            j.score.push(0.0);
+            continue;
+        }
         let score = outside_by(x[t], lo, hi);
         if score != 0.0 && score.abs() <= margin && jump.is_none() && t + CONFIRM < n {
             jump = Some((t, q, score > 0.0));
@@ -239,7 +262,7 @@ pub fn forecast_band(
 /// The trailing median/MAD detector: window `w`, band ± `z` robust σ. The window slides
 /// over an order-statistic tree (a Fenwick tree over the values' ranks), so a step costs
 /// O(log² w), not a sort.
-pub fn robust_z(x: &[f64], w: usize, z: f64) -> Judged {
+pub fn robust_z(x: &[f64], missing: &[bool], w: usize, z: f64) -> Judged {
     let n = x.len();
     let w = w.clamp(3, n.max(3));
     let mut j = Judged {
@@ -261,7 +284,12 @@ pub fn robust_z(x: &[f64], w: usize, z: f64) -> Judged {
         j.forecast.push(m);
         j.lower.push(lo);
         j.upper.push(hi);
-        j.score.push(outside_by(v, lo, hi));
+        let unscored = is_missing(missing, t);
+        if !missing.is_empty() {
+            j.unscored.push(unscored);
+        }
+        j.score
+            .push(if unscored { 0.0 } else { outside_by(v, lo, hi) });
         window.remove(t - w);
         window.insert(t);
     }
@@ -374,14 +402,14 @@ mod tests {
         for v in &mut x[1700..1704] {
             *v = 0.0;
         }
-        let j = forecast_band(&x, &[48], 400, 0.999, 1.0);
+        let j = forecast_band(&x, &[], &[48], 400, 0.999, 1.0);
         let at = |t: usize| j.score[t - j.first];
         assert!(at(1500) > 1.0);
         assert!((1700..1704).all(|t| at(t) < -1.0));
         let alarms = j.score.iter().filter(|s| s.abs() > 1.0).count();
         assert!(alarms <= 10, "{alarms} alarms");
         assert!(j.model.contains("48"), "{}", j.model);
-        let r = robust_z(&x, 96, 4.0);
+        let r = robust_z(&x, &[], 96, 4.0);
         assert!(r.score[1500 - r.first] > 0.0);
     }
 
@@ -410,7 +438,7 @@ mod tests {
             })
             .collect();
         for w in [3, 4, 5, 10, 31, 64, 500] {
-            let j = robust_z(&x, w, 3.0);
+            let j = robust_z(&x, &[], w, 3.0);
             let want = robust_z_by_sorting(&x, w, 3.0);
             assert_eq!(j.lower.len(), want.len());
             for (i, (lo, hi)) in want.iter().enumerate() {
@@ -424,10 +452,10 @@ mod tests {
         let mut x = vec![5.0; 200];
         x[150] = 1e300;
         x[160] = -1e300;
-        let j = forecast_band(&x, &[], 50, 0.99, 1.0);
+        let j = forecast_band(&x, &[], &[], 50, 0.99, 1.0);
         assert!(j.score.iter().all(|s| s.is_finite()));
         assert_eq!(j.score[150 - j.first], MAX_SCORE);
-        let r = robust_z(&x, 20, 3.0);
+        let r = robust_z(&x, &[], 20, 3.0);
         assert!(r.score.iter().all(|s| s.is_finite()));
         assert_eq!(r.score[160 - r.first], -MAX_SCORE);
     }
@@ -438,7 +466,7 @@ mod tests {
         for v in &mut x[600..] {
             *v += 50.0;
         }
-        let j = forecast_band(&x, &[], 200, 0.99, 0.0);
+        let j = forecast_band(&x, &[], &[], 200, 0.99, 0.0);
         let late = &j.score[900 - j.first..];
         assert!(
             late.iter().all(|s| *s == 0.0),
@@ -458,7 +486,7 @@ mod tests {
         for v in &mut x[700..] {
             *v += 6.0;
         }
-        let j = forecast_band(&x, &[], 200, 0.99, 10.0);
+        let j = forecast_band(&x, &[], &[], 200, 0.99, 10.0);
         assert_eq!(j.shifts, vec![(700, 700 + CONFIRM)]);
         let at = |t: usize| j.score[t - j.first];
         assert!(at(400) > 10.0 && at(700) > 0.0 && at(700) <= 10.0);

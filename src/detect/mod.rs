@@ -148,7 +148,7 @@ pub fn detect(
     let initial = opts.initial.unwrap_or(n / 5).clamp(MIN_POINTS / 2, n - 1);
     let columns: Vec<ColumnDetection> = series
         .iter()
-        .map(|(name, s)| judge(name, &s.values, initial, opts))
+        .map(|(name, s)| judge(name, &s.values, &s.missing, initial, opts))
         .collect();
     let mut alarm = vec![false; n];
     let mut all = Vec::new();
@@ -202,7 +202,13 @@ pub fn detect(
 /// size means more at night than at the peak (on the simulated series, the level shifts,
 /// at night, were found only so); the forecast and band are written back in the column's
 /// units.
-fn judge(name: &str, values: &[f64], initial: usize, opts: &DetectOptions) -> ColumnDetection {
+fn judge(
+    name: &str,
+    values: &[f64],
+    missing: &[bool],
+    initial: usize,
+    opts: &DetectOptions,
+) -> ColumnDetection {
     let log = values.iter().all(|v| *v >= 0.0);
     let x: Vec<f64> = if log {
         values.iter().map(|v| v.ln_1p()).collect()
@@ -217,10 +223,12 @@ fn judge(name: &str, values: &[f64], initial: usize, opts: &DetectOptions) -> Co
         Method::RobustZ => Vec::new(),
     };
     let mut judged = match opts.method {
-        Method::Forecast => band::forecast_band(x, &periods, initial, opts.level, opts.margin),
+        Method::Forecast => {
+            band::forecast_band(x, missing, &periods, initial, opts.level, opts.margin)
+        }
         Method::RobustZ => {
             let z = Normal::standard().inverse_cdf(1.0 - (1.0 - opts.level) / 2.0);
-            band::robust_z(x, opts.window.unwrap_or(initial), z)
+            band::robust_z(x, missing, opts.window.unwrap_or(initial), z)
         }
     };
     if log {

@@ -41,7 +41,8 @@ fn num(v: f64) -> String {
     }
 }
 
-/// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several).
+/// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several);
+/// an interval the file had no value for is not judged and has no row.
 fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
     let several = d.columns.len() > 1;
     write_atomically(dest, |w| {
@@ -54,6 +55,9 @@ fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
         for c in &d.columns {
             let j = &c.judged;
             for i in 0..j.score.len() {
+                if j.unscored.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
                 let t = j.first + i;
                 if several {
                     write!(w, "{},", c.column)?;

@@ -611,6 +611,7 @@ fn regularize(
     let (slots, combined, combined_rows) = combine(&points, &slot, n, grid.agg);
     drop(points);
     let filled = slots.iter().filter(|v| v.is_nan()).count();
+    let missing = missing_mask(&slots, grid.fill);
     let start: Vec<i64> = (0..n).map(|i| first + i as i64 * every).collect();
     let (start_ns, values) = apply_fill(path, start, slots, grid.fill)?;
     Ok(Series {
@@ -629,8 +630,18 @@ fn regularize(
             off_grid,
             align: grid.align,
         },
+        missing,
         notes: Vec::new(),
     })
+}
+
+/// Which slots have no value (NaN) before `fill` fills them; empty when none has, or when
+/// `fill` drops them (they are then not in the series at all).
+fn missing_mask(slots: &[f64], fill: Fill) -> Vec<bool> {
+    if fill == Fill::Drop || !slots.iter().any(|v| v.is_nan()) {
+        return Vec::new();
+    }
+    slots.iter().map(|v| v.is_nan()).collect()
 }
 
 /// Fills the NaN slots by `fill`, in place (`drop` leaves them and their times out).
@@ -793,6 +804,7 @@ pub fn read_table(path: &Path, opts: &SeriesOptions) -> Result<Series> {
             filled: 0,
             slots: 1,
             regridded: Default::default(),
+            missing: Vec::new(),
             notes: Vec::new(),
         }
     } else {
@@ -820,6 +832,7 @@ fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
     let nulls = s.values.iter().filter(|v| **v == f64::NEG_INFINITY).count();
     // A table's empty intervals are real zeros; its nulls are unknown, and filled.
     s.filled = nulls;
+    s.missing = Vec::new();
     if nulls == 0 {
         return Ok(s);
     }
@@ -828,6 +841,7 @@ fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
         .iter()
         .map(|&v| if v == f64::NEG_INFINITY { f64::NAN } else { v })
         .collect();
+    s.missing = missing_mask(&slots, fill);
     let (start_ns, values) = apply_fill(path, std::mem::take(&mut s.start_ns), slots, fill)?;
     if s.packets.as_ref().is_some_and(|p| p.len() != values.len()) {
         s.packets = None;
@@ -873,6 +887,7 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
                 filled: s.filled,
                 slots: s.slots,
                 regridded: s.regridded.clone(),
+                missing: Vec::new(),
                 notes: s.notes.clone(),
             };
             for i in 0..s.len() {

@@ -426,6 +426,9 @@ pub struct Series {
     pub slots: usize,
     /// What putting the file's rows on its grid changed.
     pub regridded: Regridded,
+    /// Per interval: whether the file had no value for it (its value was filled in). Empty
+    /// when every interval had one. `detect` does not score such an interval.
+    pub missing: Vec<bool>,
     /// What the reader of the results should know about how the series was built (late
     /// packets, gaps and overlaps between files).
     pub notes: Vec<String>,

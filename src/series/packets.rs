@@ -379,6 +379,7 @@ fn series_of(sums: &BTreeMap<i64, (u64, u64)>, every_ns: i64, drop_empty: bool) 
         filled: 0,
         slots: 0,
         regridded: Default::default(),
+        missing: Vec::new(),
         notes: Vec::new(),
     };
     let counts = s.packets.as_mut().expect("packets");
