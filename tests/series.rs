@@ -328,3 +328,40 @@ fn fill_rules_and_rebinning() {
         .collect();
     assert_eq!(two, [180.0, 0.0, 660.0, 60.0]);
 }
+
+/// NAB series that ntp once refused (a duplicate stamp, stamps off the grid, a jittered
+/// sensor, long gaps) are read by analyze and detect with no option, each change said on
+/// one line even under --quiet.
+#[test]
+fn nab_series_with_the_oddities_of_real_exports_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, said) in [
+        (
+            "exchange-2_cpc_results.csv",
+            "1 intervals held several rows (2 rows)",
+        ),
+        (
+            "ec2_request_latency_system_failure.csv",
+            "12 time stamps off the grid",
+        ),
+        ("TravelTime_387.csv", "time stamps off the grid"),
+        (
+            "rogue_agent_key_hold.csv",
+            "3456 of 5338 intervals had no value",
+        ),
+    ] {
+        let input = fixture(&format!("series/nab/{name}"));
+        for command in ["analyze", "detect"] {
+            let run = ntp()
+                .args([command, "-q", "--dpi", "40"])
+                .arg(&input)
+                .arg("-o")
+                .arg(dir.path().join(command))
+                .assert()
+                .success();
+            let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+            assert_eq!(stderr.lines().count(), 1, "{name}, {command}: {stderr}");
+            assert!(stderr.contains(said), "{name}, {command}: {stderr}");
+        }
+    }
+}
