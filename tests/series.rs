@@ -198,6 +198,7 @@ fn bad_series_files_are_one_clear_error_naming_the_row() {
             ["--every", "90s"],
             "not a whole multiple of the series' interval 1m",
         ),
+        (["--time-zone", "Mars/Olympus"], "not a time zone name"),
     ] {
         assert_fails_cleanly(
             &[ok.as_os_str(), flag[0].as_ref(), flag[1].as_ref()],
@@ -290,6 +291,19 @@ fn series_as_exported_are_put_on_a_regular_grid() {
     let (g, stderr) = grid_of(d, "spring.csv", spring, &[]);
     assert_eq!(values(&g, 3600.0), [10.0, 20.0, 30.0, 40.0, 50.0]);
     assert!(stderr.contains("1 of 5 intervals had no value"), "{stderr}");
+    // Read in their zone, the same local stamps are regular in UTC: the repeated hour is
+    // two hours, the skipped one no gap.
+    let zone = ["--time-zone", "America/New_York"];
+    let (g, stderr) = grid_of(d, "autumn.csv", autumn, &zone);
+    assert_eq!(values(&g, 3600.0), [10.0, 20.0, 30.0, 40.0]);
+    assert_eq!(g[0].0, "2020-11-01T04:00:00Z");
+    assert!(
+        stderr.contains("2 rows in the repeated local hour of a DST change"),
+        "{stderr}"
+    );
+    let (g, stderr) = grid_of(d, "spring.csv", spring, &zone);
+    assert_eq!(values(&g, 3600.0), [10.0, 20.0, 40.0, 50.0]);
+    assert!(!stderr.contains("had no value"), "{stderr}");
     // Stamps with their UTC offsets across the change are regular in UTC: nothing to say.
     let offsets = "time,v\n2020-11-01T00:00:00-04:00,1\n2020-11-01T01:00:00-04:00,2\n2020-11-01T01:00:00-05:00,3\n2020-11-01T02:00:00-05:00,4\n";
     let (g, stderr) = grid_of(d, "offsets.csv", offsets, &[]);

@@ -163,6 +163,12 @@ pub struct SeriesArgs {
     #[arg(long, value_enum, default_value_t = AlignArg::Start)]
     pub align: AlignArg,
 
+    /// The time zone of a series file's stamps that carry no UTC offset (an IANA name:
+    /// America/New_York, Europe/Paris): converted to UTC, a DST change's repeated hour read
+    /// in order, its skipped hour with the offset before it [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+
     /// Only packets/rows at or after this time (epoch seconds or ISO 8601, UTC unless it
     /// says otherwise): to leave out a broken clock's stray packets.
     #[arg(long, value_name = "TIME", value_parser = time_arg)]
@@ -193,6 +199,7 @@ impl From<&SeriesArgs> for SeriesOptions {
             fill: a.fill.into(),
             agg: a.agg.map(Agg::from),
             align: a.align.into(),
+            time_zone: a.time_zone.clone(),
             window: Window {
                 start: a.start,
                 end: a.end,

@@ -52,6 +52,9 @@ pub struct ModelCard {
     /// Which interval an off-grid stamp went to (absent: start).
     #[serde(default, skip_serializing_if = "is_default_align")]
     pub align: Align,
+    /// The zone of the series file's stamps without an offset (absent: UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Coverages of the bands `predict` writes, as fractions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<f64>,
@@ -226,6 +229,7 @@ impl ModelCard {
             fill: self.fill,
             agg: self.agg,
             align: self.align,
+            time_zone: self.time_zone.clone(),
             window: Default::default(),
         }
     }

@@ -132,6 +132,56 @@ fn time_of(cell: &str) -> Option<i64> {
     }
 }
 
+/// How a file's times become instants: stamps without an offset are UTC, or wall-clock
+/// times in `zone` (`--time-zone`), the rows of a DST change's repeated or skipped hour
+/// placed by the zone's rules and counted.
+#[derive(Clone, Debug, Default)]
+struct Clock {
+    zone: Option<chrono_tz::Tz>,
+    /// The instant of the row before, in file order (it decides a repeated hour).
+    previous: Option<i64>,
+    repeated: usize,
+    skipped: usize,
+}
+
+impl Clock {
+    fn new(opts: &SeriesOptions) -> Result<Clock> {
+        let zone = match &opts.time_zone {
+            None => None,
+            Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
+                Error::Invalid(format!(
+                    "--time-zone {name:?}: not a time zone name (e.g. America/New_York, Europe/Paris, UTC)"
+                ))
+            })?),
+        };
+        Ok(Clock {
+            zone,
+            ..Clock::default()
+        })
+    }
+
+    fn instant(&mut self, cell: &str) -> Option<i64> {
+        use crate::util::time::{local_instant, parse_stamp, Local, Stamp};
+        let Some(zone) = self.zone else {
+            return time_of(cell);
+        };
+        let ns = match cell.strip_prefix("ns:") {
+            Some(ns) => ns.parse().ok()?,
+            None => match parse_stamp(cell)? {
+                Stamp::Instant(ns) => ns,
+                Stamp::Naive(d) => {
+                    let (ns, how) = local_instant(d, zone, self.previous)?;
+                    self.repeated += usize::from(how == Local::Repeated);
+                    self.skipped += usize::from(how == Local::Skipped);
+                    ns
+                }
+            },
+        };
+        self.previous = Some(ns);
+        Some(ns)
+    }
+}
+
 fn number(cell: &str) -> Option<f64> {
     cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
@@ -253,6 +303,8 @@ struct Points {
     times: Vec<i64>,
     values: Vec<f64>,
     lines: Vec<u32>,
+    /// Rows in a DST change's repeated and skipped local hour (`--time-zone`).
+    dst: (usize, usize),
 }
 
 impl Points {
@@ -261,6 +313,7 @@ impl Points {
             times: Vec::with_capacity(n),
             values: Vec::with_capacity(n),
             lines: Vec::with_capacity(n),
+            dst: (0, 0),
         }
     }
 
@@ -286,14 +339,21 @@ pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
         let c = read_parquet(path)?;
         let (t, v) = pick_columns(path, &c, opts)?;
         let mut points = Points::with_capacity(c.cells[t].len());
+        let mut clock = Clock::new(opts)?;
         for (i, (time, value)) in c.cells[t].iter().zip(&c.cells[v]).enumerate() {
             let line = c.first_line + i;
-            let (t_ns, value) =
-                parse_row(path, &c, (t, v), line, (time.as_deref(), value.as_deref()))?;
+            let (t_ns, value) = parse_row(
+                path,
+                &c,
+                (t, v),
+                (line, &mut clock),
+                (time.as_deref(), value.as_deref()),
+            )?;
             if opts.window.contains(t_ns) {
                 points.push(t_ns, value, line);
             }
         }
+        points.dst = (clock.repeated, clock.skipped);
         (points, c.names[v].trim().to_string())
     };
     let grid = Gridding {
@@ -316,10 +376,10 @@ fn parse_row(
     path: &Path,
     c: &Columns,
     (t, v): (usize, usize),
-    line: usize,
+    (line, clock): (usize, &mut Clock),
     (time, value): (Option<&str>, Option<&str>),
 ) -> Result<(i64, f64)> {
-    let t_ns = time.and_then(time_of).ok_or_else(|| {
+    let t_ns = time.and_then(|t| clock.instant(t)).ok_or_else(|| {
         bad(
             path,
             format!(
@@ -386,7 +446,8 @@ fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
     let columns = sample_columns(path, &header, &sample)?;
     let (t, v) = pick_columns(path, &columns, opts)?;
     let mut points = Points::with_capacity(sample.len());
-    let add = |n: usize, fields: &[String], points: &mut Points| -> Result<()> {
+    let mut clock = Clock::new(opts)?;
+    let mut add = |n: usize, fields: &[String], points: &mut Points| -> Result<()> {
         if fields.len() != header.len() {
             return Err(bad(
                 path,
@@ -401,7 +462,7 @@ fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
             path,
             &columns,
             (t, v),
-            n,
+            (n, &mut clock),
             (Some(fields[t].as_str()), Some(fields[v].as_str())),
         )?;
         if opts.window.contains(t_ns) {
@@ -431,6 +492,7 @@ fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
         }
         add(n, &csv::split_fields(&l, delimiter), &mut points)?;
     }
+    points.dst = (clock.repeated, clock.skipped);
     Ok((points, columns.names[v].trim().to_string()))
 }
 
@@ -498,6 +560,7 @@ fn sort_points(points: Points) -> (Points, usize) {
         times: order.iter().map(|i| points.times[*i as usize]).collect(),
         values: order.iter().map(|i| points.values[*i as usize]).collect(),
         lines: order.iter().map(|i| points.lines[*i as usize]).collect(),
+        dst: points.dst,
     };
     (sorted, unsorted)
 }
@@ -578,6 +641,7 @@ fn regularize(
         ));
     }
     let (points, unsorted) = sort_points(points);
+    let dst = points.dst;
     let times = &points.times;
     let every = infer_interval(times).ok_or_else(|| {
         let why = if times[0] == times[times.len() - 1] {
@@ -629,6 +693,8 @@ fn regularize(
             agg: (combined > 0).then_some(grid.agg),
             off_grid,
             align: grid.align,
+            dst_repeated: dst.0,
+            dst_skipped: dst.1,
         },
         missing,
         notes: Vec::new(),

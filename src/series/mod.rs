@@ -142,12 +142,21 @@ pub struct Regridded {
     /// Time stamps not on the grid (the first stamp's, every interval on).
     pub off_grid: usize,
     pub align: Align,
+    /// Rows in a DST change's repeated and skipped local hour, placed by `--time-zone`.
+    pub dst_repeated: usize,
+    pub dst_skipped: usize,
 }
 
 impl Regridded {
     /// The changes as clauses of a sentence (empty when none).
     fn clauses(&self) -> Vec<String> {
         let mut c = Vec::new();
+        if self.dst_repeated + self.dst_skipped > 0 {
+            c.push(format!(
+                "{} rows in the repeated local hour of a DST change and {} in the skipped one were placed by --time-zone",
+                self.dst_repeated, self.dst_skipped
+            ));
+        }
         if self.unsorted > 0 {
             c.push(format!(
                 "{} rows out of time order were sorted",
@@ -223,6 +232,8 @@ pub struct SeriesOptions {
     /// count column of ntp's own table).
     pub agg: Option<Agg>,
     pub align: Align,
+    /// The zone of a series file's stamps that carry no offset (`None`: UTC).
+    pub time_zone: Option<String>,
     /// Only this time window.
     pub window: Window,
 }
@@ -238,6 +249,7 @@ impl Default for SeriesOptions {
             fill: Fill::default(),
             agg: None,
             align: Align::default(),
+            time_zone: None,
             window: Window::default(),
         }
     }

@@ -97,17 +97,39 @@ pub fn duration_text(ns: i64) -> String {
 /// (`2014-04-10 00:04:00`, `2014-04-10T00:04:00.5Z`, `…+02:00`, `2014-04-10`); times
 /// without an offset are UTC. Nanoseconds since the epoch.
 pub fn parse_time(text: &str) -> Option<i64> {
+    match parse_stamp(text)? {
+        Stamp::Instant(ns) => Some(ns),
+        Stamp::Naive(d) => d.and_utc().timestamp_nanos_opt(),
+    }
+}
+
+/// A time as written: an instant (epoch seconds, or ISO 8601 with an offset or `Z`), or a
+/// wall-clock time with no offset, whose instant depends on the zone it was read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    Instant(i64),
+    Naive(chrono::NaiveDateTime),
+}
+
+/// Reads a time as [`Stamp`]: epoch seconds (integer or fractional), RFC 3339, ISO 8601 with
+/// a space and an offset, or one with no offset (date and time, or a date alone).
+pub fn parse_stamp(text: &str) -> Option<Stamp> {
     use chrono::{DateTime, NaiveDate, NaiveDateTime};
     let t = text.trim();
     if let Ok(secs) = t.parse::<i64>() {
-        return secs.checked_mul(1_000_000_000);
+        return secs.checked_mul(1_000_000_000).map(Stamp::Instant);
     }
     if let Ok(secs) = t.parse::<f64>() {
         let ns = (secs * 1e9).round();
-        return (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns as i64);
+        return (ns.is_finite() && ns.abs() < 9.2e18).then_some(Stamp::Instant(ns as i64));
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return d.timestamp_nanos_opt();
+        return d.timestamp_nanos_opt().map(Stamp::Instant);
+    }
+    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%z"] {
+        if let Ok(d) = DateTime::parse_from_str(t, f) {
+            return d.timestamp_nanos_opt().map(Stamp::Instant);
+        }
     }
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
@@ -116,23 +138,82 @@ pub fn parse_time(text: &str) -> Option<i64> {
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
-            return d.and_utc().timestamp_nanos_opt();
-        }
-    }
-    for f in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%z"] {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return d.timestamp_nanos_opt();
+            return Some(Stamp::Naive(d));
         }
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|d| d.and_utc().timestamp_nanos_opt())
+        .map(Stamp::Naive)
+}
+
+/// How a wall-clock time was placed in its zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Local {
+    /// One instant has that wall-clock time.
+    Single,
+    /// The repeated hour of a change back (autumn): the earlier instant, unless the row
+    /// before is already at or past it (then the later one).
+    Repeated,
+    /// The skipped hour of a change forward (spring): read with the offset in force before
+    /// the change.
+    Skipped,
+}
+
+/// The instant of wall-clock time `d` in `zone`, given the instant of the row before
+/// (`previous`), and how it was placed.
+pub fn local_instant(
+    d: chrono::NaiveDateTime,
+    zone: chrono_tz::Tz,
+    previous: Option<i64>,
+) -> Option<(i64, Local)> {
+    use chrono::{LocalResult, TimeZone};
+    match zone.from_local_datetime(&d) {
+        LocalResult::Single(t) => Some((t.timestamp_nanos_opt()?, Local::Single)),
+        LocalResult::Ambiguous(a, b) => {
+            let (a, b) = (a.timestamp_nanos_opt()?, b.timestamp_nanos_opt()?);
+            let pick = if previous.is_some_and(|p| p >= a) {
+                b
+            } else {
+                a
+            };
+            Some((pick, Local::Repeated))
+        }
+        LocalResult::None => {
+            let hour = chrono::TimeDelta::hours(1);
+            let before = zone.from_local_datetime(&(d - hour)).earliest()?;
+            Some(((before + hour).timestamp_nanos_opt()?, Local::Skipped))
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_times_across_dst_changes() {
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let naive = |t: &str| match parse_stamp(t) {
+            Some(Stamp::Naive(d)) => d,
+            other => panic!("{other:?}"),
+        };
+        let at = |t: &str| parse_time(t).unwrap();
+        // Autumn 2020: 01:00 EDT (05:00Z), then 01:00 EST (06:00Z).
+        let (first, how) = local_instant(naive("2020-11-01 01:00:00"), zone, None).unwrap();
+        assert_eq!((first, how), (at("2020-11-01T05:00:00Z"), Local::Repeated));
+        let (second, _) = local_instant(naive("2020-11-01 01:00:00"), zone, Some(first)).unwrap();
+        assert_eq!(second, at("2020-11-01T06:00:00Z"));
+        // Spring 2020: 02:30 does not exist; read with EST, it is 07:30Z.
+        let (gap, how) = local_instant(naive("2020-03-08 02:30:00"), zone, None).unwrap();
+        assert_eq!((gap, how), (at("2020-03-08T07:30:00Z"), Local::Skipped));
+        let (after, how) = local_instant(naive("2020-03-08 03:00:00"), zone, None).unwrap();
+        assert_eq!((after, how), (at("2020-03-08T07:00:00Z"), Local::Single));
+        assert_eq!(
+            parse_stamp("2020-11-01T01:00:00-05:00"),
+            Some(Stamp::Instant(at("2020-11-01T06:00:00Z")))
+        );
+    }
 
     #[test]
     fn durations_and_parsed_times() {

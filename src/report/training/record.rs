@@ -45,6 +45,7 @@ pub(super) fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result
         fill: opts.series.fill,
         agg: opts.series.agg,
         align: opts.series.align,
+        time_zone: opts.series.time_zone.clone(),
         levels: opts.levels.clone(),
         residuals: run
             .and_then(|r| r.intervals.residuals.as_ref())
