@@ -156,6 +156,12 @@ fn help_and_completions() {
             "{cmd} --help has no example"
         );
     }
+    let a = ntp().arg("man").assert().success();
+    let page = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(page.contains(".TH ntp 1"), "a man page: {page}");
+    for cmd in COMMANDS {
+        assert!(page.contains(cmd), "the man page lacks {cmd}");
+    }
     for shell in ["bash", "zsh", "fish"] {
         let a = ntp().args(["completions", shell]).assert().success();
         let script = String::from_utf8_lossy(&a.get_output().stdout).to_string();

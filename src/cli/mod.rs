@@ -131,6 +131,8 @@ pub enum Command {
         ntp simulate -o sim/ --days 0.0104 --every 1s --rate 20000 --capture sim/trace.pcap   (15 minutes, 18 M packets)\n  \
         ntp simulate -o sim/ --seed 7 --hurst 0.9 --events scan,outage")]
     Simulate(SimulateArgs),
+    /// Print the manual page, roff (e.g. `ntp man > /usr/local/share/man/man1/ntp.1`, then `man ntp`).
+    Man,
     /// Print a shell completion script (e.g. `ntp completions bash > /etc/bash_completion.d/ntp`).
     Completions {
         #[arg(value_enum)]

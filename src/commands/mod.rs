@@ -142,7 +142,10 @@ fn inputs_of(command: &Command) -> Vec<std::path::PathBuf> {
         }
         Command::Pipeline(a) => a.captures.clone(),
         Command::Detect(a) => a.io.inputs.iter().chain(&a.labels).cloned().collect(),
-        Command::Download(_) | Command::Simulate(_) | Command::Completions { .. } => Vec::new(),
+        Command::Download(_)
+        | Command::Simulate(_)
+        | Command::Man
+        | Command::Completions { .. } => Vec::new(),
     }
 }
 
@@ -159,6 +162,14 @@ pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
         Command::Pipeline(args) => pipeline::run(&args, ui),
         Command::Simulate(args) => simulate::run(&args, ui),
         Command::Detect(args) => detect::run(&args, ui),
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(StdoutError)?;
+            out(String::from_utf8_lossy(&page).trim_end())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let shell: clap_complete::Shell = shell.into();
             let mut script = Vec::new();
