@@ -385,27 +385,7 @@ fn odd_per_packet_tables_get_plain_messages() {
 /// function that rewrites `from` to `to` in its card, runs `ntp predict` with it and returns
 /// the one-line error and the peak memory (MB), checking exit code 1.
 fn edited_card_runs(dir: &Path, extra: &[&str]) -> impl Fn(&str, &str) -> (String, f64) {
-    let ds = dataset(dir, "s7comm-clean-15min.pcap");
-    let out = dir.join("m");
-    ntp()
-        .args([
-            "train",
-            "-q",
-            "--look-back",
-            "5",
-            "--epochs",
-            "1",
-            "--dpi",
-            "40",
-        ])
-        .args(extra)
-        .arg(&ds)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let model = out.join("s7comm-clean-15min.best_model.e1.b32.safetensors");
-    let card = model.with_extension("json");
+    let (model, card, ds) = trained(dir, extra);
     let good = std::fs::read_to_string(&card).unwrap();
     let predictions = dir.join("p");
     move |from: &str, to: &str| {
