@@ -403,3 +403,33 @@ fn intervals_without_a_row_are_not_judged() {
         assert!(alarms <= 3, "{method}: {alarms} alarms");
     }
 }
+
+/// The probability is calibrated: on simulated traffic without events (a seed never looked
+/// at while building it), the share of intervals at or above 1 − α is about α.
+#[test]
+fn the_probability_is_calibrated_on_traffic_without_anomalies() {
+    let dir = tempfile::tempdir().unwrap();
+    ntp()
+        .args([
+            "simulate", "-q", "--seed", "31", "--events", "none", "--days", "28", "-o",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let out = dir.path().join("d");
+    let (ok, _, stderr) = detect(&[
+        os(&dir.path().join("simulated.series.parquet")),
+        "-o".as_ref(),
+        os(&out),
+    ]);
+    assert!(ok, "{stderr}");
+    let p: Vec<f64> = read_csv(&out.join("simulated.detect.csv"))
+        .iter()
+        .map(|r| r[7].parse().unwrap())
+        .collect();
+    assert!(p.iter().all(|p| (0.0..1.0).contains(p)));
+    let share = |level: f64| p.iter().filter(|&&x| x >= level).count() as f64 / p.len() as f64;
+    let (one, tenth) = (share(0.99), share(0.999));
+    assert!((0.005..=0.02).contains(&one), "α 1 %: {one}");
+    assert!(tenth <= 0.003, "α 0.1 %: {tenth}");
+}

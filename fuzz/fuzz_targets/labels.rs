@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
                     kind: "high",
                     peak: 1.0,
                     score: 2.0,
+                    probability: 0.999,
                     column: "x".into(),
                 })
                 .collect();

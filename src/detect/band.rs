@@ -50,6 +50,65 @@ pub struct Judged {
     /// Per scored position: the file had no value there (filled in), so it is not judged
     /// (score 0, no row in the tables). Empty when every interval had a value.
     pub unscored: Vec<bool>,
+    /// Per scored position: how unusual the value is given the past, in [0, 1): one minus
+    /// its conformal p-value among the past errors (forecast method), or the two-sided
+    /// normal probability of its robust z (robust-z method).
+    pub probability: Vec<f64>,
+}
+
+/// The latest errors (at most [`MEMORY`]), in arrival order and sorted: the band's quantile
+/// is a rank of the sorted ones, an interval's p-value a count of those at or above its
+/// error.
+struct Errors {
+    arrival: std::collections::VecDeque<f64>,
+    sorted: Vec<f64>,
+}
+
+impl Errors {
+    fn new(initial: Vec<f64>) -> Errors {
+        let mut e = Errors {
+            arrival: Default::default(),
+            sorted: Vec::new(),
+        };
+        for v in initial {
+            e.push(v);
+        }
+        e
+    }
+
+    fn push(&mut self, v: f64) {
+        if self.arrival.len() == MEMORY {
+            if let Some(old) = self.arrival.pop_front() {
+                let at = self.sorted.partition_point(|x| x.total_cmp(&old).is_lt());
+                self.sorted.remove(at);
+            }
+        }
+        self.arrival.push_back(v);
+        let at = self.sorted.partition_point(|x| x.total_cmp(&v).is_le());
+        self.sorted.insert(at, v);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The split-conformal quantile of the errors at `level`: the
+    /// ⌈(n + 1)·level⌉-th smallest ([`conformal_rank`], as the forecast intervals take it),
+    /// held at the largest while fewer than 1/(1 − level) errors are known — where the
+    /// conformal band is unbounded (the first 3.5 days of a 5-minute series at 99.9 %), the
+    /// largest error so far bounds it.
+    fn quantile(&self, level: f64) -> f64 {
+        let n = self.sorted.len();
+        let k = conformal_rank(n, 1.0 - level).clamp(1, n) - 1;
+        self.sorted[k]
+    }
+
+    /// One minus the conformal p-value of error `r`: (1 + #{errors ≥ r}) / (n + 1).
+    fn probability(&self, r: f64) -> f64 {
+        let n = self.sorted.len();
+        let at_or_above = n - self.sorted.partition_point(|x| *x < r);
+        1.0 - (1 + at_or_above) as f64 / (n + 1) as f64
+    }
 }
 
 /// Whether interval `t` had no value in the file (`missing` empty: none had).
@@ -146,18 +205,6 @@ pub fn median(x: &[f64]) -> f64 {
     v[m]
 }
 
-/// The split-conformal quantile of the absolute errors `x` at `level`: the
-/// ⌈(n + 1)·level⌉-th smallest ([`conformal_rank`], as the forecast intervals take it),
-/// held at the largest while fewer than 1/(1 − level) errors are known — where the
-/// conformal band is unbounded (the first 3.5 days of a 5-minute series at 99.9 %), the
-/// largest error so far bounds it.
-fn quantile(x: &[f64], level: f64) -> f64 {
-    let mut v = x.to_vec();
-    let k = conformal_rank(v.len(), 1.0 - level).clamp(1, v.len()) - 1;
-    v.select_nth_unstable_by(k, f64::total_cmp);
-    v[k]
-}
-
 /// The forecaster with the least mean absolute error over `from..to` of `x`.
 fn choose(x: &[f64], periods: &[usize], from: usize, to: usize) -> Forecaster {
     let mut candidates = vec![Forecaster::Persistence, Forecaster::TrailingMedian(12)];
@@ -192,10 +239,11 @@ pub fn forecast_band(
     let f = choose(x, periods, initial / 2, initial);
     let start = initial.max(f.needs());
     let mut h = x.to_vec();
-    let mut errors: Vec<f64> = (f.needs()..start)
-        .map(|t| (x[t] - f.at(x, t)).abs())
-        .collect();
-    let window = MEMORY;
+    let mut errors = Errors::new(
+        (f.needs()..start)
+            .map(|t| (x[t] - f.at(x, t)).abs())
+            .collect(),
+    );
     let mut j = Judged {
         first: start,
         model: f.name(),
@@ -204,14 +252,13 @@ pub fn forecast_band(
     let mut q = if errors.is_empty() {
         0.0
     } else {
-        quantile(&errors, level)
+        errors.quantile(level)
     };
     let mut run = 0usize;
     let mut jump: Option<(usize, f64, bool)> = None;
     for t in start..n {
         if (t - start) % REFIT == 0 && !errors.is_empty() {
-            let from = errors.len().saturating_sub(window);
-            q = quantile(&errors[from..], level);
+            q = errors.quantile(level);
         }
         let fc = f.at(&h, t);
         let (lo, hi) = (fc - q, fc + q);
@@ -227,9 +274,15 @@ pub fn forecast_band(
             j.lower.push(lo);
             j.upper.push(hi);
             j.score.push(0.0);
+            j.probability.push(0.0);
             continue;
         }
         let score = outside_by(x[t], lo, hi);
+        j.probability.push(if errors.is_empty() {
+            0.0
+        } else {
+            errors.probability((x[t] - fc).abs())
+        });
         if score != 0.0 && score.abs() <= margin && jump.is_none() && t + CONFIRM < n {
             jump = Some((t, q, score > 0.0));
         }
@@ -290,10 +343,27 @@ pub fn robust_z(x: &[f64], missing: &[bool], w: usize, z: f64) -> Judged {
         }
         j.score
             .push(if unscored { 0.0 } else { outside_by(v, lo, hi) });
+        j.probability.push(if unscored {
+            0.0
+        } else {
+            normal_tail_probability((v - m).abs(), s)
+        });
         window.remove(t - w);
         window.insert(t);
     }
     j
+}
+
+/// The two-sided normal probability of a deviation `d` at robust σ `s`: 2Φ(d/s) − 1 (1 for
+/// any deviation from a window of no spread).
+fn normal_tail_probability(d: f64, s: f64) -> f64 {
+    if s > 0.0 {
+        statrs::function::erf::erf(d / s / std::f64::consts::SQRT_2)
+    } else if d > 0.0 {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 /// A sliding window of a series' values as counts over the series' sorted values (a

@@ -15,6 +15,8 @@ pub struct AlarmEvent {
     pub peak: f64,
     /// Its score (band half-widths outside the band; negative below).
     pub score: f64,
+    /// The largest probability of its intervals ([`super::band::Judged::probability`]).
+    pub probability: f64,
     /// The column the event was found in.
     pub column: String,
 }
@@ -22,7 +24,7 @@ pub struct AlarmEvent {
 /// The events of one column's scores (`score[i]` is interval `first + i`).
 pub fn events(
     first: usize,
-    score: &[f64],
+    (score, probability): (&[f64], &[f64]),
     values: &[f64],
     gap: usize,
     column: &str,
@@ -33,9 +35,11 @@ pub fn events(
             continue;
         }
         let t = first + i;
+        let p = probability.get(i).copied().unwrap_or(0.0);
         match out.last_mut() {
             Some(e) if t - e.end < gap.saturating_add(1) => {
                 e.end = t + 1;
+                e.probability = e.probability.max(p);
                 if s.abs() > e.score.abs() {
                     e.score = s;
                     e.peak = values[t];
@@ -47,6 +51,7 @@ pub fn events(
                 kind: "",
                 peak: values[t],
                 score: s,
+                probability: p,
                 column: column.to_string(),
             }),
         }
@@ -73,6 +78,7 @@ pub fn union(mut all: Vec<AlarmEvent>, gap: usize) -> Vec<AlarmEvent> {
         match out.last_mut() {
             Some(last) if e.start <= last.end.saturating_add(gap) => {
                 last.end = last.end.max(e.end);
+                last.probability = last.probability.max(e.probability);
                 if e.score.abs() > last.score.abs() {
                     last.score = e.score;
                     last.peak = e.peak;
@@ -100,7 +106,7 @@ mod tests {
     fn alarms_close_together_are_one_event() {
         let score = [0.0, 1.0, 0.0, -3.0, 0.0, 0.0, 0.0, 2.0];
         let values = [0.0, 0.0, 0.0, 0.0, 5.0, 0.0, -1.0, 0.0, 0.0, 0.0, 9.0];
-        let e = events(3, &score, &values, 1, "x");
+        let e = events(3, (&score, &[]), &values, 1, "x");
         assert_eq!(e.len(), 2);
         assert_eq!(
             (e[0].start, e[0].end, e[0].kind, e[0].peak),
@@ -133,7 +139,7 @@ mod tests {
     fn the_largest_gap_joins_everything_without_wrapping() {
         let score = [1.0, 0.0, 0.0, 0.0, -2.0, 0.0, 3.0];
         let values = [0.0; 7];
-        let e = events(0, &score, &values, usize::MAX, "x");
+        let e = events(0, (&score, &[]), &values, usize::MAX, "x");
         assert_eq!((e.len(), e[0].start, e[0].end), (1, 0, 7));
         let u = union(
             vec![

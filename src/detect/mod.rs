@@ -163,15 +163,24 @@ pub fn detect(
             .map(|s| if s.abs() > opts.margin { *s } else { 0.0 })
             .collect();
         all.extend(events::events(
-            j.first, &flagged, &c.values, opts.gap, &c.column,
+            j.first,
+            (&flagged, &j.probability),
+            &c.values,
+            opts.gap,
+            &c.column,
         ));
-        all.extend(j.shifts.iter().map(|&(onset, found)| events::AlarmEvent {
-            start: onset,
-            end: found + 1,
-            kind: "shift",
-            peak: c.values[found],
-            score: j.score[onset - j.first],
-            column: c.column.clone(),
+        all.extend(j.shifts.iter().map(|&(onset, found)| {
+            events::AlarmEvent {
+                start: onset,
+                end: found + 1,
+                kind: "shift",
+                peak: c.values[found],
+                score: j.score[onset - j.first],
+                probability: j.probability[onset - j.first..=found - j.first]
+                    .iter()
+                    .fold(0.0, |m: f64, p| m.max(*p)),
+                column: c.column.clone(),
+            }
         }));
     }
     let events = events::union(all, opts.gap);

@@ -206,6 +206,7 @@ mod tests {
             kind: "high",
             peak: 0.0,
             score: 1.0,
+            probability: 0.99,
             column: "x".into(),
         };
         let labels = [label(200, 300), label(600, 650)];

@@ -41,12 +41,13 @@ fn num(v: f64) -> String {
     }
 }
 
-/// `timestamp,value,forecast,lower,upper,score,alarm` (a leading `column` with several);
+/// `timestamp,value,forecast,lower,upper,score,alarm,probability` (a leading `column` with
+/// several);
 /// an interval the file had no value for is not judged and has no row.
 fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
     let several = d.columns.len() > 1;
     write_atomically(dest, |w| {
-        let head = "timestamp,value,forecast,lower,upper,score,alarm";
+        let head = "timestamp,value,forecast,lower,upper,score,alarm,probability";
         if several {
             writeln!(w, "column,{head}")?;
         } else {
@@ -64,14 +65,15 @@ fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
                 }
                 writeln!(
                     w,
-                    "{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{}",
                     timestamp_text(d.start_ns[t]),
                     num(c.values[t]),
                     num(j.forecast[i]),
                     num(j.lower[i]),
                     num(j.upper[i]),
                     num(j.score[i]),
-                    c.alarm[i]
+                    c.alarm[i],
+                    num(j.probability[i])
                 )?;
             }
         }
@@ -79,21 +81,22 @@ fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
     })
 }
 
-/// `start,end,kind,peak,score,column` (the end exclusive).
+/// `start,end,kind,peak,score,column,probability` (the end exclusive).
 fn write_events(d: &Detection, dest: &Path) -> Result<()> {
     write_atomically(dest, |w| {
-        writeln!(w, "start,end,kind,peak,score,column")?;
+        writeln!(w, "start,end,kind,peak,score,column,probability")?;
         for e in &d.events {
             let end = d.start_ns[e.end - 1] + d.every_ns;
             writeln!(
                 w,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 timestamp_text(d.start_ns[e.start]),
                 timestamp_text(end),
                 e.kind,
                 num(e.peak),
                 num(e.score),
-                e.column
+                e.column,
+                num(e.probability)
             )?;
         }
         Ok(())
