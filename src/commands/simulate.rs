@@ -16,16 +16,8 @@ fn check_outputs(capture: Option<&Path>, series: &Path, labels: &Path) -> Result
     let Some(capture) = capture else {
         return Ok(());
     };
-    let id = |p: &Path| {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
-    };
-    let same = |a: &Path, b: &Path| {
-        std::path::absolute(a).ok() == std::path::absolute(b).ok()
-            || id(a).is_some_and(|i| Some(i) == id(b))
-    };
     for (other, what) in [(series, "series table"), (labels, "labels")] {
-        if same(capture, other) {
+        if ntp::util::atomic::same_file(capture, other) {
             bail!(
                 "--capture {}: is also where the {what} is written; choose another name",
                 capture.display()

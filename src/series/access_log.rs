@@ -105,9 +105,13 @@ pub fn parse_line(line: &str) -> Option<Request<'_>> {
     })
 }
 
-/// Whether `path` looks like an access log: its first non-empty line (after gzip, if it is
-/// compressed) parses as one.
+/// Whether `path` looks like an access log: a regular file (a FIFO or a device is never
+/// probed: what the probe read would be lost to the capture reader) whose first non-empty
+/// line (after gzip, if it is compressed) parses as one.
 pub fn is_access_log(path: &Path) -> bool {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let Ok(reader) = open(path) else {
         return false;
     };
@@ -127,16 +131,18 @@ pub fn is_access_log(path: &Path) -> bool {
 
 /// The log's lines, through gzip when it starts with gzip's magic.
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut magic = [0u8; 2];
-    let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(if n == 2 && magic == [0x1f, 0x8b] {
+    let mut raw = std::io::BufReader::new(file);
+    let gzip = raw
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
         Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
-            file,
+            raw,
         )))
     } else {
-        Box::new(std::io::BufReader::new(file))
+        Box::new(raw)
     })
 }
 

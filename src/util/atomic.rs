@@ -26,6 +26,13 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
+/// Whether `a` and `b` name the same file: the same path once made absolute, or, when
+/// both exist, the same (device, inode) through any link.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    std::path::absolute(a).ok() == std::path::absolute(b).ok()
+        || identity(a).is_some_and(|i| Some(i) == identity(b))
+}
+
 /// Registers this run's inputs (files, and the files directly in a directory given): an
 /// output that is one of them — by any name, through links — is refused, not written.
 pub fn protect_inputs(inputs: &[PathBuf]) {
