@@ -68,10 +68,10 @@ fn access_logs(args: &AggregateArgs, every_ns: i64, ui: &Ui) -> Result<ExitCode>
         let dest = if to_file {
             args.output.clone()
         } else {
-            access_log::output_in(&args.output, input)
+            ntp::report::outputs::access_log_path(&args.output, input)
         };
         let s = access_log::read(input, every_ns)?;
-        s.write_csv(&dest)?;
+        ntp::report::access_log::write(&s, &dest)?;
         // Lines not counted change the series: said even under --quiet.
         if let Some(w) = s.malformed_warning(input) {
             ui.warning(&w);

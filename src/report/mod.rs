@@ -4,6 +4,7 @@
 //! tables (booktabs), [`markdown`] tables, [`plot`] PNG figures (with [`lttb`] thinning).
 //! All writes are atomic.
 
+pub mod access_log;
 pub mod analysis;
 pub mod csv;
 pub mod detect;

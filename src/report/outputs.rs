@@ -280,6 +280,22 @@ impl DetectOutputs {
     }
 }
 
+/// Where `ntp aggregate` writes the series of access log `input` in `dir`:
+/// `{stem}.requests.csv` (the stem without `.gz`, `.log`, `.txt`).
+pub fn access_log_path(dir: &Path, input: &Path) -> PathBuf {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".gz")
+        .unwrap_or(&name)
+        .trim_end_matches(".log")
+        .trim_end_matches(".txt")
+        .to_string();
+    dir.join(format!("{stem}.requests.csv"))
+}
+
 /// The report of `ntp pipeline`.
 pub fn report_path(dir: &Path) -> PathBuf {
     dir.join("report.md")

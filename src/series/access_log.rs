@@ -7,11 +7,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::util::atomic::write_atomically;
-use crate::util::time::timestamp_text;
 
 /// The columns of an access-log series, after `timestamp`.
 pub const COLUMNS: [&str; 5] = ["requests", "bytes", "hosts", "status_4xx", "status_5xx"];
@@ -211,26 +209,6 @@ pub fn read(path: &Path, every_ns: i64) -> Result<AccessSeries> {
 }
 
 impl AccessSeries {
-    /// Writes `timestamp,requests,bytes,hosts,status_4xx,status_5xx`.
-    pub fn write_csv(&self, dest: &Path) -> Result<()> {
-        write_atomically(dest, |w| {
-            writeln!(w, "timestamp,{}", COLUMNS.join(","))?;
-            for (t, r) in self.start_ns.iter().zip(&self.rows) {
-                writeln!(
-                    w,
-                    "{},{},{},{},{},{}",
-                    timestamp_text(*t),
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4]
-                )?;
-            }
-            Ok(())
-        })
-    }
-
     /// The line that says how many lines were not log lines (`None` when all were).
     pub fn malformed_warning(&self, path: &Path) -> Option<String> {
         (self.malformed > 0).then(|| {
@@ -243,21 +221,6 @@ impl AccessSeries {
             )
         })
     }
-}
-
-/// Where the series of access log `input` goes in `dir`: `{stem}.requests.csv`.
-pub fn output_in(dir: &Path, input: &Path) -> PathBuf {
-    let name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = name
-        .strip_suffix(".gz")
-        .unwrap_or(&name)
-        .trim_end_matches(".log")
-        .trim_end_matches(".txt")
-        .to_string();
-    dir.join(format!("{stem}.requests.csv"))
 }
 
 #[cfg(test)]
