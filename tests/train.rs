@@ -401,6 +401,8 @@ fn classical_models_and_significance_agree_with_independent_implementations() {
             "4",
         ])
         .args(["--hidden", "8", "--seeds", "2", "--dpi", "50", "-q"])
+        // The reference fills the series' two missing intervals and scores every window.
+        .args(["--fill", "linear"])
         .assert()
         .success();
     let stem = "nab-ec2-network-in-257a54";
@@ -993,4 +995,67 @@ fn every_kernel_path_gives_the_same_forecasts() {
         assert_eq!(widest, run("avx2", cell), "{cell}: widest vs AVX2");
         assert_eq!(widest, run("baseline", cell), "{cell}: widest vs baseline");
     }
+}
+
+/// A series with missing intervals: by default no window whose inputs or target touch one
+/// is trained on or scored, and the warning says how many windows that left out; with
+/// `--fill linear` the filled values are used as data.
+#[test]
+fn missing_values_enter_no_window_unless_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("gappy.csv");
+    let t0 = 1_704_067_200;
+    let gap = 500..510; // in the test span (the last 20 % of 600 values)
+    let rows: String = (0..600)
+        .filter(|i| !gap.contains(i))
+        .map(|i| format!("{},{}\n", t0 + 60 * i, 100 + (i * 7919) % 23))
+        .collect();
+    std::fs::write(&csv, format!("timestamp,value\n{rows}")).unwrap();
+    let index = |time: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(time)
+            .unwrap()
+            .timestamp();
+        ((t - t0) / 60) as usize
+    };
+    let run_with = |fill: Option<&str>| {
+        let out = dir.path().join(fill.unwrap_or("left-out"));
+        let mut c = train(&csv, &out);
+        c.args(QUICK).args(["--look-back", "5", "--seeds", "1"]);
+        if let Some(f) = fill {
+            c.args(["--fill", f]);
+        }
+        let run = c.assert().success();
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+        (table(&out.join("gappy.forecasts.e2.b32.csv")), stderr)
+    };
+    // Windows [s, s + 6) touching 500..510: s in 495..=509, 15 of 595.
+    let (rows, stderr) = run_with(None);
+    assert!(
+        stderr.contains("10 of 600 intervals had no value")
+            && stderr.contains("windows left out: 15 of 595 at look-back 5"),
+        "{stderr}"
+    );
+    let targets: Vec<usize> = rows.iter().map(|r| index(&r["time"])).collect();
+    assert!(targets.iter().any(|&t| t > 514) && targets.iter().any(|&t| t < 500));
+    assert!(
+        targets.iter().all(|t| !(500..=514).contains(t)),
+        "a forecast of a value missing or read from one"
+    );
+    // Persistence forecasts the last value of its window: a present value of the file.
+    for r in rows.iter().filter(|r| r["model"] == "persistence") {
+        let prev = index(&r["time"]) - 1;
+        let value = (100 + (prev * 7919) % 23) as f64;
+        assert!(
+            (num(r, "forecast") * 60.0 - value).abs() < 1e-9 * value,
+            "{r:?}"
+        );
+    }
+    let (filled, stderr) = run_with(Some("linear"));
+    assert!(
+        stderr.contains("filled linearly") && !stderr.contains("windows left out"),
+        "{stderr}"
+    );
+    assert!(filled
+        .iter()
+        .any(|r| (500..=514).contains(&index(&r["time"]))));
 }

@@ -149,9 +149,10 @@ pub struct SeriesArgs {
     #[arg(long, value_name = "NAME")]
     pub time_column: Option<String>,
 
-    /// How a series file's missing intervals and empty values are filled.
-    #[arg(long, value_enum, default_value_t = FillArg::Linear)]
-    pub fill: FillArg,
+    /// How a series file's missing intervals and empty values are filled [default: linear;
+    /// `train` instead uses no window whose inputs or target are missing, unless given].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub fill: Option<FillArg>,
 
     /// How rows of a series file that fall into one interval (duplicates, jittered stamps,
     /// a DST change's repeated hour) are combined [default: mean; sum for a count column of
@@ -196,7 +197,7 @@ impl From<&SeriesArgs> for SeriesOptions {
             drop_empty: a.drop_empty,
             column: a.column.clone(),
             time_column: a.time_column.clone(),
-            fill: a.fill.into(),
+            fill: a.fill.map_or(Fill::Linear, Fill::from),
             agg: a.agg.map(Agg::from),
             align: a.align.into(),
             time_zone: a.time_zone.clone(),

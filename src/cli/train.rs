@@ -235,6 +235,7 @@ impl TrainingArgs {
             patience: self.patience,
             scale_on_all: self.scale_on_all,
             hyper: self.hyper(),
+            use_filled: series.fill.is_some(),
             periods: periods.to_vec(),
             features: self.features.clone(),
             calendar: Calendar {

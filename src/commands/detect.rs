@@ -64,8 +64,9 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         .map(|l| detect::labels::read(l, &args.io.inputs[0]))
         .transpose()?;
     let series = columns(args)?;
+    let fill = ntp::series::SeriesOptions::from(&args.series).fill;
     for (name, s) in &series {
-        if let Some(w) = s.data_warning(args.series.fill.into()) {
+        if let Some(w) = s.data_warning(fill) {
             ui.warning(&format!("{name}: {w}"));
         }
     }

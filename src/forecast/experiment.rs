@@ -15,7 +15,7 @@ use super::models::Model;
 use super::network::{Hyper, Network, MLP_MAX_STEPS};
 use super::spans::{Spans, Split};
 use super::training::History;
-use super::Scaler;
+use super::{Scaler, Windows};
 use crate::error::{Error, Result};
 use crate::series::{Quantity, SeriesOptions};
 
@@ -33,6 +33,9 @@ pub struct TrainOptions {
     pub patience: usize,
     pub scale_on_all: bool,
     pub hyper: Hyper,
+    /// Train and score on windows that touch a filled-in value too (`--fill` given); by
+    /// default no window whose inputs or target are missing is used.
+    pub use_filled: bool,
     /// Seasonal periods in intervals (empty: detected on the training span).
     pub periods: Vec<usize>,
     /// Other columns of the series the network and the AR (an ARX then) read beside the target.
@@ -194,6 +197,11 @@ pub struct Cell {
     pub look_back: usize,
     /// `Err(reason)` when the series is too short for it.
     pub status: std::result::Result<Spans, String>,
+    /// The windows every model of the cell reads: all of them, or (missing values left
+    /// out) those whose inputs and targets are all present.
+    pub windows: Windows,
+    /// Windows left out because they touch a missing value.
+    pub left_out: usize,
     /// MinMax scalers of the target and each feature, fitted on the training span.
     pub scalers: Vec<Scaler>,
     pub val_actual: Vec<f64>,

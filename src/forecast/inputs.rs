@@ -105,6 +105,9 @@ pub struct Inputs {
     pub features: Vec<(String, Vec<f64>)>,
     pub start_ns: Vec<i64>,
     pub calendar: Calendar,
+    /// Per interval: whether the target or a feature had no value there (it was filled).
+    /// Empty when none is missing.
+    pub missing: Vec<bool>,
 }
 
 /// Loads the target series and each feature column of the same input on the same intervals.
@@ -116,6 +119,7 @@ pub fn load(
 ) -> Result<(Series, Inputs)> {
     let series = series::load(inputs, opts)?;
     let mut columns = Vec::new();
+    let mut missing = series.missing.clone();
     for name in features {
         let source = series::source(inputs)?;
         if matches!(source, series::Source::Packets(_)) {
@@ -152,12 +156,19 @@ pub fn load(
             });
         }
         columns.push((name.clone(), f.rates()));
+        if !f.missing.is_empty() {
+            missing.resize(series.len(), false);
+            for (m, &fm) in missing.iter_mut().zip(&f.missing) {
+                *m |= fm;
+            }
+        }
     }
     let inputs = Inputs {
         target: series.rates(),
         features: columns,
         start_ns: series.start_ns.clone(),
         calendar: calendar.clone(),
+        missing,
     };
     Ok((series, inputs))
 }

@@ -25,6 +25,25 @@ pub fn naive_scale(train_values: &[f64]) -> f64 {
         / (train_values.len() - 1) as f64
 }
 
+/// [`naive_scale`] over the one-step changes between two present values (`missing`
+/// marks the filled-in ones; empty: none is).
+pub fn naive_scale_present(train_values: &[f64], missing: &[bool]) -> f64 {
+    if missing.is_empty() {
+        return naive_scale(train_values);
+    }
+    let is_missing = |t: usize| missing.get(t).copied().unwrap_or(false);
+    let (sum, count) = (1..train_values.len())
+        .filter(|&t| !is_missing(t) && !is_missing(t - 1))
+        .fold((0.0, 0usize), |(s, c), t| {
+            (s + (train_values[t] - train_values[t - 1]).abs(), c + 1)
+        });
+    if count == 0 {
+        f64::NAN
+    } else {
+        sum / count as f64
+    }
+}
+
 pub fn compute(actual: &[f64], predicted: &[f64], scale: f64) -> Metrics {
     let n = actual.len() as f64;
     let mse = actual

@@ -55,6 +55,22 @@ impl Windows {
         }
     }
 
+    /// The windows of [`Windows::new`] whose inputs and targets are all present: none
+    /// touches an interval marked in `missing` (empty: none is missing).
+    pub fn present(n: usize, look_back: usize, horizon: usize, missing: &[bool]) -> Windows {
+        let mut w = Windows::new(n, look_back, horizon);
+        if missing.iter().any(|&m| m) {
+            // Missing intervals among the first k values, to count a window's in O(1).
+            let mut before = vec![0usize; n + 1];
+            for t in 0..n {
+                before[t + 1] = before[t] + usize::from(missing.get(t).copied().unwrap_or(false));
+            }
+            let span = look_back + horizon;
+            w.starts.retain(|&s| before[s + span] == before[s]);
+        }
+        w
+    }
+
     pub fn len(&self) -> usize {
         self.starts.len()
     }

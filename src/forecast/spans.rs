@@ -93,9 +93,11 @@ impl Split {
             }
             Split::Validated { .. } => {
                 let (val, test) = self.targets(n, k);
-                // Window i's targets are first + i … first + i + h − 1.
-                let window = |t: usize| t.saturating_sub(first).min(w.len());
-                let last_ends_before = |t: usize| window((t + 1).saturating_sub(h));
+                // Window i's targets are starts[i] + first … starts[i] + first + h − 1
+                // (starts may skip windows that touch a missing value).
+                let window = |t: usize| w.starts.partition_point(|&s| s + first < t);
+                let last_ends_before =
+                    |t: usize| w.starts.partition_point(|&s| s + first + h - 1 < t);
                 let val_start = window(val.start);
                 Spans {
                     train: 0..last_ends_before(val.start),
@@ -168,5 +170,30 @@ mod tests {
             .unwrap();
         assert_eq!((s.train.end, s.test.end, s.fit_end), (705, 882, 725));
         assert!(split.spans(10, &Windows::new(10, 8, 1), 0).is_err());
+    }
+
+    #[test]
+    fn windows_left_out_for_missing_values_keep_the_spans_targets() {
+        let split = Split::Validated {
+            val_fraction: 0.1,
+            test_fraction: 0.2,
+            folds: 1,
+        };
+        let mut missing = vec![false; 1000];
+        missing[795..805].fill(true); // across the test span's start (800)
+        missing[850] = true;
+        let w = Windows::present(1000, 10, 2, &missing);
+        // A window [s, s + 12) touching 795..805 or 850 is left out: 21 + 12 of 989.
+        assert_eq!(w.len(), 989 - 21 - 12);
+        let s = split.spans(1000, &w, 0).unwrap();
+        assert!(w.target(s.train.end - 1) < 700);
+        assert_eq!(w.step_target(s.val.start, 1), 700);
+        // The last validation path ends before the gap; the first test target is the first
+        // whose window is past it.
+        assert_eq!(w.target(s.val.end - 1), 794);
+        assert_eq!(w.step_target(s.test.start, 1), 815);
+        assert_eq!(w.target(s.test.end - 1), 999);
+        let touches = |i: usize| (w.starts[i]..w.starts[i] + 12).any(|t| missing[t]);
+        assert!((0..w.len()).all(|i| !touches(i)));
     }
 }

@@ -32,6 +32,7 @@ use super::training::{self, Data, Stopping};
 use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
+use crate::series::Series;
 use crate::util::progress::Progress;
 
 pub(super) fn scored(
@@ -87,15 +88,9 @@ fn no_forecast(model: Model, why: &str) -> Run {
 /// The baselines of one cell; the AR becomes an ARX when the network reads more than the
 /// target: each feature's latest value (scaled) and the calendar terms of the target's
 /// interval join its lags.
-fn baseline_runs(
-    inp: &Inputs,
-    cell: &Cell,
-    spans: &Spans,
-    horizon: usize,
-    models: &[Model],
-) -> Vec<Run> {
+fn baseline_runs(inp: &Inputs, cell: &Cell, spans: &Spans, models: &[Model]) -> Vec<Run> {
     let x = &inp.target[..];
-    let w = Windows::new(x.len(), cell.look_back, horizon);
+    let w = &cell.windows;
     let exog_fn = |i: usize, step: usize, out: &mut Vec<f64>| {
         let origin = w.starts[i] + w.look_back - 1;
         for (k, f) in inp.features.iter().enumerate() {
@@ -104,7 +99,7 @@ fn baseline_runs(
         inp.calendar.push(inp.start_ns[w.step_target(i, step)], out);
     };
     let exog: Option<baselines::Exog> = inp.has_extra().then_some(&exog_fn as _);
-    let ar = baselines::fit_ar(x, &w, spans.train.end, exog);
+    let ar = baselines::fit_ar(x, w, spans.train.end, exog);
     models
         .iter()
         .filter_map(|m| match m {
@@ -113,8 +108,8 @@ fn baseline_runs(
         })
         .map(|b| {
             let model = Model::Baseline(b);
-            let val = baselines::forecast(b, x, &w, spans.val.clone(), ar.as_deref(), exog);
-            let test = baselines::forecast(b, x, &w, spans.test.clone(), ar.as_deref(), exog);
+            let val = baselines::forecast(b, x, w, spans.val.clone(), ar.as_deref(), exog);
+            let test = baselines::forecast(b, x, w, spans.test.clone(), ar.as_deref(), exog);
             let mut r = scored(cell, model, None, val, test);
             if r.test_metrics.is_none() {
                 r = no_forecast(
@@ -157,7 +152,7 @@ fn classical_runs(
     fits: &ClassicalFits,
     models: &[Model],
 ) -> Vec<Run> {
-    let w = Windows::new(x.len(), cell.look_back, horizon);
+    let w = &cell.windows;
     // paths[s − 1][t]: the forecast of x[t] made s steps before it.
     let pick = |paths: &[Vec<f64>], range: std::ops::Range<usize>| -> Vec<f64> {
         range
@@ -216,10 +211,10 @@ fn lstm_run(
     on_epoch: &(dyn Fn() + Sync),
 ) -> Result<(Run, Network)> {
     let started = Instant::now();
-    let w = Windows::new(inp.target.len(), cell.look_back, opts.horizon);
-    let (tx, ty) = inp.windows(&w, spans.train.clone(), &cell.scalers);
-    let (vx, vy) = inp.windows(&w, spans.val.clone(), &cell.scalers);
-    let (sx, sy) = inp.windows(&w, spans.test.clone(), &cell.scalers);
+    let w = &cell.windows;
+    let (tx, ty) = inp.windows(w, spans.train.clone(), &cell.scalers);
+    let (vx, vy) = inp.windows(w, spans.val.clone(), &cell.scalers);
+    let (sx, sy) = inp.windows(w, spans.test.clone(), &cell.scalers);
     let hyper = Hyper {
         seed,
         ..opts.hyper.clone()
@@ -334,7 +329,10 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
-    let (series, inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
+    let (series, mut inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
+    if opts.use_filled {
+        inp.missing.clear();
+    }
     let n = inp.target.len();
     let folds = opts.split.folds();
     if folds > 1 && folds > opts.split.test_values(n) {
@@ -372,8 +370,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let models = Model::list(&periods, opts.hyper.cell, !opts.selects_on_test());
     let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
     let (mut trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
-    let warnings: Vec<String> = series
-        .data_warning(opts.series.fill)
+    let warnings: Vec<String> = data_warning(&series, &inp, &cells, opts)
         .into_iter()
         .chain(mark_diverged(&mut trained, &runs, &cells))
         .collect();
@@ -498,6 +495,35 @@ fn threshold_alerts(sweep: &Sweep, x: &[f64], a: Alerting) -> Option<AlertRun> {
     })
 }
 
+/// What was changed to make the file a series, on one line; missing values left out of
+/// the windows say how many windows that left out, per look-back.
+fn data_warning(
+    series: &Series,
+    inp: &Inputs,
+    cells: &[Cell],
+    opts: &TrainOptions,
+) -> Option<String> {
+    if inp.missing.is_empty() {
+        return series.data_warning(opts.series.fill);
+    }
+    let per_look_back: Vec<String> = cells
+        .iter()
+        .filter(|c| c.fold == 0)
+        .map(|c| {
+            format!(
+                "{} of {} at look-back {}",
+                c.left_out,
+                c.left_out + c.windows.len(),
+                c.look_back
+            )
+        })
+        .collect();
+    series.data_warning_as(&format!(
+        "left missing: no window that touches one is trained on or scored (windows left out: {}; --fill linear fills them instead)",
+        per_look_back.join(", ")
+    ))
+}
+
 /// The series' notes, and one more when it is constant: every scaled error (MASE) is then
 /// undefined and no season can be found.
 fn constant_note(x: &[f64], mut notes: Vec<String>) -> Vec<String> {
@@ -517,12 +543,15 @@ fn build_cells(inp: &Inputs, start_ns: &[i64], opts: &TrainOptions) -> Vec<Cell>
     let mut cells = Vec::new();
     for fold in 0..opts.split.folds() {
         for &look_back in &opts.look_backs {
-            let w = Windows::new(n, look_back, opts.horizon);
+            let w = Windows::present(n, look_back, opts.horizon, &inp.missing);
+            let left_out = Windows::new(n, look_back, opts.horizon).len() - w.len();
             let status = opts.split.spans(n, &w, fold);
             let mut cell = Cell {
                 fold,
                 look_back,
                 status: Err(String::new()),
+                windows: Windows::new(0, look_back, opts.horizon),
+                left_out,
                 scalers: Vec::new(),
                 val_actual: Vec::new(),
                 test_actual: Vec::new(),
@@ -539,9 +568,10 @@ fn build_cells(inp: &Inputs, start_ns: &[i64], opts: &TrainOptions) -> Vec<Cell>
                     .path_targets(s.test.clone())
                     .map(|t| start_ns[t])
                     .collect();
-                cell.mase_scale = metrics::naive_scale(&x[..s.fit_end]);
+                cell.mase_scale = metrics::naive_scale_present(&x[..s.fit_end], &inp.missing);
             }
             cell.status = status;
+            cell.windows = w;
             cells.push(cell);
         }
     }
@@ -584,7 +614,7 @@ fn deterministic_runs(
             .find(|(_, f)| f.fit_end == spans.fit_end)
             .expect("just fitted")
             .1;
-        for mut r in baseline_runs(inp, cell, spans, opts.horizon, models)
+        for mut r in baseline_runs(inp, cell, spans, models)
             .into_iter()
             .chain(classical_runs(x, cell, spans, opts.horizon, fits, models))
         {

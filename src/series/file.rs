@@ -39,7 +39,7 @@ const TIME_NAMES: [&str; 8] = [
     "interval_start",
 ];
 
-fn bad(path: &Path, message: impl Into<String>) -> Error {
+pub(super) fn bad(path: &Path, message: impl Into<String>) -> Error {
     Error::Dataset {
         path: path.to_owned(),
         message: message.into(),
@@ -47,15 +47,15 @@ fn bad(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// One column of a file as text cells (CSV) or as read by polars (Parquet).
-struct Columns {
-    names: Vec<String>,
+pub(super) struct Columns {
+    pub(super) names: Vec<String>,
     /// Cells per column; `None` is an empty cell / null.
-    cells: Vec<Vec<Option<String>>>,
+    pub(super) cells: Vec<Vec<Option<String>>>,
     /// Whether a column may hold numbers (CSV: any; Parquet: numeric types).
-    typed_numeric: Vec<bool>,
+    pub(super) typed_numeric: Vec<bool>,
     /// Line number of row 0 (2 for a CSV with a header; 1 for Parquet rows).
-    first_line: usize,
-    what: &'static str,
+    pub(super) first_line: usize,
+    pub(super) what: &'static str,
 }
 
 fn read_parquet(path: &Path) -> Result<Columns> {
@@ -136,16 +136,16 @@ fn time_of(cell: &str) -> Option<i64> {
 /// times in `zone` (`--time-zone`), the rows of a DST change's repeated or skipped hour
 /// placed by the zone's rules and counted.
 #[derive(Clone, Debug, Default)]
-struct Clock {
+pub(super) struct Clock {
     zone: Option<chrono_tz::Tz>,
     /// The instant of the row before, in file order (it decides a repeated hour).
     previous: Option<i64>,
-    repeated: usize,
-    skipped: usize,
+    pub(super) repeated: usize,
+    pub(super) skipped: usize,
 }
 
 impl Clock {
-    fn new(opts: &SeriesOptions) -> Result<Clock> {
+    pub(super) fn new(opts: &SeriesOptions) -> Result<Clock> {
         let zone = match &opts.time_zone {
             None => None,
             Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -160,7 +160,7 @@ impl Clock {
         })
     }
 
-    fn instant(&mut self, cell: &str) -> Option<i64> {
+    pub(super) fn instant(&mut self, cell: &str) -> Option<i64> {
         use crate::util::time::{local_instant, parse_stamp, Local, Stamp};
         let Some(zone) = self.zone else {
             return time_of(cell);
@@ -182,12 +182,12 @@ impl Clock {
     }
 }
 
-fn number(cell: &str) -> Option<f64> {
+pub(super) fn number(cell: &str) -> Option<f64> {
     cell.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// A cell or name as quoted in a message: at most 40 characters of it.
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(40).collect();
     if chars.next().is_none() {
@@ -230,7 +230,11 @@ fn check_header(path: &Path, c: &Columns) -> Result<()> {
 }
 
 /// Picks the time and value columns by the rule in the module doc.
-fn pick_columns(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<(usize, usize)> {
+pub(super) fn pick_columns(
+    path: &Path,
+    c: &Columns,
+    opts: &SeriesOptions,
+) -> Result<(usize, usize)> {
     check_header(path, c)?;
     let find = |name: &str, flag: &str| {
         c.names.iter().position(|n| n == name).ok_or_else(|| {
@@ -299,16 +303,16 @@ fn pick_columns(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<(usize
 
 /// A series file's rows as read: time, value (NaN: an empty cell; -inf: a table's null)
 /// and line (or row) number. 20 bytes a row.
-struct Points {
-    times: Vec<i64>,
-    values: Vec<f64>,
-    lines: Vec<u32>,
+pub(super) struct Points {
+    pub(super) times: Vec<i64>,
+    pub(super) values: Vec<f64>,
+    pub(super) lines: Vec<u32>,
     /// Rows in a DST change's repeated and skipped local hour (`--time-zone`).
-    dst: (usize, usize),
+    pub(super) dst: (usize, usize),
 }
 
 impl Points {
-    fn with_capacity(n: usize) -> Points {
+    pub(super) fn with_capacity(n: usize) -> Points {
         Points {
             times: Vec::with_capacity(n),
             values: Vec::with_capacity(n),
@@ -317,64 +321,84 @@ impl Points {
         }
     }
 
-    fn push(&mut self, t: i64, v: f64, line: usize) {
+    pub(super) fn push(&mut self, t: i64, v: f64, line: usize) {
         self.times.push(t);
         self.values.push(v);
         self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.times.len()
     }
 }
 
 /// Reads any CSV/Parquet series (see the module doc).
 pub fn read_file(path: &Path, opts: &SeriesOptions) -> Result<Series> {
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
-    let (points, name) = if is_csv {
-        stream_csv(path, opts)?
-    } else {
-        let c = read_parquet(path)?;
-        let (t, v) = pick_columns(path, &c, opts)?;
-        let mut points = Points::with_capacity(c.cells[t].len());
-        let mut clock = Clock::new(opts)?;
-        for (i, (time, value)) in c.cells[t].iter().zip(&c.cells[v]).enumerate() {
-            let line = c.first_line + i;
-            let (t_ns, value) = parse_row(
+    struct Reading {
+        names: Vec<String>,
+        what: &'static str,
+        columns: (usize, usize),
+        clock: Clock,
+        points: Points,
+    }
+    let r = for_each_row(
+        path,
+        |c| {
+            Ok(Reading {
+                names: c.names.clone(),
+                what: c.what,
+                columns: pick_columns(path, c, opts)?,
+                clock: Clock::new(opts)?,
+                points: Points::with_capacity(c.cells.first().map_or(0, Vec::len)),
+            })
+        },
+        |r, line, cells| {
+            let (t, v) = r.columns;
+            let (t_ns, value) = parse_cells(
                 path,
-                &c,
+                (&r.names, r.what),
                 (t, v),
-                (line, &mut clock),
-                (time.as_deref(), value.as_deref()),
+                (line, &mut r.clock),
+                (cells[t], cells[v]),
             )?;
             if opts.window.contains(t_ns) {
-                points.push(t_ns, value, line);
+                check_rows(path, r.points.len())?;
+                r.points.push(t_ns, value, line);
             }
-        }
-        points.dst = (clock.repeated, clock.skipped);
-        (points, c.names[v].trim().to_string())
-    };
-    let grid = Gridding {
-        agg: opts.agg.unwrap_or(Agg::Mean),
-        align: opts.align,
-        fill: opts.fill,
-    };
+            Ok(())
+        },
+    )?;
+    let mut points = r.points;
+    points.dst = (r.clock.repeated, r.clock.skipped);
+    let name = r.names[r.columns.1].trim().to_string();
     let series = regularize(
         path,
         points,
-        grid,
-        if is_csv { "line" } else { "row" },
+        Gridding::of(opts, Agg::Mean),
+        r.what,
         Quantity(name),
     )?;
     rebin(path, series, opts, false)
 }
 
+/// Refuses a file as soon as it holds more rows than the longest series.
+pub(super) fn check_rows(path: &Path, rows: usize) -> Result<()> {
+    if rows as i64 >= super::aggregate::MAX_ROWS {
+        return Err(bad(
+            path,
+            format!(
+                "more than {} rows: longer than a series may be",
+                super::aggregate::MAX_ROWS
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// One row's time and value (NaN for an empty cell), or the error naming its line.
-fn parse_row(
+pub(super) fn parse_cells(
     path: &Path,
-    c: &Columns,
+    (names, what): (&[String], &str),
     (t, v): (usize, usize),
     (line, clock): (usize, &mut Clock),
     (time, value): (Option<&str>, Option<&str>),
@@ -383,71 +407,74 @@ fn parse_row(
         bad(
             path,
             format!(
-                "{} {line}: {} in `{}` is not a time (epoch seconds or ISO 8601)",
-                c.what,
+                "{what} {line}: {} in `{}` is not a time (epoch seconds or ISO 8601)",
                 quoted(time.unwrap_or("")),
-                c.names[t]
+                names[t]
             ),
         )
     })?;
-    let value = match value.filter(|v| !v.trim().is_empty()) {
-        None => f64::NAN,
+    Ok((t_ns, value_of(path, (names, what), v, line, value)?))
+}
+
+/// A value cell: NaN when empty, or the error naming its line.
+pub(super) fn value_of(
+    path: &Path,
+    (names, what): (&[String], &str),
+    v: usize,
+    line: usize,
+    value: Option<&str>,
+) -> Result<f64> {
+    match value.filter(|v| !v.trim().is_empty()) {
+        None => Ok(f64::NAN),
         Some(text) => number(text).ok_or_else(|| {
             bad(
                 path,
                 format!(
-                    "{} {line}: {} in `{}` is not a number",
-                    c.what,
+                    "{what} {line}: {} in `{}` is not a number",
                     quoted(text),
-                    c.names[v]
+                    names[v]
                 ),
             )
-        })?,
-    };
-    Ok((t_ns, value))
+        }),
+    }
 }
 
 /// Rows of a CSV read to choose the columns by (the rule of the module doc).
 const SAMPLE_ROWS: usize = 1000;
 
-/// Streams a CSV (TSV: tab-separated) into points: the columns chosen on the header and
-/// the first rows, then every line parsed as it is read — the file's text is never held
-/// whole — and refused as soon as it passes the longest series.
-fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
-    use std::io::BufRead;
-    let tab = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-    let delimiter = if tab { '\t' } else { ',' };
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut lines = std::io::BufReader::new(file).lines().enumerate();
-    let mut next_line = || -> Result<Option<(usize, String)>> {
-        match lines.next() {
-            None => Ok(None),
-            Some((i, l)) => Ok(Some((i + 1, l.map_err(|e| Error::io(path, e))?))),
+/// The rows of a series file: `start` is given the header and first rows (to choose the
+/// columns by), then `row` each row's cells in file order (`None`: a Parquet null). A CSV
+/// (TSV: tab-separated) is streamed — its text is never held whole; a Parquet file is
+/// read by polars.
+pub(super) fn for_each_row<S>(
+    path: &Path,
+    start: impl FnOnce(&Columns) -> Result<S>,
+    mut row: impl FnMut(&mut S, usize, &[Option<&str>]) -> Result<()>,
+) -> Result<S> {
+    if !is_csv(path) {
+        let c = read_parquet(path)?;
+        let mut state = start(&c)?;
+        let mut cells: Vec<Option<&str>> = Vec::with_capacity(c.names.len());
+        for i in 0..c.cells.first().map_or(0, Vec::len) {
+            cells.clear();
+            cells.extend(c.cells.iter().map(|col| col[i].as_deref()));
+            row(&mut state, c.first_line + i, &cells)?;
         }
-    };
-    let header = next_line()?
-        .map(|(_, l)| csv::split_fields(&l, delimiter))
+        return Ok(state);
+    }
+    let mut rows = CsvRows::open(path)?;
+    let header = rows
+        .next_line()?
+        .map(|(_, l)| rows.split(&l))
         .unwrap_or_default();
     let mut sample: Vec<(usize, Vec<String>)> = Vec::new();
-    let mut blank_at: Option<usize> = None;
     while sample.len() < SAMPLE_ROWS {
-        let Some((n, l)) = next_line()? else { break };
-        if l.trim().is_empty() {
-            blank_at.get_or_insert(n);
-            continue;
-        }
-        if let Some(b) = blank_at {
-            return Err(bad(path, format!("line {b} is blank, and rows follow it")));
-        }
-        sample.push((n, csv::split_fields(&l, delimiter)));
+        let Some(r) = rows.next_row()? else { break };
+        sample.push(r);
     }
     let columns = sample_columns(path, &header, &sample)?;
-    let (t, v) = pick_columns(path, &columns, opts)?;
-    let mut points = Points::with_capacity(sample.len());
-    let mut clock = Clock::new(opts)?;
-    let mut add = |n: usize, fields: &[String], points: &mut Points| -> Result<()> {
+    let mut state = start(&columns)?;
+    let mut each = |n: usize, fields: &[String], state: &mut S| -> Result<()> {
         if fields.len() != header.len() {
             return Err(bad(
                 path,
@@ -458,42 +485,78 @@ fn stream_csv(path: &Path, opts: &SeriesOptions) -> Result<(Points, String)> {
                 ),
             ));
         }
-        let (t_ns, value) = parse_row(
-            path,
-            &columns,
-            (t, v),
-            (n, &mut clock),
-            (Some(fields[t].as_str()), Some(fields[v].as_str())),
-        )?;
-        if opts.window.contains(t_ns) {
-            if points.len() as i64 >= super::aggregate::MAX_ROWS {
-                return Err(bad(
-                    path,
-                    format!(
-                        "more than {} rows: longer than a series may be",
-                        super::aggregate::MAX_ROWS
-                    ),
-                ));
-            }
-            points.push(t_ns, value, n);
-        }
-        Ok(())
+        let cells: Vec<Option<&str>> = fields.iter().map(|f| Some(f.as_str())).collect();
+        row(state, n, &cells)
     };
     for (n, fields) in &sample {
-        add(*n, fields, &mut points)?;
+        each(*n, fields, &mut state)?;
     }
-    while let Some((n, l)) = next_line()? {
-        if l.trim().is_empty() {
-            blank_at.get_or_insert(n);
-            continue;
-        }
-        if let Some(b) = blank_at {
-            return Err(bad(path, format!("line {b} is blank, and rows follow it")));
-        }
-        add(n, &csv::split_fields(&l, delimiter), &mut points)?;
+    while let Some((n, fields)) = rows.next_row()? {
+        each(n, &fields, &mut state)?;
     }
-    points.dst = (clock.repeated, clock.skipped);
-    Ok((points, columns.names[v].trim().to_string()))
+    Ok(state)
+}
+
+/// Whether a series file is read as text (`.csv`, `.tsv`) rather than Parquet.
+pub(super) fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
+}
+
+/// A CSV's lines, numbered from 1, split into fields; blank lines are allowed at the end
+/// only.
+struct CsvRows<'a> {
+    path: &'a Path,
+    lines: std::iter::Enumerate<std::io::Lines<std::io::BufReader<std::fs::File>>>,
+    delimiter: char,
+    blank_at: Option<usize>,
+}
+
+impl<'a> CsvRows<'a> {
+    fn open(path: &'a Path) -> Result<CsvRows<'a>> {
+        use std::io::BufRead;
+        let tab = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(CsvRows {
+            path,
+            lines: std::io::BufReader::new(file).lines().enumerate(),
+            delimiter: if tab { '\t' } else { ',' },
+            blank_at: None,
+        })
+    }
+
+    fn split(&self, line: &str) -> Vec<String> {
+        csv::split_fields(line, self.delimiter)
+    }
+
+    fn next_line(&mut self) -> Result<Option<(usize, String)>> {
+        match self.lines.next() {
+            None => Ok(None),
+            Some((i, l)) => Ok(Some((i + 1, l.map_err(|e| Error::io(self.path, e))?))),
+        }
+    }
+
+    /// The next row that is not blank, as (line number, fields).
+    fn next_row(&mut self) -> Result<Option<(usize, Vec<String>)>> {
+        loop {
+            let Some((n, l)) = self.next_line()? else {
+                return Ok(None);
+            };
+            if l.trim().is_empty() {
+                self.blank_at.get_or_insert(n);
+                continue;
+            }
+            if let Some(b) = self.blank_at {
+                return Err(bad(
+                    self.path,
+                    format!("line {b} is blank, and rows follow it"),
+                ));
+            }
+            return Ok(Some((n, self.split(&l))));
+        }
+    }
 }
 
 /// The columns of a CSV's header and first rows, as the column rule reads them.
@@ -534,10 +597,21 @@ fn step(a: i64, b: i64) -> i128 {
 
 /// How rows go onto the grid: combined by `agg`, off-grid stamps aligned by `align`.
 #[derive(Clone, Copy, Debug)]
-struct Gridding {
+pub(super) struct Gridding {
     agg: Agg,
     align: Align,
     fill: Fill,
+}
+
+impl Gridding {
+    /// The options' gridding, rows sharing an interval combined by `--agg` or `default`.
+    pub(super) fn of(opts: &SeriesOptions, default: Agg) -> Gridding {
+        Gridding {
+            agg: opts.agg.unwrap_or(default),
+            align: opts.align,
+            fill: opts.fill,
+        }
+    }
 }
 
 /// Sorts the points by time (stable: rows of one stamp keep their file order) and says
@@ -627,7 +701,7 @@ fn combine(points: &Points, slot: &[usize], n: usize, agg: Agg) -> (Vec<f64>, us
 /// step between stamps, the grid starts at the first stamp; a stamp off it goes to the
 /// interval of `align`, and rows sharing an interval are combined by `agg` — each said in
 /// [`Series::regridded`].
-fn regularize(
+pub(super) fn regularize(
     path: &Path,
     points: Points,
     grid: Gridding,
@@ -919,7 +993,12 @@ fn fill_nulls(path: &Path, mut s: Series, fill: Fill) -> Result<Series> {
 
 /// Sums the series into intervals of `--every` (a whole multiple of its own, aligned to
 /// the epoch); with `drop_empty`, intervals without packets are left out.
-fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result<Series> {
+pub(super) fn rebin(
+    path: &Path,
+    s: Series,
+    opts: &SeriesOptions,
+    distinct: bool,
+) -> Result<Series> {
     let mut s = match opts.every_ns()? {
         None => s,
         Some(every) if every == s.every_ns => s,
@@ -956,19 +1035,28 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
                 missing: Vec::new(),
                 notes: s.notes.clone(),
             };
+            let mut missing = Vec::new();
             for i in 0..s.len() {
                 let k = s.start_ns[i].div_euclid(every) * every;
                 if out.start_ns.last() != Some(&k) {
                     out.start_ns.push(k);
                     out.values.push(0.0);
+                    missing.push(false);
                     if let Some(p) = &mut out.packets {
                         p.push(0);
                     }
+                }
+                // A wider interval that holds a filled-in value is partly invented too.
+                if s.missing.get(i).copied().unwrap_or(false) {
+                    *missing.last_mut().expect("pushed") = true;
                 }
                 *out.values.last_mut().expect("pushed") += s.values[i];
                 if let (Some(p), Some(src)) = (&mut out.packets, &s.packets) {
                     *p.last_mut().expect("pushed") += src[i];
                 }
+            }
+            if missing.iter().any(|&m| m) {
+                out.missing = missing;
             }
             out
         }
@@ -978,6 +1066,9 @@ fn rebin(path: &Path, s: Series, opts: &SeriesOptions, distinct: bool) -> Result
             let keep: Vec<usize> = (0..s.len()).filter(|&i| p[i] > 0).collect();
             s.start_ns = keep.iter().map(|&i| s.start_ns[i]).collect();
             s.values = keep.iter().map(|&i| s.values[i]).collect();
+            if !s.missing.is_empty() {
+                s.missing = keep.iter().map(|&i| s.missing[i]).collect();
+            }
             s.packets = Some(keep.iter().map(|&i| p[i]).collect());
         }
     }

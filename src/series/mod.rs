@@ -474,15 +474,20 @@ impl Series {
     /// was). The data a stage sees is then not the file's as written, which every command
     /// says, even under `--quiet`.
     pub fn data_warning(&self, fill: Fill) -> Option<String> {
+        self.data_warning_as(match fill {
+            Fill::Linear => "filled linearly between their neighbours (--fill)",
+            Fill::Zero => "filled with zero (--fill)",
+            Fill::Drop => "left out (--fill)",
+        })
+    }
+
+    /// [`Series::data_warning`] with `how` saying what became of the intervals without a
+    /// value (`train` leaves them out of every window unless `--fill` is given).
+    pub fn data_warning_as(&self, how: &str) -> Option<String> {
         let mut clauses = self.regridded.clauses();
         if self.filled > 0 {
-            let how = match fill {
-                Fill::Linear => "filled linearly between their neighbours",
-                Fill::Zero => "filled with zero",
-                Fill::Drop => "left out",
-            };
             clauses.push(format!(
-                "{} of {} intervals had no value in the file (a missing row, an empty cell or a null) and were {how} (--fill)",
+                "{} of {} intervals had no value in the file (a missing row, an empty cell or a null) and were {how}",
                 self.filled, self.slots
             ));
         }

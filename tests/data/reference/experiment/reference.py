@@ -46,7 +46,8 @@ run = json.loads((out / f"{stem}.run.json").read_text())
 fc = pd.read_csv(next(out.glob(f"{stem}.forecasts.*.csv")), keep_default_na=False)
 series = pd.read_csv(path, parse_dates=[time_col]).rename(columns={time_col: "timestamp", value_col: "value"})
 # ntp's series: the regular grid, missing stamps and empty cells filled linearly (--fill
-# linear, the default), the amount per interval → per second.
+# linear, which the test gives: train leaves them out of every window by default), the
+# amount per interval → per second.
 series = series.set_index("timestamp")[["value"]]
 grid = pd.date_range(series.index[0], series.index[-1], freq=every)
 series = series.reindex(grid).interpolate("linear").reset_index(names="timestamp")
