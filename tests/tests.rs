@@ -8,6 +8,7 @@ mod detect;
 mod download;
 mod features;
 mod intervals;
+mod many;
 mod per_packet;
 mod pipeline;
 mod preprocess;

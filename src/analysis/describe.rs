@@ -19,6 +19,19 @@ pub struct Describe {
 }
 
 impl Describe {
+    /// The statistics' names, in polars' row order.
+    pub const NAMES: [&'static str; 9] = [
+        "count",
+        "null_count",
+        "mean",
+        "std",
+        "min",
+        "25%",
+        "50%",
+        "75%",
+        "max",
+    ];
+
     /// `(statistic name, value)` in polars' row order.
     pub fn rows(&self) -> Vec<(&'static str, Option<f64>)> {
         vec![

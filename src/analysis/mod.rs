@@ -205,6 +205,25 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
         series::Source::Table(path) => entropies(path, &series, opts),
         _ => Vec::new(),
     };
+    of_series(dataset::stem_of(inputs), series, histogram, entropies, opts)
+}
+
+/// The analysis of a series already read (one of a many-series file: [`series::many`]),
+/// named `stem` in its outputs.
+pub fn of_series(
+    stem: String,
+    series: Series,
+    histogram: Option<Histogram>,
+    entropies: Vec<(String, Vec<f64>)>,
+    opts: &AnalysisOptions,
+) -> Result<Analysis> {
+    opts.validate()?;
+    if series.len() < 2 {
+        return Err(Error::Invalid(format!(
+            "{} interval(s): a series needs at least 2",
+            series.len()
+        )));
+    }
     let values = series.rates();
     let mut notices = series.notes.clone();
     let data_warning = series.data_warning(opts.series.fill);
@@ -254,7 +273,7 @@ pub fn compute(inputs: &[PathBuf], opts: &AnalysisOptions) -> Result<Analysis> {
         }
     }
     Ok(Analysis {
-        stem: dataset::stem_of(inputs),
+        stem,
         series,
         values,
         describe,

@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::Args;
 use ntp::analysis::AnalysisOptions;
 
-use super::shared::{DatasetIo, SeriesArgs};
+use super::shared::{DatasetIo, ManyArgs, SeriesArgs};
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -15,6 +15,9 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub many: ManyArgs,
 
     #[command(flatten)]
     pub analysis: AnalysisArgs,

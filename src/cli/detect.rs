@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::shared::{DatasetIo, SeriesArgs};
+use super::shared::{DatasetIo, ManyArgs, SeriesArgs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
@@ -31,10 +31,8 @@ pub struct DetectArgs {
     #[arg(long, default_value_t = 99.9, value_name = "PERCENT")]
     pub level: f64,
 
-    /// Several columns of a series table, each judged on its own, an event from any
-    /// (e.g. `ip_bytes,destinations,dst_addr_entropy`: a scan moves the addresses first).
-    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub many: ManyArgs,
 
     /// Labelled windows: a CSV `start,end[,kind]` (ISO 8601 or epoch seconds, the end
     /// exclusive) or NAB's `combined_windows.json`; the events are scored against them.

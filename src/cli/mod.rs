@@ -24,6 +24,7 @@ pub use download::DownloadArgs;
 pub use pipeline::PipelineArgs;
 pub use predict::PredictArgs;
 pub use preprocess::PreprocessArgs;
+pub use shared::ManyArgs;
 pub use simulate::SimulateArgs;
 pub use train::TrainArgs;
 

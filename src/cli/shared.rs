@@ -209,6 +209,26 @@ impl From<&SeriesArgs> for SeriesOptions {
     }
 }
 
+/// Many series in one file (analyze, detect, train): each run on its own, its outputs in
+/// `DIR/{stem}/` named by its id, and one table of each kind combining them,
+/// `DIR/{stem}.{table}` with an `id` column.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ManyArgs {
+    /// The series-id column of a long-format file: one row per series and time, as the
+    /// forecasting libraries write them (`unique_id,ds,y`, read so without asking; then
+    /// the time is `ds` and the value `y` unless --time-column/--column say otherwise).
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+
+    /// Several value columns: of a series file (wide format, a column per series —
+    /// a traffic matrix, a set of links), each series run on its own; `all` takes every
+    /// numeric column besides the time. Of an ntp series table (`detect` only), the
+    /// columns of one series judged together, an event from any (e.g.
+    /// `ip_bytes,destinations,dst_addr_entropy`: a scan moves the addresses first).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Vec<String>,
+}
+
 /// A dataset in, a directory out (analyze, train, predict).
 #[derive(Args, Debug)]
 pub struct DatasetIo {

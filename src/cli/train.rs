@@ -12,7 +12,7 @@ use ntp::forecast::network::{CellKind, Hyper};
 use ntp::forecast::spans::Split;
 use ntp::forecast::training::Loss;
 
-use super::shared::{DatasetIo, SeriesArgs};
+use super::shared::{DatasetIo, ManyArgs, SeriesArgs};
 
 /// Options of the training stage (shared by train and pipeline).
 #[derive(Args, Debug, Clone)]
@@ -323,6 +323,9 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub series: SeriesArgs,
+
+    #[command(flatten)]
+    pub many: ManyArgs,
 
     #[command(flatten)]
     pub training: TrainingArgs,

@@ -8,6 +8,7 @@ use ntp::report::detect as out;
 use ntp::report::outputs::{DetectFile, DetectOutputs};
 use ntp::series::{self, Series, SeriesOptions};
 
+use super::many::{self, Done, ManyRun, Part};
 use super::Ui;
 use crate::cli::detect::MethodArg;
 use crate::cli::DetectArgs;
@@ -16,12 +17,13 @@ use crate::cli::DetectArgs;
 fn columns(args: &DetectArgs) -> Result<Vec<(String, Series)>> {
     let base: SeriesOptions = (&args.series).into();
     let source = series::source(&args.io.inputs)?;
-    if args.columns.is_empty() {
+    if args.many.columns.is_empty() {
         let s = series::from_source(&source, &base)?;
         let name = base.column.clone().unwrap_or_else(|| s.quantity.0.clone());
         return Ok(vec![(name, s)]);
     }
-    args.columns
+    args.many
+        .columns
         .iter()
         .map(|c| {
             let opts = SeriesOptions {
@@ -58,13 +60,22 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         initial: args.initial,
         window: None,
     };
+    let base: SeriesOptions = (&args.series).into();
+    if let Some(m) = many::open(&args.io.inputs, &base, &args.many, &args.io.output, true)? {
+        if args.labels.is_some() {
+            bail!(
+                "--labels: the labels of one series; a file of many series is judged without them"
+            );
+        }
+        return run_many(&m, &opts, base.fill, args.dpi, ui);
+    }
     let labels = args
         .labels
         .as_deref()
         .map(|l| detect::labels::read(l, &args.io.inputs[0]))
         .transpose()?;
     let series = columns(args)?;
-    let fill = ntp::series::SeriesOptions::from(&args.series).fill;
+    let fill = base.fill;
     for (name, s) in &series {
         if let Some(w) = s.data_warning(fill) {
             ui.warning(&format!("{name}: {w}"));
@@ -109,4 +120,34 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         super::out(line)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each series of a many-series file judged as a file of its own; every series' rows of
+/// `detect.csv` and `events.csv` combined, with an `id` column.
+fn run_many(
+    m: &ManyRun,
+    opts: &DetectOptions,
+    fill: series::Fill,
+    dpi: u32,
+    ui: &Ui,
+) -> Result<ExitCode> {
+    let dir = m.dir();
+    let tables = [
+        ("detect.csv", Some(out::DETECT_HEADER)),
+        ("events.csv", Some(out::EVENTS_HEADER)),
+    ];
+    m.each(ui, &|s| s.data_warning(fill), &tables, |stem, _, s| {
+        let name = s.quantity.0.clone();
+        let d = detect::detect(&[(name, s)], opts, None)?;
+        let files = DetectOutputs::new(&dir, stem);
+        std::fs::create_dir_all(&dir).map_err(|e| ntp::error::Error::io(&dir, e))?;
+        out::write(&d, opts, &d.labels, &files, dpi)?;
+        Ok(Done {
+            parts: vec![
+                Part::Copy(files.path(DetectFile::DetectCsv)),
+                Part::Copy(files.path(DetectFile::EventsCsv)),
+            ],
+            summary: format!("ok: {} events", d.events.len()),
+        })
+    })
 }

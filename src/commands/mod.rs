@@ -5,6 +5,7 @@ mod aggregate;
 mod analyze;
 mod detect;
 mod download;
+mod many;
 mod pipeline;
 mod predict;
 mod preprocess;

@@ -3,10 +3,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use ntp::forecast::experiment::TrainOptions;
+use ntp::forecast::inputs::Inputs;
 use ntp::forecast::sweep;
+use ntp::report::outputs::{TrainFile, TrainOutputs};
 use ntp::report::training::{self, Span};
 
+use super::many::{self, Done, ManyRun, Part};
 use super::Ui;
 use crate::cli::TrainArgs;
 
@@ -14,6 +18,18 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
     let opts = args
         .training
         .options(&args.series, &args.io.output, &args.period, args.dpi);
+    if let Some(m) = many::open(
+        &args.io.inputs,
+        &opts.series,
+        &args.many,
+        &opts.out_dir,
+        false,
+    )? {
+        if !opts.features.is_empty() {
+            bail!("--features: the other columns of one series; a file of many series is trained one series at a time without them");
+        }
+        return run_many(&m, &args.io.inputs, &opts, ui);
+    }
     let sweep = sweep::run(&args.io.inputs, &opts, &ui.progress)?;
     let written = training::write(&sweep, &opts)?;
     for w in &sweep.warnings {
@@ -83,4 +99,60 @@ pub fn run(args: &TrainArgs, ui: &Ui) -> Result<ExitCode> {
         opts.out_dir.display()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each series of a many-series file through the experiment as a file of its own; every
+/// series' `mse_results` rows combined, with an `id` column.
+fn run_many(
+    m: &ManyRun,
+    inputs: &[std::path::PathBuf],
+    opts: &TrainOptions,
+    ui: &Ui,
+) -> Result<ExitCode> {
+    opts.validate()?;
+    let per = TrainOptions {
+        out_dir: m.dir(),
+        ..opts.clone()
+    };
+    let (epochs, batch) = (opts.hyper.epochs, opts.hyper.batch_size);
+    m.each(
+        ui,
+        &|s| sweep::data_warning(s, opts),
+        &[("mse_results.csv", None)],
+        |stem, _, s| {
+            let inp = Inputs::of(&s, &opts.calendar);
+            let started = std::time::Instant::now();
+            let sweep = sweep::run_series(
+                (inputs.to_vec(), stem.to_string(), started),
+                s,
+                inp,
+                &per,
+                &ui.progress,
+            )?;
+            training::write(&sweep, &per)?;
+            let mse =
+                TrainOutputs::new(&per.out_dir, stem, epochs, batch).path(TrainFile::MetricsCsv);
+            let best = sweep.summary.best.map_or("none".into(), |(model, l)| {
+                format!("{} at look-back {l}", model.label())
+            });
+            // A diverged network is said in the index (the data warning is said by `each`).
+            let diverged: Vec<&str> = sweep
+                .warnings
+                .iter()
+                .filter(|w| w.starts_with("diverged"))
+                .map(String::as_str)
+                .collect();
+            Ok(Done {
+                parts: vec![Part::Copy(mse)],
+                summary: format!(
+                    "ok: best {best}{}",
+                    if diverged.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", diverged.join("; "))
+                    }
+                ),
+            })
+        },
+    )
 }

@@ -174,6 +174,17 @@ pub fn load(
 }
 
 impl Inputs {
+    /// The inputs of a series alone (no feature columns).
+    pub fn of(series: &Series, calendar: &Calendar) -> Inputs {
+        Inputs {
+            target: series.rates(),
+            features: Vec::new(),
+            start_ns: series.start_ns.clone(),
+            calendar: calendar.clone(),
+            missing: series.missing.clone(),
+        }
+    }
+
     /// Values per step: the target, the features, the calendar terms.
     pub fn width(&self) -> usize {
         1 + self.features.len() + self.calendar.width()

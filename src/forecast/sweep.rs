@@ -329,7 +329,21 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let started = Instant::now();
     opts.validate()?;
     let files = reader::resolve(inputs)?;
-    let (series, mut inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
+    let (series, inp) = inputs::load(inputs, &opts.series, &opts.features, &opts.calendar)?;
+    let stem = dataset::stem_of(inputs);
+    run_series((files, stem, started), series, inp, opts, progress)
+}
+
+/// The experiment on a series already read (one of a many-series file:
+/// [`crate::series::many`]), its outputs named `stem`; `files` are the inputs it came from.
+pub fn run_series(
+    (files, stem, started): (Vec<PathBuf>, String, Instant),
+    series: Series,
+    mut inp: Inputs,
+    opts: &TrainOptions,
+    progress: &Progress,
+) -> Result<Sweep> {
+    opts.validate()?;
     if opts.use_filled {
         inp.missing.clear();
     }
@@ -370,7 +384,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     let models = Model::list(&periods, opts.hyper.cell, !opts.selects_on_test());
     let (classical, mut runs) = deterministic_runs(&inp, &cells, &periods, &models, opts);
     let (mut trained, lstms) = train_networks(&inp, &cells, opts, progress)?;
-    let warnings: Vec<String> = data_warning(&series, &inp, &cells, opts)
+    let warnings: Vec<String> = warning_with_windows(&series, &inp, &cells, opts)
         .into_iter()
         .chain(mark_diverged(&mut trained, &runs, &cells))
         .collect();
@@ -387,7 +401,7 @@ pub fn run(inputs: &[PathBuf], opts: &TrainOptions, progress: &Progress) -> Resu
     }
 
     let mut sweep = Sweep {
-        stem: dataset::stem_of(inputs),
+        stem,
         files,
         started,
         quantity: series.quantity,
@@ -495,9 +509,19 @@ fn threshold_alerts(sweep: &Sweep, x: &[f64], a: Alerting) -> Option<AlertRun> {
     })
 }
 
-/// What was changed to make the file a series, on one line; missing values left out of
-/// the windows say how many windows that left out, per look-back.
-fn data_warning(
+/// What was changed to make the file a series, on one line, as the experiment uses it:
+/// intervals without a value are left out of every window unless `--fill` was given.
+pub fn data_warning(series: &Series, opts: &TrainOptions) -> Option<String> {
+    if opts.use_filled || series.missing.is_empty() {
+        return series.data_warning(opts.series.fill);
+    }
+    series.data_warning_as(
+        "left missing: no window that touches one is trained on or scored (--fill linear fills them instead)",
+    )
+}
+
+/// [`data_warning`] with how many windows the missing values left out, per look-back.
+fn warning_with_windows(
     series: &Series,
     inp: &Inputs,
     cells: &[Cell],

@@ -132,6 +132,30 @@ fn describe_csv(ctx: &Context<'_>, p: &Path) -> Result<()> {
     )
 }
 
+/// The header of the statistics of many series side by side, one row per series
+/// ([`describe_row`]; the `id` column before it).
+pub fn describe_header() -> String {
+    std::iter::once("quantity")
+        .chain(Describe::NAMES)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One series' statistics as a row under [`describe_header`].
+pub fn describe_row(a: &Analysis) -> String {
+    std::iter::once(crate::report::combined::field(
+        &a.series.quantity.csv_name(),
+    ))
+    .chain(
+        a.describe
+            .rows()
+            .into_iter()
+            .map(|(_, v)| csv::float(v.unwrap_or(f64::NAN))),
+    )
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
 /// Reads the statistics back from a describe CSV (by its header, not by position), with
 /// what they describe ("bytes per second").
 pub fn read_describe(p: &Path) -> Result<(Describe, String)> {

@@ -41,13 +41,19 @@ fn num(v: f64) -> String {
     }
 }
 
+/// The header of `detect.csv` for one column.
+pub const DETECT_HEADER: &str = "timestamp,value,forecast,lower,upper,score,alarm,probability";
+
+/// The header of `events.csv`.
+pub const EVENTS_HEADER: &str = "start,end,kind,peak,score,column,probability";
+
 /// `timestamp,value,forecast,lower,upper,score,alarm,probability` (a leading `column` with
 /// several);
 /// an interval the file had no value for is not judged and has no row.
 fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
     let several = d.columns.len() > 1;
     write_atomically(dest, |w| {
-        let head = "timestamp,value,forecast,lower,upper,score,alarm,probability";
+        let head = DETECT_HEADER;
         if several {
             writeln!(w, "column,{head}")?;
         } else {
@@ -84,7 +90,7 @@ fn write_detections(d: &Detection, dest: &Path) -> Result<()> {
 /// `start,end,kind,peak,score,column,probability` (the end exclusive).
 fn write_events(d: &Detection, dest: &Path) -> Result<()> {
     write_atomically(dest, |w| {
-        writeln!(w, "start,end,kind,peak,score,column,probability")?;
+        writeln!(w, "{EVENTS_HEADER}")?;
         for e in &d.events {
             let end = d.start_ns[e.end - 1] + d.every_ns;
             writeln!(

@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod analysis;
+pub mod combined;
 pub mod csv;
 pub mod detect;
 pub mod document;

@@ -296,6 +296,47 @@ pub fn access_log_path(dir: &Path, input: &Path) -> PathBuf {
     dir.join(format!("{stem}.requests.csv"))
 }
 
+/// Where the outputs of each series of many-series file `stem` go: `DIR/{stem}/`, each
+/// series' files named as a single series' with its id for a stem ([`series_stems`]).
+pub fn many_dir(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(stem)
+}
+
+/// The table combining every series' table `name` (`detect.csv`, …) of many-series file
+/// `stem`: `DIR/{stem}.{name}`.
+pub fn combined_path(dir: &Path, stem: &str, name: &str) -> PathBuf {
+    dir.join(format!("{stem}.{name}"))
+}
+
+/// File-name stems for series ids: characters other than letters, digits, `.`, `-` and
+/// `_` become `_`, a leading `.` too (no hidden files), at most 100 characters; ids that
+/// would collide get `~2`, `~3`, … in order.
+pub fn series_stems(ids: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .map(|id| {
+            let mut s: String = id
+                .chars()
+                .take(100)
+                .map(|c| match c {
+                    'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => c,
+                    _ => '_',
+                })
+                .collect();
+            if s.is_empty() || s.starts_with('.') {
+                s.insert(0, '_');
+            }
+            let mut candidate = s.clone();
+            let mut k = 2;
+            while !seen.insert(candidate.to_ascii_lowercase()) {
+                candidate = format!("{s}~{k}");
+                k += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
 /// The report of `ntp pipeline`.
 pub fn report_path(dir: &Path) -> PathBuf {
     dir.join("report.md")
@@ -305,6 +346,18 @@ pub fn report_path(dir: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use crate::forecast::card::ModelCard;
+
+    #[test]
+    fn series_stems_are_safe_and_distinct() {
+        let ids: Vec<String> = ["a/b", "A_b", "", ".hidden", "ok-1.2", "a_b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            series_stems(&ids),
+            ["a_b", "A_b~2", "_", "_.hidden", "ok-1.2", "a_b~3"]
+        );
+    }
 
     #[test]
     fn model_card_sits_where_predict_looks_for_it() {

@@ -229,33 +229,41 @@ fn check_header(path: &Path, c: &Columns) -> Result<()> {
     Ok(())
 }
 
+/// Finds column `name` of `c`, or the error naming `flag` and the columns there are.
+fn find_column(path: &Path, c: &Columns, name: &str, flag: &str) -> Result<usize> {
+    c.names.iter().position(|n| n == name).ok_or_else(|| {
+        bad(
+            path,
+            format!(
+                "{flag} {}: no such column (columns: {})",
+                quoted(name),
+                quoted(&c.names.join(", "))
+            ),
+        )
+    })
+}
+
+/// The time column by the rule in the module doc, once the header is checked.
+pub(super) fn time_column(path: &Path, c: &Columns, opts: &SeriesOptions) -> Result<usize> {
+    check_header(path, c)?;
+    Ok(match &opts.time_column {
+        Some(name) => find_column(path, c, name, "--time-column")?,
+        None => c
+            .names
+            .iter()
+            .position(|n| TIME_NAMES.contains(&n.trim().to_ascii_lowercase().as_str()))
+            .unwrap_or(0),
+    })
+}
+
 /// Picks the time and value columns by the rule in the module doc.
 pub(super) fn pick_columns(
     path: &Path,
     c: &Columns,
     opts: &SeriesOptions,
 ) -> Result<(usize, usize)> {
-    check_header(path, c)?;
-    let find = |name: &str, flag: &str| {
-        c.names.iter().position(|n| n == name).ok_or_else(|| {
-            bad(
-                path,
-                format!(
-                    "{flag} {}: no such column (columns: {})",
-                    quoted(name),
-                    quoted(&c.names.join(", "))
-                ),
-            )
-        })
-    };
-    let t = match &opts.time_column {
-        Some(name) => find(name, "--time-column")?,
-        None => c
-            .names
-            .iter()
-            .position(|n| TIME_NAMES.contains(&n.trim().to_ascii_lowercase().as_str()))
-            .unwrap_or(0),
-    };
+    let t = time_column(path, c, opts)?;
+    let find = |name: &str, flag: &str| find_column(path, c, name, flag);
     if let Some(name) = &opts.column {
         return Ok((t, find(name, "--column")?));
     }

@@ -9,6 +9,7 @@ pub mod aggregate;
 mod closed;
 pub mod distinct;
 pub mod file;
+pub mod many;
 pub mod packets;
 pub mod sizes;
 pub mod table;
