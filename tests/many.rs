@@ -345,3 +345,28 @@ fn many_series_mistakes_are_one_line_each() {
     );
     assert!(out.join("short/long.detect.csv").exists());
 }
+
+/// The AIOps KPI sets' layout (`timestamp,value,label,KPI ID`) is long without `--id`; the
+/// value is the `value` column, not the label.
+#[test]
+fn kpi_files_are_long_without_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let kpi = dir.path().join("kpi.csv");
+    let mut text = String::from("timestamp,value,label,KPI ID\n");
+    for t in 0..120i64 {
+        for (k, id) in ["02e99bd4", "046ec29d"].iter().enumerate() {
+            let v = 10.0 * (k + 1) as f64 + noise(t as u64 * 3 + k as u64);
+            text += &format!("{},{v:.4},0,{id}\n", T0 + 60 * t);
+        }
+    }
+    std::fs::write(&kpi, text).unwrap();
+    let out = dir.path().join("o");
+    run(&["analyze", "--dpi", "40"], &kpi, &out);
+    let describe = std::fs::read_to_string(out.join("kpi.describe.csv")).unwrap();
+    let rows: Vec<&str> = describe.lines().collect();
+    assert_eq!(rows.len(), 3, "{describe}");
+    assert!(
+        rows[1].starts_with("02e99bd4,value_per_second,120,"),
+        "{describe}"
+    );
+}

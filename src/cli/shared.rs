@@ -215,8 +215,9 @@ impl From<&SeriesArgs> for SeriesOptions {
 #[derive(Args, Debug, Clone, Default)]
 pub struct ManyArgs {
     /// The series-id column of a long-format file: one row per series and time, as the
-    /// forecasting libraries write them (`unique_id,ds,y`, read so without asking; then
-    /// the time is `ds` and the value `y` unless --time-column/--column say otherwise).
+    /// forecasting libraries write them (`unique_id,ds,y`, read so without asking, as is a
+    /// column `item_id`, `series_id`, `kpi_id` or `KPI ID`; the time is then `ds` and the
+    /// value `y` when there are such columns, unless --time-column/--column say otherwise).
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
 

@@ -3,7 +3,7 @@
 //! - the **long** format of statsforecast, neuralforecast and Darts — a series id, a time
 //!   and a value per row (`unique_id, ds, y`, recognised by the `unique_id` column; any
 //!   other with `--id COL`, `--time-column`, `--column`), rows of different series in any
-//!   order;
+//!   order (`item_id`, `series_id`, `kpi_id` and `KPI ID` are recognised too);
 //! - the **wide** format of traffic matrices and link sets — a time column and one column
 //!   per series (`--columns all` or `--columns a,b,…`).
 //!
@@ -24,8 +24,10 @@ use super::file::{
 use super::{Agg, Quantity, Series, SeriesOptions};
 use crate::error::{Error, Result};
 
-/// The id column of the long format the forecasting libraries share.
-pub const LONG_ID: &str = "unique_id";
+/// Id columns that make a file long without `--id`: the forecasting libraries'
+/// (statsforecast, neuralforecast: `unique_id`; AutoGluon, GluonTS: `item_id`), and the
+/// KPI datasets' of AIOps (`KPI ID`).
+pub const LONG_IDS: [&str; 5] = ["unique_id", "item_id", "series_id", "kpi_id", "KPI ID"];
 
 /// Most cells a many-series file may hold (160 MB of values in the wide format).
 pub const MAX_CELLS: usize = 20_000_000;
@@ -40,7 +42,8 @@ pub enum Layout {
 }
 
 /// Whether `path` holds many series, and how: `--id` asks for the long format,
-/// `--columns` for the wide one; a `unique_id` column is the long format without asking.
+/// `--columns` for the wide one; a column named as in [`LONG_IDS`] is the long format
+/// without asking.
 /// `None`: one series, as before.
 pub fn layout(path: &Path, id: Option<&str>, columns: &[String]) -> Result<Option<Layout>> {
     if let Some(id) = id {
@@ -58,12 +61,10 @@ pub fn layout(path: &Path, id: Option<&str>, columns: &[String]) -> Result<Optio
         }));
     }
     let header = header(path)?;
-    Ok(header
+    Ok(LONG_IDS
         .iter()
-        .any(|h| h.trim() == LONG_ID)
-        .then(|| Layout::Long {
-            id: LONG_ID.to_string(),
-        }))
+        .find(|id| header.iter().any(|h| h.trim() == **id))
+        .map(|id| Layout::Long { id: id.to_string() }))
 }
 
 /// The column names of a CSV's first line or a Parquet file's schema.
