@@ -267,6 +267,18 @@ fn a_wide_file_is_a_series_per_column() {
             );
         }
     }
+    // Gzipped, the same file: the same series (named without `.csv.gz`).
+    let gz = d.join("gz/matrix.csv.gz");
+    std::fs::create_dir_all(gz.parent().unwrap()).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&wide).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let zipped = d.join("zipped");
+    run(&["detect", "--columns", "all", "--dpi", "40"], &gz, &zipped);
+    same_file(
+        &zipped.join("matrix.detect.csv"),
+        &out.join("matrix.detect.csv"),
+    );
     // Named columns: only those.
     let named = d.join("named");
     run(

@@ -44,6 +44,18 @@ pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {
     let name = name
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "series".into());
+    // A gzipped text file: `matrix.csv.gz` is `matrix`.
+    let lower = name.to_ascii_lowercase();
+    let name = match [".csv", ".tsv"].iter().find(|e| lower.ends_with(*e)) {
+        Some(e)
+            if first
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("gz")) =>
+        {
+            name[..name.len() - e.len()].to_string()
+        }
+        _ => name,
+    };
     match name.strip_suffix(".series") {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => name,

@@ -505,34 +505,64 @@ pub(super) fn for_each_row<S>(
     Ok(state)
 }
 
-/// Whether a series file is read as text (`.csv`, `.tsv`) rather than Parquet.
-pub(super) fn is_csv(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
+/// Whether a series file is read as text (`.csv`, `.tsv`, either gzipped: `.csv.gz`)
+/// rather than Parquet.
+pub fn is_csv(path: &Path) -> bool {
+    text_kind(path).is_some()
+}
+
+/// A text series file's delimiter and whether it is gzipped; `None` for Parquet.
+fn text_kind(path: &Path) -> Option<(char, bool)> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let (inner, gz) = match name.strip_suffix(".gz") {
+        Some(inner) => (inner.to_string(), true),
+        None => (name, false),
+    };
+    if inner.ends_with(".csv") {
+        Some((',', gz))
+    } else if inner.ends_with(".tsv") {
+        Some(('\t', gz))
+    } else {
+        None
+    }
 }
 
 /// A CSV's lines, numbered from 1, split into fields; blank lines are allowed at the end
 /// only.
-struct CsvRows<'a> {
+pub(super) struct CsvRows<'a> {
     path: &'a Path,
-    lines: std::iter::Enumerate<std::io::Lines<std::io::BufReader<std::fs::File>>>,
+    lines: std::iter::Enumerate<std::io::Lines<Box<dyn std::io::BufRead + 'a>>>,
     delimiter: char,
     blank_at: Option<usize>,
 }
 
 impl<'a> CsvRows<'a> {
-    fn open(path: &'a Path) -> Result<CsvRows<'a>> {
+    /// Opens a text series file, gunzipping a `.gz` one as it is read.
+    pub(super) fn open(path: &'a Path) -> Result<CsvRows<'a>> {
         use std::io::BufRead;
-        let tab = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        let (delimiter, gz) = text_kind(path).unwrap_or((',', false));
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader: Box<dyn BufRead + 'a> = if gz {
+            Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+                file,
+            )))
+        } else {
+            Box::new(std::io::BufReader::new(file))
+        };
         Ok(CsvRows {
             path,
-            lines: std::io::BufReader::new(file).lines().enumerate(),
-            delimiter: if tab { '\t' } else { ',' },
+            lines: reader.lines().enumerate(),
+            delimiter,
             blank_at: None,
         })
+    }
+
+    /// The header line's fields (empty for an empty file).
+    pub(super) fn header(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .next_line()?
+            .map(|(_, l)| self.split(&l))
+            .unwrap_or_default())
     }
 
     fn split(&self, line: &str) -> Vec<String> {

@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use super::file::{
     bad, check_rows, for_each_row, is_csv, number, parse_cells, pick_columns, quoted, rebin,
-    regularize, time_column, value_of, Clock, Columns, Gridding, Points,
+    regularize, time_column, value_of, Clock, Columns, CsvRows, Gridding, Points,
 };
 use super::{Agg, Quantity, Series, SeriesOptions};
 use crate::error::{Error, Result};
@@ -69,20 +69,8 @@ pub fn layout(path: &Path, id: Option<&str>, columns: &[String]) -> Result<Optio
 
 /// The column names of a CSV's first line or a Parquet file's schema.
 fn header(path: &Path) -> Result<Vec<String>> {
-    use std::io::{BufRead, Read};
     if is_csv(path) {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut line = String::new();
-        // A header is short: a first "line" of megabytes is not one.
-        std::io::BufReader::new(file)
-            .take(1 << 20)
-            .read_line(&mut line)
-            .map_err(|e| Error::io(path, e))?;
-        let tab = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-        let delimiter = if tab { '\t' } else { ',' };
-        return Ok(crate::report::csv::split_fields(line.trim_end(), delimiter));
+        return CsvRows::open(path)?.header();
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     match ParquetReader::new(file).schema() {

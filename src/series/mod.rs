@@ -527,9 +527,7 @@ impl Source {
 pub fn source(inputs: &[PathBuf]) -> Result<Source> {
     let files = reader::resolve(inputs)?;
     let first = &files[0];
-    let is_csv = first
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    let is_csv = file::is_csv(first);
     let columns = if is_csv {
         Vec::new()
     } else {
