@@ -85,7 +85,19 @@ fn bands_cover_as_asked_on_simulated_noise() {
         ("ar1", &ar, "linear_ar"),
         ("t3", &heavy, "window_mean"),
     ] {
-        let rows = experiment(dir.path(), name, values, &["--level", "80,95"]);
+        let rows = experiment(
+            dir.path(),
+            name,
+            values,
+            &[
+                "--level",
+                "80,95",
+                "--adaptive",
+                "split",
+                "--band-scale",
+                "raw",
+            ],
+        );
         let row = find(&rows, "5", model, "all", "");
         let (n_val, n_test) = (num(row, "val_windows"), num(row, "test_windows"));
         for level in [80.0, 95.0] {
@@ -130,12 +142,24 @@ fn adaptive_bands_recover_coverage_when_the_noise_changes() {
     let values: Vec<f64> = (0..n)
         .map(|t| 100.0 + if t < n * 8 / 10 { 5.0 } else { 10.0 } * rng.normal())
         .collect();
-    let split = experiment(dir.path(), "split", &values, &["--level", "80"]);
+    let split = experiment(
+        dir.path(),
+        "split",
+        &values,
+        &[
+            "--level",
+            "80",
+            "--adaptive",
+            "split",
+            "--band-scale",
+            "raw",
+        ],
+    );
     let adaptive = experiment(
         dir.path(),
         "adaptive",
         &values,
-        &["--level", "80", "--adaptive", "0.01"],
+        &["--level", "80", "--adaptive", "0.01", "--band-scale", "raw"],
     );
     let cov = |rows: &[crate::train::Row]| {
         num(
@@ -146,6 +170,50 @@ fn adaptive_bands_recover_coverage_when_the_noise_changes() {
     let (s, a) = (cov(&split), cov(&adaptive));
     assert!(s < 0.6, "split conformal covered {s}");
     assert!((a - 0.8).abs() < 0.03, "adaptive covered {a} (split {s})");
+}
+
+/// Traffic that grows threefold, level and noise: split conformal bands fitted on the
+/// validation span fall short in the last quarter of the test span; the default bands
+/// (conformal PID on errors framed by their running mean and spread) hold in every quarter.
+#[test]
+fn default_bands_hold_in_every_quarter_when_traffic_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let mut rng = Rng(23);
+    let values: Vec<f64> = (0..n)
+        .map(|t| {
+            let g = 1.0 + 2.0 * t as f64 / n as f64;
+            let day = (2.0 * std::f64::consts::PI * t as f64 / 24.0).sin();
+            g * (100.0 + 30.0 * day + 5.0 * rng.normal())
+        })
+        .collect();
+    let quarters = |rows: &[crate::train::Row]| -> Vec<f64> {
+        let row = find(rows, "5", "seasonal_naive_24", "all", "");
+        (1..=4)
+            .map(|q| num(row, &format!("test_q{q}_coverage_95")))
+            .collect()
+    };
+    let split = experiment(
+        dir.path(),
+        "split",
+        &values,
+        &[
+            "--level",
+            "95",
+            "--adaptive",
+            "split",
+            "--band-scale",
+            "raw",
+        ],
+    );
+    let default = experiment(dir.path(), "default", &values, &["--level", "95"]);
+    let (s, d) = (quarters(&split), quarters(&default));
+    // 1 000 test values a quarter: a binomial standard error of 0.007 at 0.95.
+    assert!(s[3] < 0.92, "split conformal's last quarter covered {s:?}");
+    assert!(
+        d.iter().all(|q| (q - 0.95).abs() < 0.025),
+        "default bands covered {d:?} (split {s:?})"
+    );
 }
 
 /// `--threshold p95`: the chosen model's alerts over the test span, their scores in the run

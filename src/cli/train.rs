@@ -9,6 +9,7 @@ use ntp::forecast::frame::{Norm, Target};
 use ntp::forecast::inputs::Calendar;
 use ntp::forecast::intervals::{Alerting, Threshold};
 use ntp::forecast::network::{CellKind, Hyper};
+use ntp::forecast::online::{Online, Scale};
 use ntp::forecast::spans::Split;
 use ntp::forecast::training::Loss;
 
@@ -146,10 +147,25 @@ pub struct TrainingArgs {
     )]
     pub level: Vec<f64>,
 
-    /// Adaptive bands on the test span (ACI): each step's miscoverage moves by GAMMA after
-    /// every value whose outcome is known [GAMMA default: 0.005].
-    #[arg(long, num_args = 0..=1, default_missing_value = "0.005", value_name = "GAMMA")]
-    pub adaptive: Option<f64>,
+    /// How the bands move on the test span as its values become known: `pid` (conformal
+    /// PID control: follows the errors past every calibration error), `aci[:GAMMA]`
+    /// (adaptive conformal; `--adaptive` alone: aci:0.005) or `split` (the validation
+    /// offsets, fixed).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        default_value = "pid",
+        default_missing_value = "aci",
+        value_parser = Online::parse,
+        value_name = "METHOD"
+    )]
+    pub adaptive: Online,
+
+    /// Frame the bands' scores by the running mean and spread of the errors known so far
+    /// (`ewma`): the band follows growth, day/night changes and a level the model has not
+    /// caught up with; `raw`: the residuals as they are.
+    #[arg(long, value_enum, default_value_t = BandScaleArg::Ewma)]
+    pub band_scale: BandScaleArg,
 
     /// Alert when the next `--horizon` values may exceed this level: a value in the
     /// series' unit, or pNN, the NN-th percentile of the training span (e.g. p99).
@@ -245,7 +261,11 @@ impl TrainingArgs {
             },
             dpi,
             levels: self.levels(),
-            adaptive: self.adaptive,
+            online: self.adaptive,
+            band_scale: match self.band_scale {
+                BandScaleArg::Raw => Scale::Raw,
+                BandScaleArg::Ewma => Scale::Ewma,
+            },
             alerting: self.threshold.map(|threshold| Alerting {
                 threshold,
                 probability: self.alert_probability,
@@ -339,4 +359,13 @@ pub struct TrainArgs {
     /// Resolution of the PNG figures.
     #[arg(long, default_value_t = 300, value_name = "DPI")]
     pub dpi: u32,
+}
+
+/// What the bands' scores are divided by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BandScaleArg {
+    /// Nothing: residuals.
+    Raw,
+    /// An exponentially weighted mean of the past absolute errors.
+    Ewma,
 }

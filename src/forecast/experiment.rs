@@ -13,6 +13,7 @@ use super::intervals::{Alert, AlertScores, Alerting, RunIntervals};
 use super::metrics::Metrics;
 use super::models::Model;
 use super::network::{Hyper, Network, MLP_MAX_STEPS};
+use super::online::{Online, Scale};
 use super::spans::{Spans, Split};
 use super::training::History;
 use super::{Scaler, Windows};
@@ -45,8 +46,9 @@ pub struct TrainOptions {
     /// Coverages of the prediction bands, as fractions (e.g. 0.8, 0.95); empty: no bands
     /// (the study's split, which has no validation span to fit them on).
     pub levels: Vec<f64>,
-    /// Step size γ of adaptive conformal bands on the test span (None: split conformal).
-    pub adaptive: Option<f64>,
+    /// How the bands move on the test span, and what their scores are divided by.
+    pub online: Online,
+    pub band_scale: Scale,
     /// Threshold alerts on the test span of the model chosen on validation.
     pub alerting: Option<Alerting>,
 }
@@ -115,8 +117,8 @@ impl TrainOptions {
                 "--level values must be between 0 and 100 (exclusive)",
             ),
             (
-                self.adaptive.is_some_and(|g| !(g > 0.0 && g < 1.0)),
-                "--adaptive step must be between 0 and 1 (exclusive)",
+                matches!(self.online, Online::Aci { gamma } if !(gamma > 0.0 && gamma < 1.0)),
+                "--adaptive aci:GAMMA: the step must be between 0 and 1 (exclusive)",
             ),
             (
                 self.alerting

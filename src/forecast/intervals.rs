@@ -11,6 +11,8 @@
 //! when the errors are skewed. For exchangeable errors each side holds with probability at
 //! least 1 − α/2 (so the band at least 1 − α); when k > n the band is unbounded.
 
+use super::online::{Online, Scale};
+
 /// The quantile levels of the CRPS grid: 1 %, 2 %, …, 99 %.
 pub const CRPS_GRID: usize = 99;
 
@@ -162,6 +164,9 @@ pub struct BandScores {
     /// The mean interval score scaled like MASE (M4's MSIS with the training span's
     /// one-step mean absolute change as the scale).
     pub msis: f64,
+    /// Coverage in each quarter of the span, in time order: whether the band holds over
+    /// time, not just on average.
+    pub quarters: [f64; 4],
 }
 
 impl BandScores {
@@ -170,6 +175,7 @@ impl BandScores {
         width: f64::NAN,
         winkler: f64::NAN,
         msis: f64::NAN,
+        quarters: [f64::NAN; 4],
     };
 
     /// Scores of bands (lower, upper) against window-major actuals.
@@ -180,17 +186,30 @@ impl BandScores {
         }
         let alpha = 1.0 - level;
         let (mut inside, mut width, mut score) = (0usize, 0.0, 0.0);
-        for (&(lo, hi), &y) in bands.iter().zip(actual) {
-            inside += usize::from(lo <= y && y <= hi);
+        let mut quarter = [(0usize, 0usize); 4];
+        for (i, (&(lo, hi), &y)) in bands.iter().zip(actual).enumerate() {
+            let hit = lo <= y && y <= hi;
+            inside += usize::from(hit);
             width += hi - lo;
             score += interval_score(lo, hi, y, alpha);
+            let q = &mut quarter[i * 4 / n];
+            q.0 += usize::from(hit);
+            q.1 += 1;
         }
+        let quarters = quarter.map(|(hit, all)| {
+            if all == 0 {
+                f64::NAN
+            } else {
+                hit as f64 / all as f64
+            }
+        });
         let n = n as f64;
         BandScores {
             coverage: inside as f64 / n,
             width: width / n,
             winkler: score / n,
             msis: score / n / scale,
+            quarters,
         }
     }
 }
@@ -242,6 +261,36 @@ pub fn adaptive_bands(
             bands[at] = band;
             let y = actual[at];
             misses.push(!(band.0 <= y && y <= band.1));
+        }
+    }
+    bands
+}
+
+/// Bands of window-major test forecasts by [`super::online::step_bands`], step by step.
+pub fn online_bands(
+    forecast: &[f64],
+    actual: &[f64],
+    residuals: &Residuals,
+    level: f64,
+    how: (Online, Scale),
+) -> Vec<(f64, f64)> {
+    let h = residuals.horizon();
+    let mut bands = vec![(f64::NAN, f64::NAN); forecast.len()];
+    for step in 0..h {
+        let val: Vec<f64> = residuals
+            .paths()
+            .iter()
+            .skip(step)
+            .step_by(h)
+            .copied()
+            .collect();
+        let f: Vec<f64> = forecast.iter().skip(step).step_by(h).copied().collect();
+        let a: Vec<f64> = actual.iter().skip(step).step_by(h).copied().collect();
+        for (i, b) in super::online::step_bands(&val, &f, &a, step + 1, level, how)
+            .into_iter()
+            .enumerate()
+        {
+            bands[i * h + step] = b;
         }
     }
     bands
@@ -338,12 +387,19 @@ impl IntervalScores {
                             width: field(|l| l.test.width),
                             winkler: field(|l| l.test.winkler),
                             msis: field(|l| l.test.msis),
+                            quarters: [
+                                field(|l| l.test.quarters[0]),
+                                field(|l| l.test.quarters[1]),
+                                field(|l| l.test.quarters[2]),
+                                field(|l| l.test.quarters[3]),
+                            ],
                         },
                         analytic: BandScores {
                             coverage: field(|l| l.analytic.coverage),
                             width: field(|l| l.analytic.width),
                             winkler: field(|l| l.analytic.winkler),
                             msis: field(|l| l.analytic.msis),
+                            quarters: [f64::NAN; 4],
                         },
                     }
                 })
@@ -376,9 +432,15 @@ pub struct Spans<'a> {
 
 impl RunIntervals {
     /// Bands at `levels` from the validation residuals: split conformal on the validation
-    /// span; on the test span split conformal, or adaptive with step γ = `adaptive`. The
-    /// residuals are kept even without levels (threshold alerts use them).
-    pub fn fit(s: &Spans, horizon: usize, levels: &[f64], adaptive: Option<f64>) -> RunIntervals {
+    /// span; on the test span as `online` says, on raw or scaled scores
+    /// ([`super::online`]). The residuals are kept even without levels (threshold alerts
+    /// use them).
+    pub fn fit(
+        s: &Spans,
+        horizon: usize,
+        levels: &[f64],
+        (online, scale): (Online, Scale),
+    ) -> RunIntervals {
         let Some(residuals) = Residuals::new(s.val_actual, s.val, horizon) else {
             return RunIntervals {
                 scores: IntervalScores::missing(levels),
@@ -391,9 +453,12 @@ impl RunIntervals {
             .collect();
         let test_bands: Vec<_> = levels
             .iter()
-            .map(|&l| match adaptive {
-                Some(gamma) => adaptive_bands(s.test, s.test_actual, &residuals, l, gamma),
-                None => split_bands(s.test, &residuals, l),
+            .map(|&l| match (online, scale) {
+                (Online::Split, Scale::Raw) => split_bands(s.test, &residuals, l),
+                (Online::Aci { gamma }, Scale::Raw) => {
+                    adaptive_bands(s.test, s.test_actual, &residuals, l, gamma)
+                }
+                _ => online_bands(s.test, s.test_actual, &residuals, l, (online, scale)),
             })
             .collect();
         let scores = if levels.is_empty() {

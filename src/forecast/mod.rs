@@ -27,6 +27,7 @@ pub mod mlp_load;
 pub mod models;
 pub mod network;
 pub mod nhits;
+pub mod online;
 pub mod predict;
 pub mod significance;
 pub mod spans;

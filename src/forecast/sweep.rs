@@ -460,8 +460,13 @@ fn attach_intervals(runs: &mut [Run], cells: &[Cell], opts: &TrainOptions) {
             test_actual: &cell.test_actual,
             scale: cell.mase_scale,
         };
-        r.intervals = RunIntervals::fit(&spans, opts.horizon, &opts.levels, opts.adaptive)
-            .with_analytic(&spans, &r.analytic_sd, &opts.levels);
+        r.intervals = RunIntervals::fit(
+            &spans,
+            opts.horizon,
+            &opts.levels,
+            (opts.online, opts.band_scale),
+        )
+        .with_analytic(&spans, &r.analytic_sd, &opts.levels);
     });
 }
 

@@ -49,7 +49,8 @@ fn values(m: &Option<Metrics>) -> [f64; 6] {
 
 /// The interval columns after the fixed ones: per level L, `val_coverage_L`,
 /// `test_coverage_L`, `test_width_L`, `test_winkler_L`, `test_msis_L` and the analytic
-/// band's `test_coverage_analytic_L`, `test_width_analytic_L`, `test_winkler_analytic_L`;
+/// band's `test_coverage_analytic_L`, `test_width_analytic_L`, `test_winkler_analytic_L`,
+/// and the coverage in each quarter of the test span, `test_q1_coverage_L` … `test_q4_coverage_L`;
 /// then `val_crps`, `test_crps` (none without levels).
 fn interval_header(levels: &[f64]) -> Vec<String> {
     let mut h: Vec<String> = levels
@@ -67,7 +68,7 @@ fn interval_header(levels: &[f64]) -> Vec<String> {
 
 /// The per-level interval columns, in order (`_analytic`: the model's own band, ETS and
 /// Holt-Winters only).
-const INTERVAL_FIELDS: [&str; 8] = [
+const INTERVAL_FIELDS: [&str; 12] = [
     "val_coverage",
     "test_coverage",
     "test_width",
@@ -76,6 +77,10 @@ const INTERVAL_FIELDS: [&str; 8] = [
     "test_coverage_analytic",
     "test_width_analytic",
     "test_winkler_analytic",
+    "test_q1_coverage",
+    "test_q2_coverage",
+    "test_q3_coverage",
+    "test_q4_coverage",
 ];
 
 /// Columns per level.
@@ -95,6 +100,10 @@ fn interval_values(s: &IntervalScores, levels: usize) -> Vec<f64> {
                 l.analytic.coverage,
                 l.analytic.width,
                 l.analytic.winkler,
+                l.test.quarters[0],
+                l.test.quarters[1],
+                l.test.quarters[2],
+                l.test.quarters[3],
             ]),
             None => v.extend([f64::NAN; PER_LEVEL]),
         }
@@ -199,12 +208,14 @@ fn interval_scores(f: &[String], levels: &[f64], num: impl Fn(&str) -> f64) -> I
                         width: f(2),
                         winkler: f(3),
                         msis: f(4),
+                        quarters: [f(8), f(9), f(10), f(11)],
                     },
                     analytic: BandScores {
                         coverage: f(5),
                         width: f(6),
                         winkler: f(7),
                         msis: f64::NAN,
+                        quarters: [f64::NAN; 4],
                     },
                 }
             })

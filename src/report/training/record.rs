@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::forecast::card::ModelCard;
 use crate::forecast::experiment::{Summary, Sweep, TrainOptions};
 use crate::forecast::metrics::Metrics;
+use crate::forecast::online::Online;
 use crate::util::atomic::write_atomically;
 
 pub(super) fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()> {
@@ -194,9 +195,16 @@ fn intervals_record(sweep: &Sweep, opts: &TrainOptions) -> serde_json::Value {
     });
     serde_json::json!({
         "levels": opts.levels,
-        "method": "split conformal per model, fold and forecast step: the band of level 1 - a is the forecast plus the k-th smallest and k-th largest validation residual (actual - forecast), k = ceil((n + 1)(1 - a/2))",
-        "test_span": if opts.adaptive.is_some() { "adaptive conformal (ACI): each step's miscoverage moved by gamma (target - miss) after each value whose outcome is known" } else { "the validation bands' offsets, fixed" },
-        "adaptive_gamma": opts.adaptive,
+        "method": "conformal per model, fold and forecast step, calibrated on the validation residuals: on the validation span the band of level 1 - a is the forecast plus the k-th smallest and k-th largest validation residual (actual - forecast), k = ceil((n + 1)(1 - a/2)); on the test span as test_span says",
+        "test_span": match opts.online {
+            Online::Split => "the validation bands' offsets, fixed",
+            Online::Aci { .. } => "adaptive conformal (ACI): each step's miscoverage moved by gamma (target - miss) after each value whose outcome is known",
+            Online::Pid => "conformal PID control: per step and side, quantile tracking plus an integrator of the misses, in score units, the tracking step chosen on the validation span",
+        },
+        "online": opts.online,
+        "adaptive_gamma": match opts.online { Online::Aci { gamma } => Some(gamma), _ => None },
+        "band_scale": opts.band_scale,
+        "band_scale_ewma_weight": crate::forecast::online::EWMA_WEIGHT,
         "crps_quantile_levels": crate::forecast::intervals::CRPS_GRID,
         "msis_scale": "the training span's mean absolute one-step change (as MASE)",
         "alerts": alerts,

@@ -257,9 +257,13 @@ pub(super) fn mse_tex(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result<()
     let (cov_caption, cov_label, cov_columns);
     if let Some((h, b)) = &coverage {
         cov_caption = format!(
-            "Prediction bands on the test span of {}, at the {net} look-back chosen on validation: coverage (share of test values inside), mean width and Winkler (interval) score per level, and CRPS (99-quantile grid); split conformal bands fitted on each model's validation residuals per forecast step{}. {net}: mean $\\pm$ sd over seeds.",
+            "Prediction bands on the test span of {}, at the {net} look-back chosen on validation: coverage (share of test values inside), mean width and Winkler (interval) score per level, and CRPS (99-quantile grid); conformal bands calibrated on each model's validation residuals per forecast step{}. {net}: mean $\\pm$ sd over seeds.",
             latex::escape(stem),
-            if opts.adaptive.is_some() { ", adaptive (ACI) on the test span" } else { "" }
+            match opts.online {
+                crate::forecast::online::Online::Split => ", fixed on the test span",
+                crate::forecast::online::Online::Aci { .. } => ", adaptive (ACI) on the test span",
+                crate::forecast::online::Online::Pid => ", moved by conformal PID control on the test span",
+            }
         );
         cov_label = format!("tab:{stem}-intervals");
         cov_columns = format!("l{}", "r".repeat(h.len() - 1));
@@ -436,8 +440,10 @@ pub fn coverage_sentence(rows: &[Row]) -> Option<String> {
         ));
     }
     s.push_str(
-        ". Each band is split conformal, fitted on the validation residuals of its model and step: \
-         a coverage well below the level means the test span behaved unlike the validation span.",
+        ". Each band is calibrated on the validation residuals of its model and step, and moves \
+         on the test span as its values become known as `--adaptive` says (the run record \
+         names the method; `split` keeps it fixed): a coverage well below the level means the \
+         test span behaved unlike the validation span faster than the band could follow.",
     );
     Some(s)
 }

@@ -12,7 +12,13 @@ twice the mean pinball loss over the quantile levels 1 %, ..., 99 % (np.quantile
 method="inverted_cdf"). The Winkler score is the width plus 2/a times the distance of a
 miss; MSIS is it over MASE's scale (the metrics table's test_mae / test_mase).
 
-Usage: reference.py FORECASTS.csv METRICS.csv OUT.csv
+On the test span the bands move as ntp's default says (`--adaptive pid --band-scale ewma`):
+conformal PID control on the residuals less their running mean over their running mean
+absolute deviation, recomputed with the numpy functions of ../online/reference.py; the
+coverage of each quarter of the test span is checked too. `split` as a fourth argument
+checks a run made with `--adaptive split --band-scale raw` instead.
+
+Usage: reference.py FORECASTS.csv METRICS.csv OUT.csv [split]
 (ntp's `{stem}.forecasts.eE.bB.csv` and `{stem}.mse_results.eE.bB.csv`; the committed OUT is
 from results/sample). Prints the largest relative difference to ntp's own columns.
 """
@@ -22,6 +28,9 @@ import sys
 from collections import defaultdict
 
 import numpy as np
+
+sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "online"))
+import reference as online  # noqa: E402  (the PID and running-scale reference)
 
 
 def read(path):
@@ -45,7 +54,28 @@ def crps(y, f, r):
     return float(np.mean(2.0 * np.mean(np.where(u >= 0, taus * u, (taus - 1) * u), axis=1)))
 
 
-def main(forecasts, metrics, out):
+def test_band(res, data, s, level, split):
+    """(lower, upper) of the test values of step s: split conformal, or PID on scaled scores."""
+    m = data[:, 0] == s
+    f, y = data[m, 2], data[m, 1]
+    if split:
+        l_off, h_off = conformal(res, level)
+        return f + l_off, f + h_off
+    means, scales = online.ewma(res, y - f, s)
+    scores = (np.concatenate([res, y - f]) - means) / scales
+    sv, st = scores[: len(res)], scores[len(res):]
+    a = (1 - level) / 2
+    bounds = []
+    for sign in (-1.0, 1.0):
+        v, t = sign * sv, sign * st
+        q = online.pid(online.conformal_quantile(v, a), np.max(np.abs(v)), t, s, a, online.choose(v, s, a))
+        bounds.append(q)
+    mu, sc = means[len(res):], scales[len(res):]
+    return f + mu - bounds[0] * sc, f + mu + bounds[1] * sc
+
+
+def main(forecasts, metrics, out, method="pid"):
+    split = method == "split"
     rows = read(forecasts)
     levels = sorted(
         float(c[len("lower_"):]) / 100 for c in rows[0] if c.startswith("lower_")
@@ -74,9 +104,12 @@ def main(forecasts, metrics, out):
                 hi = np.empty(len(data))
                 for s in steps:
                     m = data[:, 0] == s
-                    l_off, h_off = conformal(res[s], level)
-                    lo[m] = data[m, 2] + l_off
-                    hi[m] = data[m, 2] + h_off
+                    if span == "test":
+                        lo[m], hi[m] = test_band(res[s], data, s, level, split)
+                    else:
+                        l_off, h_off = conformal(res[s], level)
+                        lo[m] = data[m, 2] + l_off
+                        hi[m] = data[m, 2] + h_off
                 y = data[:, 1]
                 inside = (lo <= y) & (y <= hi)
                 out_row[f"{span}_coverage_{name}"] = float(np.mean(inside))
@@ -85,6 +118,10 @@ def main(forecasts, metrics, out):
                     out_row[f"test_width_{name}"] = float(np.mean(hi - lo))
                     out_row[f"test_winkler_{name}"] = float(np.mean(wink))
                     out_row[f"test_msis_{name}"] = float(np.mean(wink)) / scale.get(key, math.nan)
+                    # The quarters by position in time order, as ntp cuts them.
+                    quarter = (np.arange(len(data)) * 4) // len(data)
+                    for k in range(4):
+                        out_row[f"test_q{k + 1}_coverage_{name}"] = float(np.mean(inside[quarter == k]))
         for span, data in (("val", val), ("test", test)):
             out_row[f"{span}_crps"] = float(np.mean([
                 crps(data[data[:, 0] == s, 1], data[data[:, 0] == s, 2], res[s]) * np.sum(data[:, 0] == s)
@@ -110,4 +147,4 @@ def main(forecasts, metrics, out):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
