@@ -216,6 +216,53 @@ fn default_bands_hold_in_every_quarter_when_traffic_grows() {
     );
 }
 
+/// `predict` moves its bands over the new series as the card's method says: a network
+/// trained on traffic that then grows further keeps its 95 % band near 0.95 with the default
+/// (PID on scaled errors), where the same card read as split conformal falls short.
+#[test]
+fn predict_bands_follow_the_series_as_the_card_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(29);
+    let values: Vec<f64> = (0..12_000)
+        .map(|t| {
+            let g = 1.0 + 3.0 * t as f64 / 12_000.0;
+            let day = (2.0 * std::f64::consts::PI * t as f64 / 24.0).sin();
+            g * (100.0 + 30.0 * day + 5.0 * rng.normal())
+        })
+        .collect();
+    experiment(dir.path(), "early", &values[..4000], &["--level", "95"]);
+    let card = dir.path().join("early/early.best_model.e1.b32.json");
+    let later = dir.path().join("later.csv");
+    series_csv(&later, &values);
+    let coverage = |name: &str| {
+        let out = dir.path().join(name);
+        ntp()
+            .arg("predict")
+            .arg(card.with_extension("safetensors"))
+            .arg(&later)
+            .args(["-q", "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        num(
+            &table(&out.join("later.predict_metrics.csv"))[0],
+            "coverage_95",
+        )
+    };
+    let moving = coverage("moving");
+    let mut text: serde_json::Value = json(&card);
+    let obj = text.as_object_mut().unwrap();
+    assert_eq!(obj.remove("online").unwrap()["method"], "pid");
+    assert_eq!(obj.remove("band_scale").unwrap(), "ewma");
+    std::fs::write(&card, serde_json::to_string(&text).unwrap()).unwrap();
+    let fixed = coverage("fixed");
+    assert!(
+        (moving - 0.95).abs() < 0.03,
+        "PID on scaled errors covered {moving}"
+    );
+    assert!(fixed < 0.9, "split conformal covered {fixed}");
+}
+
 /// `--threshold p95`: the chosen model's alerts over the test span, their scores in the run
 /// record, the rule kept in the card; `predict` writes bands and applies the card's rule,
 /// and refuses a percentile it cannot know.

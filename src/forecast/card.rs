@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inputs::Calendar;
 use super::network::Hyper;
+use super::online::{Online, Scale};
 use super::Scaler;
 use crate::error::{Error, Result};
 use crate::series::{Agg, Align, Fill, SeriesOptions, SizeKind};
@@ -62,6 +63,12 @@ pub struct ModelCard {
     /// values per window): `predict`'s conformal bands and alert probabilities come from them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub residuals: Vec<f64>,
+    /// How the bands move over the series `predict` is given, as they did on the test
+    /// span (absent: split, fixed — cards written before there was a choice).
+    #[serde(default, skip_serializing_if = "is_split")]
+    pub online: Online,
+    #[serde(default, skip_serializing_if = "is_raw")]
+    pub band_scale: Scale,
     /// The alert rule trained with (`--threshold`): its text, its value on the training
     /// span, and the probability that raises an alert; `predict` applies it by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +81,14 @@ pub struct CardAlert {
     pub threshold: String,
     pub value: f64,
     pub probability: f64,
+}
+
+fn is_split(o: &Online) -> bool {
+    *o == Online::Split
+}
+
+fn is_raw(s: &Scale) -> bool {
+    *s == Scale::Raw
 }
 
 fn is_default_calendar(c: &Calendar) -> bool {

@@ -28,10 +28,11 @@
 use super::intervals::conformal_rank;
 
 /// How the bands on the test span move.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase", tag = "method")]
 pub enum Online {
-    /// The validation span's offsets, fixed.
+    /// The validation span's offsets, fixed (what a card without a method means).
+    #[default]
     Split,
     /// Adaptive conformal inference with step `gamma`.
     Aci { gamma: f64 },
@@ -80,7 +81,7 @@ impl Online {
 pub const ACI_GAMMA: f64 = 0.005;
 
 /// What the scores are divided by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     /// Nothing: scores are residuals.

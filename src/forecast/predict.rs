@@ -10,6 +10,7 @@ use super::intervals::{self, Alert, AlertScores, Residuals, Threshold};
 use super::metrics::{self, Metrics};
 use super::models::Model;
 use super::network::{self, Network, Shape};
+use super::online::{self, Online, Scale};
 use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
@@ -189,13 +190,27 @@ fn uncertainty(
     let (paths, actual_paths, pred) = forecasts;
     let h = card.horizon;
     let residuals = Residuals::from_paths(card.residuals.clone(), h);
+    // The last step's bands move over this series as they did on the test span (the
+    // card's method), calibrated on the card's validation residuals of that step.
+    let last: Vec<f64> = actual_paths
+        .iter()
+        .copied()
+        .skip(h - 1)
+        .step_by(h)
+        .collect();
     let bands = match &residuals {
         Some(r) => card
             .levels
             .iter()
-            .map(|&l| {
-                let (lo, hi) = r.band(h - 1, l);
-                (l, pred.iter().map(|f| (f + lo, f + hi)).collect())
+            .map(|&l| match (card.online, card.band_scale) {
+                (Online::Split, Scale::Raw) => {
+                    let (lo, hi) = r.band(h - 1, l);
+                    (l, pred.iter().map(|f| (f + lo, f + hi)).collect())
+                }
+                how => {
+                    let val: Vec<f64> = r.paths().iter().copied().skip(h - 1).step_by(h).collect();
+                    (l, online::step_bands(&val, pred, &last, h, l, how))
+                }
             })
             .collect(),
         None => Vec::new(),

@@ -51,6 +51,8 @@ pub(super) fn model_card(p: &Path, sweep: &Sweep, opts: &TrainOptions) -> Result
         residuals: run
             .and_then(|r| r.intervals.residuals.as_ref())
             .map_or(Vec::new(), |r| r.paths().to_vec()),
+        online: opts.online,
+        band_scale: opts.band_scale,
         alert: sweep
             .alerts
             .as_ref()
