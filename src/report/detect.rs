@@ -29,7 +29,14 @@ pub fn write(
     write_detections(d, &files.path(DetectFile::DetectCsv))?;
     write_events(d, &files.path(DetectFile::EventsCsv))?;
     write_scores(d, opts.method.name(), &files.path(DetectFile::ScoresCsv))?;
-    figure(d, labels, &title, dpi, &files.path(DetectFile::DetectPng))
+    figure(
+        d,
+        labels,
+        &title,
+        opts.level,
+        dpi,
+        &files.path(DetectFile::DetectPng),
+    )
 }
 
 fn num(v: f64) -> String {
@@ -134,18 +141,24 @@ fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
     })
 }
 
-/// The first column's series with its band, the events shaded and the labels drawn.
-fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Path) -> Result<()> {
+/// The figure, three panels over one time axis: the series with the events found (red)
+/// and the labelled windows (green); the series as the detector judges it — ln(1 + value)
+/// for a column without negative values — inside its band; and each interval's anomaly
+/// probability p as −log10(1 − p), where the band's level is a line (3 at 99.9 %: one
+/// interval in a thousand of ordinary traffic goes past it).
+fn figure(
+    d: &Detection,
+    labels: &[Label],
+    title: &str,
+    level: f64,
+    dpi: u32,
+    dest: &Path,
+) -> Result<()> {
+    use plot::{Band, Panel, Series};
     let axis = TimeAxis::new(&d.start_ns);
     let c = &d.columns[0];
     let j = &c.judged;
     let x = |t: usize| axis.x(d.start_ns[t]);
-    let series: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
-    // A band on the log scale can reach far above the series: drawn clipped to its range.
-    let top = 1.5 * c.values.iter().fold(0.0f64, |m, v| m.max(*v));
-    let band: Vec<(f64, f64, f64)> = (0..j.score.len())
-        .map(|i| (x(j.first + i), j.lower[i].max(0.0), j.upper[i].min(top)))
-        .collect();
     let span = |a: i64, b: i64| (axis.x(a), axis.x(b));
     let events: Vec<(f64, f64)> = d
         .events
@@ -153,15 +166,115 @@ fn figure(d: &Detection, labels: &[Label], title: &str, dpi: u32, dest: &Path) -
         .map(|e| span(d.start_ns[e.start], d.start_ns[e.end - 1] + d.every_ns))
         .collect();
     let labelled: Vec<(f64, f64)> = labels.iter().map(|l| span(l.start_ns, l.end_ns)).collect();
-    plot::detection(
+    let log = c.values.iter().all(|v| *v >= 0.0);
+    let view = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
+    let line = |points: Vec<(f64, f64)>, label: &str, color| Series {
+        label: label.into(),
+        color,
+        points: crate::report::lttb::lttb(&points, 4000),
+    };
+    let values: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
+    let judged: Vec<(f64, f64)> = values.iter().map(|&(t, v)| (t, view(v))).collect();
+    let (lo, hi) = range(values.iter().map(|p| p.1));
+    let (jlo, jhi) = range(judged.iter().map(|p| p.1));
+    // The band, in the detector's view, clipped to the series' range.
+    let band: Vec<(f64, f64, f64)> = (0..j.score.len())
+        .filter(|&i| j.lower[i].is_finite() && j.upper[i].is_finite())
+        .map(|i| {
+            let (a, b) = (view(j.lower[i]), view(j.upper[i]));
+            (x(j.first + i), a.clamp(jlo, jhi), b.clamp(jlo, jhi))
+        })
+        .collect();
+    let surprise = |p: f64| -(1.0 - p).max(1e-12).log10();
+    let probability: Vec<(f64, f64)> = (0..j.score.len())
+        .filter(|&i| j.probability[i].is_finite())
+        .map(|i| (x(j.first + i), surprise(j.probability[i])))
+        .collect();
+    let (_, phi) = range(
+        probability
+            .iter()
+            .map(|p| p.1)
+            .chain([surprise(level) + 1.0]),
+    );
+    // An event of one interval is drawn at least 0.4 % of the axis wide, to be seen.
+    let least = 0.004 * (x(c.values.len().saturating_sub(1)) - x(0)).abs();
+    let shade = |spans: &[(f64, f64)], label: &str, color, (lo, hi): (f64, f64)| -> Vec<Band> {
+        spans
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| Band {
+                label: if i == 0 { label.into() } else { String::new() },
+                color,
+                points: vec![(a, lo, hi), (b.max(a + least), lo, hi)],
+            })
+            .collect()
+    };
+    let mut marked = shade(&labelled, "labelled", plot::GREEN, (lo, hi));
+    marked.extend(shade(&events, "events found", plot::RED, (lo, hi)));
+    let level_line = {
+        // Over the whole series, so that the three panels share their time axis.
+        let (x0, x1) = (x(0), x(c.values.len().saturating_sub(1)));
+        let y = surprise(level);
+        Series {
+            label: format!("band level {} %", (level * 1e4).round() / 100.0),
+            color: plot::RED,
+            points: vec![(x0, y), (x1, y)],
+        }
+    };
+    let panels = [
+        Panel {
+            title: "the series, the events found and the labelled windows".into(),
+            y_label: c.column.clone(),
+            lines: vec![line(values.clone(), "", plot::GREY)],
+            marks: Vec::new(),
+            bands: marked,
+        },
+        Panel {
+            title: if log {
+                "as judged: ln(1 + value) inside its band".into()
+            } else {
+                "as judged: the value inside its band".into()
+            },
+            y_label: if log {
+                format!("ln(1 + {})", c.column)
+            } else {
+                c.column.clone()
+            },
+            lines: vec![line(judged, "", plot::GREY)],
+            marks: Vec::new(),
+            bands: vec![Band {
+                label: "band".into(),
+                color: plot::BLUE,
+                points: band,
+            }],
+        },
+        Panel {
+            title: "anomaly probability p, as -log10(1 - p)".into(),
+            y_label: "-log10(1 - p)".into(),
+            lines: vec![line(probability, "", plot::GREY), level_line],
+            marks: Vec::new(),
+            bands: shade(&events, "", plot::RED, (0.0, phi)),
+        },
+    ];
+    plot::panels(
         dest,
-        Canvas::new(10.0, 4.5, dpi),
+        Canvas::new(10.0, 8.0, dpi),
         title,
         &axis.label,
-        &c.column,
-        &crate::report::lttb::lttb(&series, 4000),
-        &band,
-        &events,
-        &labelled,
+        &panels,
     )
+}
+
+/// The finite range of some values ((0, 1) when there are none).
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if lo.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    }
 }

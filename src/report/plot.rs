@@ -719,63 +719,6 @@ pub fn panels(
     })
 }
 
-/// `ntp detect`'s figure: the series, its band, the events found shaded red and the
-/// labelled windows shaded green (each span drawn over the whole height).
-#[allow(clippy::too_many_arguments)]
-pub fn detection(
-    dest: &Path,
-    canvas: Canvas,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[(f64, f64)],
-    band: &[(f64, f64, f64)],
-    events: &[(f64, f64)],
-    labels: &[(f64, f64)],
-) -> Result<()> {
-    let (lo, hi) = bounds(series.iter().map(|p| p.1));
-    let spans = |spans: &[(f64, f64)], label: &str, color: RGBColor| -> Vec<Band> {
-        spans
-            .iter()
-            .enumerate()
-            .map(|(i, &(a, b))| Band {
-                label: if i == 0 {
-                    label.to_string()
-                } else {
-                    String::new()
-                },
-                color,
-                points: vec![(a, lo, hi), (b.max(a), lo, hi)],
-            })
-            .collect()
-    };
-    let mut bands = vec![Band {
-        label: "band".into(),
-        color: BLUE,
-        points: band.to_vec(),
-    }];
-    bands.extend(spans(labels, "labelled", GREEN));
-    bands.extend(spans(events, "events found", RED));
-    let line = [Line {
-        points: series,
-        color: GREY,
-        label: "",
-    }];
-    render(dest, canvas, |root| {
-        line_panel(
-            dest,
-            root,
-            canvas,
-            title,
-            x_label,
-            y_label,
-            &line,
-            &[],
-            &bands,
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
