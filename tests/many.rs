@@ -177,6 +177,44 @@ fn a_long_file_gives_each_series_what_its_own_file_gives() {
         &split,
     );
 
+    // The panel: the validation choice's mean test MASE, recomputed from the combined
+    // results (each series' best_model row, mean over folds and seeds).
+    let results = crate::train::table(&d.join("train-many/links.mse_results.csv"));
+    let chosen: Vec<f64> = series_rows()
+        .iter()
+        .map(|(id, _, _)| {
+            let r = results
+                .iter()
+                .find(|r| {
+                    r["id"] == *id
+                        && r["best_model"] == "true"
+                        && r["fold"] == "all"
+                        && (r["seed"].is_empty() || r["seed"] == "mean")
+                })
+                .unwrap();
+            crate::train::num(r, "test_mase")
+        })
+        .collect();
+    let panel = crate::train::table(&d.join("train-many/links.panel.csv"));
+    let choice = panel
+        .iter()
+        .find(|r| r["model"] == "validation_choice")
+        .unwrap();
+    let mean = chosen.iter().sum::<f64>() / 3.0;
+    assert!((crate::train::num(choice, "mean_test_mase") - mean).abs() < 1e-9 * mean);
+    assert_eq!(choice["chosen_on_validation"], "3");
+    let naive = panel
+        .iter()
+        .find(|r| r["model"].starts_with("seasonal_naive"))
+        .unwrap();
+    assert_eq!(crate::train::num(naive, "gmean_relative_mase"), 1.0);
+    let chosen_counts: usize = panel
+        .iter()
+        .filter(|r| r["model"] != "validation_choice")
+        .map(|r| r["chosen_on_validation"].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(chosen_counts, 3, "each series chose one model");
+
     // The combined tables: every series' rows under its id, in file order of the series.
     let combined = std::fs::read_to_string(d.join("detect-many/links.detect.csv")).unwrap();
     let mut lines = combined.lines();

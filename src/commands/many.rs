@@ -97,6 +97,19 @@ impl ManyRun {
         many_dir(&self.out, &self.stem)
     }
 
+    /// A combined table of the run: `DIR/{stem}.{name}`.
+    pub fn combined(&self, name: &str) -> PathBuf {
+        combined_path(&self.out, &self.stem, name)
+    }
+
+    /// The position in the file of the series whose file stem is `stem`.
+    pub fn position(&self, stem: &str) -> usize {
+        self.stems
+            .iter()
+            .position(|s| s == stem)
+            .unwrap_or(usize::MAX)
+    }
+
     /// Runs `one(file stem, id, series)` on each series in file order; `warning` says
     /// what was changed to make a series' rows regular (said, and in the index); `tables` are the
     /// combined tables (`name`, header without the id: `None` takes the first copied

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use ntp::forecast::experiment::TrainOptions;
 use ntp::forecast::inputs::Inputs;
+use ntp::forecast::panel::{self, SeriesScores};
 use ntp::forecast::sweep;
 use ntp::report::outputs::{TrainFile, TrainOutputs};
 use ntp::report::training::{self, Span};
@@ -115,7 +116,8 @@ fn run_many(
         ..opts.clone()
     };
     let (epochs, batch) = (opts.hyper.epochs, opts.hyper.batch_size);
-    m.each(
+    let scores = std::sync::Mutex::new(Vec::new());
+    let code = m.each(
         ui,
         &|s| sweep::data_warning(s, opts),
         &[("mse_results.csv", None)],
@@ -130,6 +132,10 @@ fn run_many(
                 &ui.progress,
             )?;
             training::write(&sweep, &per)?;
+            scores
+                .lock()
+                .expect("no panic holds it")
+                .push(SeriesScores::of(stem, &sweep.summary));
             let mse =
                 TrainOutputs::new(&per.out_dir, stem, epochs, batch).path(TrainFile::MetricsCsv);
             let best = sweep.summary.best.map_or("none".into(), |(model, l)| {
@@ -154,5 +160,22 @@ fn run_many(
                 ),
             })
         },
-    )
+    )?;
+    // The panel over every series that ran, in the file's order.
+    let mut scores = scores.into_inner().expect("no panic holds it");
+    scores.sort_by_key(|s| m.position(&s.id));
+    if !scores.is_empty() {
+        let rows = panel::panel(&scores);
+        let path = m.combined("panel.csv");
+        ntp::report::panel::write(&rows, &path)?;
+        if !ui.quiet {
+            super::out(format!(
+                "Test span, {} series, each at the look-back its validation chose\n\n{}",
+                scores.len(),
+                ntp::report::panel::markdown(&rows)
+            ))?;
+        }
+        ui.info(format!("panel summary → {}", path.display()));
+    }
+    Ok(code)
 }

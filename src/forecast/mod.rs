@@ -28,6 +28,7 @@ pub mod models;
 pub mod network;
 pub mod nhits;
 pub mod online;
+pub mod panel;
 pub mod predict;
 pub mod significance;
 pub mod spans;

@@ -14,6 +14,7 @@ pub mod latex;
 pub mod lttb;
 pub mod markdown;
 pub mod outputs;
+pub mod panel;
 pub mod plot;
 pub mod prediction;
 pub mod training;
