@@ -373,7 +373,17 @@ pub fn run_series(
         let message = if why.contains("--horizon") {
             format!("no look-back ({look_backs}) can be trained: {why}")
         } else {
-            format!("series of {n} intervals is too short for every look-back ({look_backs})")
+            let left_out = cells.iter().map(|c| c.left_out).max().unwrap_or(0);
+            let missing = if left_out > 0 {
+                format!(
+                    " once the windows that touch a missing value are left out (up to {left_out}; --fill linear uses them)"
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "series of {n} intervals is too short for every look-back ({look_backs}){missing}"
+            )
         };
         return Err(Error::Dataset {
             path: files[0].clone(),
