@@ -141,11 +141,14 @@ fn write_scores(d: &Detection, method: &str, dest: &Path) -> Result<()> {
     })
 }
 
-/// The figure, three panels over one time axis: the series with the events found (red)
-/// and the labelled windows (green); the series as the detector judges it — ln(1 + value)
-/// for a column without negative values — inside its band; and each interval's anomaly
-/// probability p as −log10(1 − p), where the band's level is a line (3 at 99.9 %: one
-/// interval in a thousand of ordinary traffic goes past it).
+/// The figure, three panels over one time axis: the series in its own units with the
+/// forecast as a line, the band as a light ribbon (cut at the 99.5th percentile of the
+/// values, above which it would only hide the series), alarms as red marks, the events found
+/// shaded red and the labelled windows grey; the series as the detector judges it — ln(1 +
+/// value) for a column without negative values — inside its whole band; and each interval's
+/// anomaly probability p as −log10(1 − p), the band's level a line (3 at 99.9 %: one
+/// interval in a thousand of ordinary traffic goes past it). The lines are down-sampled
+/// (LTTB); the alarm marks are not.
 fn figure(
     d: &Detection,
     labels: &[Label],
@@ -209,8 +212,39 @@ fn figure(
             })
             .collect()
     };
-    let mut marked = shade(&labelled, "labelled", plot::GREEN, (lo, hi));
+    // The ribbon in the series' own units, cut where it would only hide the series.
+    let mut sorted: Vec<f64> = c.values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let cut = sorted
+        .get(((sorted.len() as f64 - 1.0) * 0.995).round() as usize)
+        .copied()
+        .unwrap_or(hi)
+        .max(f64::MIN_POSITIVE);
+    let ribbon: Vec<(f64, f64, f64)> = (0..j.score.len())
+        .filter(|&i| j.lower[i].is_finite() && j.upper[i].is_finite())
+        .map(|i| {
+            (
+                x(j.first + i),
+                j.lower[i].clamp(lo, cut),
+                j.upper[i].clamp(lo, cut),
+            )
+        })
+        .collect();
+    let forecast: Vec<(f64, f64)> = (0..j.score.len())
+        .filter(|&i| j.forecast[i].is_finite())
+        .map(|i| (x(j.first + i), j.forecast[i]))
+        .collect();
+    let alarms: Vec<(f64, f64)> = (0..j.score.len())
+        .filter(|&i| c.alarm.get(i).copied().unwrap_or(false))
+        .map(|i| (x(j.first + i), c.values[j.first + i]))
+        .collect();
+    let mut marked = shade(&labelled, "labelled", plot::LIGHT_GREY, (lo, hi));
     marked.extend(shade(&events, "events found", plot::RED, (lo, hi)));
+    marked.push(Band {
+        label: "band (cut at the 99.5th percentile)".into(),
+        color: plot::BLUE,
+        points: ribbon,
+    });
     let level_line = {
         // Over the whole series, so that the three panels share their time axis.
         let (x0, x1) = (x(0), x(c.values.len().saturating_sub(1)));
@@ -223,10 +257,17 @@ fn figure(
     };
     let panels = [
         Panel {
-            title: "the series, the events found and the labelled windows".into(),
+            title: "the series, its forecast and band, the alarms and events".into(),
             y_label: c.column.clone(),
-            lines: vec![line(values.clone(), "", plot::GREY)],
-            marks: Vec::new(),
+            lines: vec![
+                line(values.clone(), "", plot::GREY),
+                line(forecast, "forecast", plot::BLUE),
+            ],
+            marks: vec![Series {
+                label: "alarms".into(),
+                color: plot::RED,
+                points: alarms,
+            }],
             bands: marked,
         },
         Panel {

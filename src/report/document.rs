@@ -8,7 +8,9 @@ use crate::analysis::AnalysisOptions;
 use crate::error::Result;
 use crate::forecast::experiment::TrainOptions;
 use crate::report::analysis::read_describe;
-use crate::report::outputs::{AnalysisFile as A, AnalysisOutputs, TrainFile as T, TrainOutputs};
+use crate::report::outputs::{
+    AnalysisFile as A, AnalysisOutputs, DetectFile, DetectOutputs, TrainFile as T, TrainOutputs,
+};
 use crate::report::training::{
     coverage_markdown, coverage_sentence, legend, mse_markdown, read_metrics, Span,
 };
@@ -62,11 +64,31 @@ pub fn write(
                 training_section(&mut body, &to, t)?;
             }
         }
+        let detect = DetectOutputs::new(dir, s.stem);
+        if detect.path(DetectFile::DetectPng).exists() {
+            detect_section(&mut body, &detect);
+        }
         for n in s.notices {
             body.push_str(&format!("> Note: {n}\n\n"));
         }
     }
     write_atomically(dest, |w| w.write_all(body.as_bytes()))
+}
+
+/// The detection's figure and tables, as `ntp detect` wrote them beside the report.
+fn detect_section(body: &mut String, o: &DetectOutputs) {
+    let name = |f: DetectFile| {
+        o.path(f)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    body.push_str(&format!(
+        "### Anomaly detection\n\n![detection]({})\n\nThe series with its forecast, band, alarms and events; the series as the detector judges it, inside its band; each interval's anomaly probability against the band's level. Every scored interval: {}; the events: {}.\n\n",
+        name(DetectFile::DetectPng),
+        link(&name(DetectFile::DetectCsv)),
+        link(&name(DetectFile::EventsCsv))
+    ));
 }
 
 /// `[`name`](name)`: a link to an output beside the report.

@@ -18,6 +18,8 @@ pub const RED: RGBColor = RGBColor(214, 39, 40);
 pub const GREEN: RGBColor = RGBColor(44, 160, 44);
 pub const PURPLE: RGBColor = RGBColor(148, 103, 189);
 pub const GREY: RGBColor = RGBColor(90, 90, 90);
+/// A light grey for spans behind the data (labelled windows).
+pub const LIGHT_GREY: RGBColor = RGBColor(150, 150, 150);
 pub const BROWN: RGBColor = RGBColor(140, 86, 75);
 pub const PINK: RGBColor = RGBColor(227, 119, 194);
 pub const OLIVE: RGBColor = RGBColor(188, 189, 34);
