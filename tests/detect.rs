@@ -433,3 +433,43 @@ fn the_probability_is_calibrated_on_traffic_without_anomalies() {
     assert!((0.005..=0.02).contains(&one), "α 1 %: {one}");
     assert!(tenth <= 0.003, "α 0.1 %: {tenth}");
 }
+
+/// `--alarm-probability P`: an interval alarms exactly when its calibrated probability
+/// reaches P, whatever the margin; a lower P raises more alarms than the default margin.
+#[test]
+fn alarms_follow_the_probability_threshold_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut values = seasonal(3000);
+    values[2500] = values[2500].map(|v| v * 6.0);
+    let input = series_csv(dir.path(), "cycle.csv", &values);
+    let alarms = |args: &[&str], out: &str| -> Vec<Vec<String>> {
+        let out = dir.path().join(out);
+        let mut all: Vec<&std::ffi::OsStr> = vec![os(&input), "-o".as_ref(), os(&out)];
+        all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+        let (ok, _, stderr) = detect(&all);
+        assert!(ok, "{stderr}");
+        read_csv(&out.join("cycle.detect.csv"))
+    };
+    let by_margin = alarms(&[], "margin");
+    let by_p = alarms(&["--alarm-probability", "0.99"], "p");
+    // timestamp,value,forecast,lower,upper,score,alarm,probability
+    for r in &by_p {
+        let p: f64 = r[7].parse().unwrap();
+        assert_eq!(r[6] == "true", p >= 0.99, "{r:?}");
+    }
+    let count = |rows: &[Vec<String>]| rows.iter().filter(|r| r[6] == "true").count();
+    assert!(
+        count(&by_p) > count(&by_margin),
+        "{} vs {}",
+        count(&by_p),
+        count(&by_margin)
+    );
+    let spike = values[2500].unwrap();
+    let row = by_p
+        .iter()
+        .find(|r| (r[1].parse::<f64>().unwrap() - spike).abs() < 1e-6 * spike)
+        .unwrap();
+    assert_eq!(row[6], "true", "the spike: {row:?}");
+    let (ok, _, stderr) = detect(&[os(&input), "--alarm-probability".as_ref(), "1".as_ref()]);
+    assert!(!ok && stderr.contains("--alarm-probability"), "{stderr}");
+}

@@ -45,6 +45,12 @@ pub struct DetectArgs {
     #[arg(long, default_value_t = 1.0, value_name = "M")]
     pub margin: f64,
 
+    /// Alarm on the calibrated score instead: an interval whose anomaly probability (the
+    /// `probability` column) reaches P alarms, whatever --margin says (e.g. 0.999: of
+    /// ordinary traffic, one interval in a thousand).
+    #[arg(long, value_name = "P")]
+    pub alarm_probability: Option<f64>,
+
     /// Alarms at most this many intervals apart are one event.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub gap: usize,

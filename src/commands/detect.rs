@@ -49,6 +49,11 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         );
     }
     ntp::report::plot::check_dpi(args.dpi)?;
+    if let Some(p) = args.alarm_probability {
+        if !(p > 0.0 && p < 1.0) {
+            bail!("--alarm-probability {p}: a probability between 0 and 1 (excluded)");
+        }
+    }
     let opts = DetectOptions {
         method: match args.method {
             MethodArg::Forecast => Method::Forecast,
@@ -59,6 +64,7 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
         gap: args.gap,
         initial: args.initial,
         window: None,
+        alarm_probability: args.alarm_probability,
     };
     let base: SeriesOptions = (&args.series).into();
     if let Some(m) = many::open(&args.io.inputs, &base, &args.many, &args.io.output, true)? {

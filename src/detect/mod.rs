@@ -48,6 +48,20 @@ pub struct DetectOptions {
     pub initial: Option<usize>,
     /// The robust-z window (default: the initial span).
     pub window: Option<usize>,
+    /// Alarm on the calibrated score instead of the margin: an interval whose anomaly
+    /// probability reaches this (e.g. 0.999) alarms.
+    pub alarm_probability: Option<f64>,
+}
+
+impl DetectOptions {
+    /// Whether an interval of this score and anomaly probability alarms: beyond the
+    /// margin, or with `alarm_probability`, at or above it.
+    pub fn alarms(&self, score: f64, probability: f64) -> bool {
+        match self.alarm_probability {
+            Some(p) => probability >= p,
+            None => score.abs() > self.margin,
+        }
+    }
 }
 
 impl Default for DetectOptions {
@@ -62,6 +76,7 @@ impl Default for DetectOptions {
             gap: 3,
             initial: None,
             window: None,
+            alarm_probability: None,
         }
     }
 }
@@ -160,7 +175,8 @@ pub fn detect(
         let flagged: Vec<f64> = j
             .score
             .iter()
-            .map(|s| if s.abs() > opts.margin { *s } else { 0.0 })
+            .zip(&j.probability)
+            .map(|(s, p)| if opts.alarms(*s, *p) { *s } else { 0.0 })
             .collect();
         all.extend(events::events(
             j.first,
@@ -250,7 +266,12 @@ fn judge(
             *v = v.exp_m1().min(f64::MAX);
         }
     }
-    let mut alarm: Vec<bool> = judged.score.iter().map(|s| s.abs() > opts.margin).collect();
+    let mut alarm: Vec<bool> = judged
+        .score
+        .iter()
+        .zip(&judged.probability)
+        .map(|(s, p)| opts.alarms(*s, *p))
+        .collect();
     for &(_, found) in &judged.shifts {
         alarm[found - judged.first] = true;
     }
