@@ -733,7 +733,7 @@ fn impossible_settings_are_one_clear_error() {
     }
     // Values clap itself rejects: its usage error (exit 2) naming the option.
     for (arg, value) in [
-        ("--tz", "Europe/Paris"),
+        ("--tz", "Mars/Olympus"),
         ("--calendar", "month"),
         ("--model", "rnn"),
     ] {
@@ -1058,4 +1058,43 @@ fn missing_values_enter_no_window_unless_filled() {
     assert!(filled
         .iter()
         .any(|r| (500..=514).contains(&index(&r["time"]))));
+}
+
+/// The calendar terms follow the series' `--time-zone` unless `--tz` says otherwise, and the
+/// card keeps the zone for `predict`.
+#[test]
+fn calendar_terms_follow_the_series_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("link.csv");
+    write_linked_series(&csv);
+    let card = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        train(&csv, &out)
+            .args([
+                "--look-back",
+                "3",
+                "--epochs",
+                "1",
+                "--seeds",
+                "1",
+                "--hidden",
+                "4",
+            ])
+            .args(["--column", "value", "--calendar", "hour", "--period", "288"])
+            .args(["--dpi", "40", "-q"])
+            .args(extra)
+            .assert()
+            .success();
+        json(&out.join("link.best_model.e1.b32.json"))["calendar"].clone()
+    };
+    let zoned = card("zoned", &["--time-zone", "America/New_York"]);
+    assert_eq!(zoned["zone"], "America/New_York", "{zoned}");
+    let fixed = card(
+        "fixed",
+        &["--time-zone", "America/New_York", "--tz", "+02:00"],
+    );
+    assert_eq!(fixed["offset_s"], 7200, "{fixed}");
+    assert!(fixed.get("zone").is_none(), "{fixed}");
+    let named = card("named", &["--tz", "Asia/Tokyo"]);
+    assert_eq!(named["zone"], "Asia/Tokyo", "{named}");
 }

@@ -132,9 +132,10 @@ pub struct TrainingArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "hour,weekday")]
     pub calendar: Vec<CalendarTerm>,
 
-    /// Local time of the calendar inputs as a UTC offset (+09:00, -0500) [default: UTC].
-    #[arg(long, value_parser = parse_tz, value_name = "OFFSET", allow_hyphen_values = true)]
-    pub tz: Option<i64>,
+    /// Local time of the calendar inputs: a UTC offset (+09:00, -0500) or a time zone name
+    /// (Europe/Paris: daylight saving followed) [default: the series' --time-zone, else UTC].
+    #[arg(long, value_parser = parse_tz, value_name = "OFFSET|ZONE", allow_hyphen_values = true)]
+    pub tz: Option<Calendar>,
 
     /// Coverages of the prediction bands, in percent: split conformal, fitted on each
     /// model's validation residuals per forecast step and scored on test (none under
@@ -214,10 +215,9 @@ pub enum CalendarTerm {
     Weekday,
 }
 
-fn parse_tz(text: &str) -> Result<i64, String> {
-    Calendar::parse(&[], Some(text))
-        .map(|c| c.offset_s)
-        .map_err(|e| e.to_string())
+/// `--tz`: the local time of the calendar terms, as a calendar without terms.
+fn parse_tz(text: &str) -> Result<Calendar, String> {
+    Calendar::parse(&[], Some(text)).map_err(|e| e.to_string())
 }
 
 impl TrainingArgs {
@@ -254,10 +254,17 @@ impl TrainingArgs {
             use_filled: series.fill.is_some(),
             periods: periods.to_vec(),
             features: self.features.clone(),
-            calendar: Calendar {
-                hour: self.calendar.contains(&CalendarTerm::Hour),
-                weekday: self.calendar.contains(&CalendarTerm::Weekday),
-                offset_s: self.tz.unwrap_or(0),
+            calendar: {
+                // The series' own zone when --tz does not say otherwise.
+                let local = self.tz.clone().unwrap_or_else(|| Calendar {
+                    zone: series.time_zone.clone(),
+                    ..Calendar::default()
+                });
+                Calendar {
+                    hour: self.calendar.contains(&CalendarTerm::Hour),
+                    weekday: self.calendar.contains(&CalendarTerm::Weekday),
+                    ..local
+                }
             },
             dpi,
             levels: self.levels(),

@@ -18,6 +18,10 @@ pub struct Calendar {
     /// Offset from UTC of the local time the terms follow, in seconds.
     #[serde(default)]
     pub offset_s: i64,
+    /// The time zone the terms follow instead (an IANA name: its offset at each instant,
+    /// daylight saving included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 impl Calendar {
@@ -36,13 +40,33 @@ impl Calendar {
             }
         }
         if let Some(tz) = tz {
-            c.offset_s = parse_offset(tz).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "--tz {tz:?}: not a UTC offset (UTC, +09:00, -05:00, +0530)"
-                ))
-            })?;
+            match parse_offset(tz) {
+                Some(offset) => c.offset_s = offset,
+                None if tz.parse::<chrono_tz::Tz>().is_ok() => c.zone = Some(tz.to_string()),
+                None => {
+                    return Err(Error::Invalid(format!(
+                        "--tz {tz:?}: not a UTC offset (UTC, +09:00, -05:00, +0530) or a time zone name (Europe/Paris)"
+                    )))
+                }
+            }
         }
         Ok(c)
+    }
+
+    /// The offset from UTC, in seconds, of local time at the instant `ns`.
+    fn offset_at(&self, ns: i64) -> i64 {
+        use chrono::{Offset, TimeZone};
+        let Some(zone) = self
+            .zone
+            .as_deref()
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+        else {
+            return self.offset_s;
+        };
+        let utc = chrono::DateTime::from_timestamp(ns.div_euclid(1_000_000_000), 0)
+            .unwrap_or_default()
+            .naive_utc();
+        i64::from(zone.offset_from_utc_datetime(&utc).fix().local_minus_utc())
     }
 
     /// Values per step: 2 per term.
@@ -63,7 +87,7 @@ impl Calendar {
 
     /// The terms of the interval starting at `ns`, appended to `out`.
     pub fn push(&self, ns: i64, out: &mut Vec<f64>) {
-        let local = ns.div_euclid(1_000_000_000) + self.offset_s;
+        let local = ns.div_euclid(1_000_000_000) + self.offset_at(ns);
         let tau = 2.0 * std::f64::consts::PI;
         if self.hour {
             let day = local.rem_euclid(86_400) as f64 / 86_400.0;
@@ -256,7 +280,14 @@ mod tests {
         let week = 1.0 / 7.0 * 2.0 * std::f64::consts::PI;
         assert!((v[2] - week.sin()).abs() < 1e-12 && (v[3] - week.cos()).abs() < 1e-12);
         assert!(Calendar::parse(&["month".into()], None).is_err());
-        assert!(Calendar::parse(&[], Some("Europe/Paris")).is_err());
+        // A zone name: its offset at each instant, daylight saving included.
+        let paris = Calendar::parse(&["hour".into()], Some("Europe/Paris")).unwrap();
+        let (mut winter, mut summer) = (Vec::new(), Vec::new());
+        paris.push(1_704_110_400 * 1_000_000_000, &mut winter); // 2024-01-01 12:00 UTC: 13:00
+        paris.push(1_719_835_200 * 1_000_000_000, &mut summer); // 2024-07-01 12:00 UTC: 14:00
+        let at = |h: f64| (std::f64::consts::TAU * h / 24.0).sin();
+        assert!((winter[0] - at(13.0)).abs() < 1e-12 && (summer[0] - at(14.0)).abs() < 1e-12);
+        assert!(Calendar::parse(&[], Some("Mars/Olympus")).is_err());
         assert_eq!(parse_offset("-0530"), Some(-(5 * 3600 + 30 * 60)));
     }
 }
