@@ -12,10 +12,12 @@
 //! | series: bytes (and packets) per interval | [`series`] |
 //! | analysis: describe, ACF/PACF, decomposition, bursts, size histogram | [`analysis`] |
 //! | forecasting: windows, scaler, LSTM, baselines, models, sweep, predict | [`forecast`] |
-//! | report: every output file's name and writer; CSV, LaTeX, Markdown, PNG | [`report`] |
+//! | detection: causal bands, robust z, events, scores against labels | [`detect`] |
+//! | report: every output file's name and its writer, one per stage | [`report`] |
 //!
-//! [`error`] holds the typed errors; [`util`] atomic output files, progress bars, time and
-//! unit formatting.
+//! Below the stages: [`render`], the formats every stage may use (CSV fields and tables,
+//! Markdown and LaTeX tables, PNG figures with LTTB thinning); [`error`] the typed errors;
+//! [`util`] atomic output files, progress bars, time and unit formatting.
 
 pub mod analysis;
 pub mod capture;
@@ -25,6 +27,7 @@ pub mod detect;
 pub mod download;
 pub mod error;
 pub mod forecast;
+pub mod render;
 pub mod report;
 pub mod series;
 pub mod simulate;

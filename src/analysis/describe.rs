@@ -96,7 +96,7 @@ impl Describe {
                 ]
             })
             .collect();
-        crate::report::markdown::table(&["statistic", label], "lr", &rows)
+        crate::render::markdown::table(&["statistic", label], "lr", &rows)
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::report::plot;
+use crate::render::plot;
 use crate::series::table::sizes_path;
 use crate::series::Source;
 use crate::series::{self, Series, SeriesOptions};

@@ -48,7 +48,7 @@ pub fn run(args: &DetectArgs, ui: &Ui) -> Result<ExitCode> {
             args.level
         );
     }
-    ntp::report::plot::check_dpi(args.dpi)?;
+    ntp::render::plot::check_dpi(args.dpi)?;
     if let Some(p) = args.alarm_probability {
         if !(p > 0.0 && p < 1.0) {
             bail!("--alarm-probability {p}: a probability between 0 and 1 (excluded)");

@@ -480,5 +480,5 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
             ]
         })
         .collect();
-    crate::report::markdown::table(&["file", "status", "size", "time"], "llrr", &rows)
+    crate::render::markdown::table(&["file", "status", "size", "time"], "llrr", &rows)
 }

@@ -148,7 +148,7 @@ impl TrainOptions {
         self.check_lists()?;
         match checks.iter().find(|c| c.0) {
             Some((_, message)) => Err(Error::Invalid((*message).into())),
-            None => crate::report::plot::check_dpi(self.dpi),
+            None => crate::render::plot::check_dpi(self.dpi),
         }
     }
 

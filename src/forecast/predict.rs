@@ -14,7 +14,7 @@ use super::online::{self, Online, Scale};
 use super::Windows;
 use crate::dataset::{self, reader};
 use crate::error::{Error, Result};
-use crate::report::markdown;
+use crate::render::markdown;
 
 /// The forecasts of a saved model on a series, before anything is written.
 pub struct Prediction {

@@ -8,11 +8,11 @@ use crate::analysis::bursts::{self, Rule};
 use crate::analysis::describe::Describe;
 use crate::analysis::{Analysis, AnalysisOptions};
 use crate::error::{Error, Result};
-use crate::report::csv::{self, Cell};
-use crate::report::latex;
-use crate::report::lttb::{extremes, lttb};
+use crate::render::csv::{self, Cell};
+use crate::render::latex;
+use crate::render::lttb::{extremes, lttb};
+use crate::render::plot::{self, Canvas, TimeAxis};
 use crate::report::outputs::{AnalysisFile, AnalysisOutputs};
-use crate::report::plot::{self, Canvas, TimeAxis};
 
 /// What every writer needs: the analysis, its options and the shared time axis.
 struct Context<'a> {
@@ -202,7 +202,7 @@ fn describe_tex(ctx: &Context<'_>, p: &Path) -> Result<()> {
         "lr",
         &[
             "Statistic".into(),
-            latex::escape(&crate::report::markdown::capitalised(&ctx.rate())),
+            latex::escape(&crate::render::markdown::capitalised(&ctx.rate())),
         ],
         &rows,
     )

@@ -6,8 +6,8 @@ use std::path::Path;
 use crate::detect::labels::Label;
 use crate::detect::{DetectOptions, Detection};
 use crate::error::Result;
+use crate::render::plot::{self, Canvas, TimeAxis};
 use crate::report::outputs::{DetectFile, DetectOutputs};
-use crate::report::plot::{self, Canvas, TimeAxis};
 use crate::util::atomic::write_atomically;
 use crate::util::time::timestamp_text;
 
@@ -174,7 +174,7 @@ fn figure(
     let line = |points: Vec<(f64, f64)>, label: &str, color| Series {
         label: label.into(),
         color,
-        points: crate::report::lttb::lttb(&points, 4000),
+        points: crate::render::lttb::lttb(&points, 4000),
     };
     let values: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
     let judged: Vec<(f64, f64)> = values.iter().map(|&(t, v)| (t, view(v))).collect();

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::forecast::panel::PanelRow;
-use crate::report::csv::float;
-use crate::report::markdown;
+use crate::render::csv::float;
+use crate::render::markdown;
 use crate::util::atomic::write_atomically;
 
 /// The columns of `{stem}.panel.csv`.

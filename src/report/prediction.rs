@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Result;
 use crate::forecast::intervals::{level_name, BandScores};
 use crate::forecast::predict::{PredictAlerts, Prediction};
-use crate::report::csv::{self, Cell};
+use crate::render::csv::{self, Cell};
 use crate::report::outputs::{PredictFile, PredictOutputs};
 
 /// Writes the forecasts, the metrics and (with a threshold) the alerts; returns their paths.

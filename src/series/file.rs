@@ -25,7 +25,7 @@ use polars::prelude::*;
 use super::table::{Column, TIMESTAMP};
 use super::{Agg, Align, Fill, Quantity, Regridded, Series, SeriesOptions, SizeKind};
 use crate::error::{Error, Result};
-use crate::report::csv;
+use crate::render::csv;
 use crate::util::time::parse_time;
 
 const TIME_NAMES: [&str; 8] = [

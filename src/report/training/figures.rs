@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::forecast::experiment::{Sweep, TrainOptions};
 use crate::forecast::intervals::level_name;
-use crate::report::plot::{self, Canvas, TimeAxis};
+use crate::render::plot::{self, Canvas, TimeAxis};
 
 use super::forecasts::step_errors;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::forecast::experiment::{AlertRun, Sweep, TrainOptions};
 use crate::forecast::intervals::level_name;
-use crate::report::csv::{self, Cell};
+use crate::render::csv::{self, Cell};
 
 /// Each run's model name and seed as CSV text (the seed empty for deterministic models).
 fn run_labels(sweep: &Sweep) -> Vec<(String, String)> {

@@ -8,7 +8,7 @@ use crate::forecast::experiment::{FoldKey, Row, SeedKey};
 use crate::forecast::intervals::{level_name, BandScores, IntervalScores, LevelScores};
 use crate::forecast::metrics::Metrics;
 use crate::forecast::models::Model;
-use crate::report::csv::{self, Cell};
+use crate::render::csv::{self, Cell};
 
 const METRICS: [&str; 6] = ["mse", "rmse", "mae", "smape", "r2", "mase"];
 

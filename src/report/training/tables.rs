@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::forecast::experiment::{AlertRun, FoldKey, Row, SeedKey, Sweep, TrainOptions};
 use crate::forecast::intervals::{level_name, LevelScores};
 use crate::forecast::models::Model;
-use crate::report::{latex, markdown};
+use crate::render::{latex, markdown};
 
 use super::ALPHA;
 
@@ -466,7 +466,7 @@ pub fn alerts_sentence(a: &AlertRun, every_ns: i64) -> String {
         a.model.label(),
         a.look_back,
         a.rule.threshold.text(),
-        crate::report::csv::float(a.threshold),
+        crate::render::csv::float(a.threshold),
         a.rule.probability,
         s.alerts,
         s.true_alerts,
