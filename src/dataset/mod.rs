@@ -32,6 +32,14 @@ pub const SOURCE_PORT: &str = "Source Port";
 pub const DESTINATION_PORT: &str = "Destination Port";
 pub const TYPE: &str = "Type";
 
+/// Checks a Parquet file before polars reads it: its footer ([`footer::check`]), then its
+/// page headers ([`pages::check`]), which polars-parquet parses again — whatever else in them
+/// panics is an error naming the file.
+pub fn check_parquet(path: &std::path::Path) -> crate::error::Result<()> {
+    footer::check(path)?;
+    crate::util::guard::reading(path, || pages::check(path))
+}
+
 /// Name for outputs: the input file's stem (a series table's without `.series`), or the
 /// directory's name.
 pub fn stem_of(inputs: &[std::path::PathBuf]) -> String {

@@ -47,7 +47,7 @@ pub fn resolve(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     // Before polars reads a footer: a forged one would abort the process (footer.rs).
     for f in &files {
-        super::footer::check(f)?;
+        super::check_parquet(f)?;
     }
     Ok(files)
 }

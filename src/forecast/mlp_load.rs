@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::dlinear::Dlinear;
 use super::linear::Linear;
-use super::network::{check_values, CellKind, Shape};
 use super::nhits::Nhits;
+use super::spec::{check_values, CellKind, Shape};
 use crate::error::{Error, Result};
 use candle_core::Tensor;
 

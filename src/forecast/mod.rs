@@ -32,6 +32,7 @@ pub mod panel;
 pub mod predict;
 pub mod significance;
 pub mod spans;
+pub mod spec;
 pub mod summary;
 pub mod sweep;
 pub mod training;

@@ -22,46 +22,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::dlinear::Dlinear;
-use super::frame::{Frame, Norm, Target};
+use super::frame::Frame;
 use super::nhits::Nhits;
-use super::training::Loss;
+use super::spec::candle_text;
+pub(crate) use super::spec::{check_values, model_err};
+pub use super::spec::{CellKind, Hyper, Loss, Shape, MLP_MAX_STEPS};
 use crate::error::{Error, Result};
 use crate::forecast::gru_op::GruLayer;
 use crate::forecast::lstm_op::LstmLayer;
-
-/// A candle error on one line: its first line (candle appends a backtrace when
-/// RUST_BACKTRACE is set).
-fn candle_text(e: &candle_core::Error) -> String {
-    e.to_string().lines().next().unwrap_or_default().to_string()
-}
-
-pub(crate) fn model_err(e: candle_core::Error) -> Error {
-    Error::Model(candle_text(&e))
-}
-
-/// Refuses a tensor that is not 32-bit float or holds a non-finite value.
-pub(crate) fn check_values(path: &Path, name: &str, t: &Tensor) -> Result<()> {
-    let bad = |message: String| Error::Dataset {
-        path: path.to_owned(),
-        message,
-    };
-    if t.dtype() != DType::F32 {
-        return Err(bad(format!(
-            "tensor `{name}` is {:?}, not F32: not a model ntp saved",
-            t.dtype()
-        )));
-    }
-    let values = t
-        .flatten_all()
-        .and_then(|v| v.to_vec1::<f32>())
-        .map_err(|e| bad(format!("tensor `{name}`: {}", candle_text(&e))))?;
-    match values.iter().find(|v| !v.is_finite()) {
-        Some(v) => Err(bad(format!(
-            "tensor `{name}` holds {v}: a model with non-finite weights forecasts nothing"
-        ))),
-        None => Ok(()),
-    }
-}
 
 /// Refuses weights that contradict their card or could only give NaN: a tensor the card's
 /// cell and layer count do not have, one that is not 32-bit float, one not finite.
@@ -108,102 +76,6 @@ pub fn prefer_single_threaded_gemm() {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
-}
-
-/// The largest look-back and horizon of DLinear and N-HiTS: DLinear's moving average and
-/// N-HiTS' interpolation are matrices of that side, whose memory a card or an option must
-/// not be able to claim without bound.
-pub const MLP_MAX_STEPS: usize = 4096;
-
-/// The recurrent cell.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum CellKind {
-    #[default]
-    Lstm,
-    Gru,
-    /// DLinear: no cell, a trend/remainder split and two linear maps.
-    Dlinear,
-    /// N-HiTS: no cell, a stack of pooled MLP blocks.
-    Nhits,
-}
-
-impl CellKind {
-    /// Gates per cell (rows of a layer's weight matrix per hidden unit).
-    fn gates(self) -> usize {
-        match self {
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
-            CellKind::Dlinear | CellKind::Nhits => 0,
-        }
-    }
-
-    /// Name in tables, files and PyTorch's parameter names.
-    pub fn name(self) -> &'static str {
-        match self {
-            CellKind::Lstm => "lstm",
-            CellKind::Gru => "gru",
-            CellKind::Dlinear => "dlinear",
-            CellKind::Nhits => "nhits",
-        }
-    }
-
-    /// LSTM or GRU (the fused recurrent layers), not an MLP.
-    pub fn is_recurrent(self) -> bool {
-        matches!(self, CellKind::Lstm | CellKind::Gru)
-    }
-
-    /// How tables and figures name it.
-    pub fn title(self) -> &'static str {
-        match self {
-            CellKind::Lstm => "LSTM",
-            CellKind::Gru => "GRU",
-            CellKind::Dlinear => "DLinear",
-            CellKind::Nhits => "N-HiTS",
-        }
-    }
-}
-
-/// Hyperparameters of the network and its training.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Hyper {
-    #[serde(default)]
-    pub cell: CellKind,
-    pub hidden: usize,
-    pub layers: usize,
-    /// Dropout between stacked layers while training (0: none).
-    #[serde(default)]
-    pub dropout: f64,
-    pub lr: f64,
-    pub batch_size: usize,
-    pub epochs: usize,
-    pub seed: u64,
-    /// What the network predicts: the level or the change from the window's last value.
-    #[serde(default)]
-    pub target: Target,
-    /// Each window also scaled by its own level and spread (RevIN), or not.
-    #[serde(default)]
-    pub norm: Norm,
-    #[serde(default)]
-    pub loss: Loss,
-    /// Epochs without a lower validation loss after which the learning rate halves (0: never).
-    #[serde(default)]
-    pub plateau: usize,
-    /// Largest global gradient norm (0: no clipping).
-    #[serde(default)]
-    pub clip: f64,
 }
 
 /// The network's parameters.
@@ -275,56 +147,6 @@ fn orthogonal(rng: &mut StdRng, rows: usize, cols: usize) -> Vec<f64> {
         }
     }
     out
-}
-
-/// The shape of a network: everything but its weights.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Shape {
-    pub cell: CellKind,
-    /// Steps per input window (the MLPs' input size).
-    pub look_back: usize,
-    pub hidden: usize,
-    pub layers: usize,
-    pub inputs: usize,
-    pub outputs: usize,
-    pub dropout: f64,
-    pub target: Target,
-    pub norm: Norm,
-}
-
-impl Shape {
-    /// The shape for these hyperparameters, `inputs` values per step, `outputs` steps.
-    pub fn of(hp: &Hyper, look_back: usize, inputs: usize, outputs: usize) -> Shape {
-        Shape {
-            cell: hp.cell,
-            look_back,
-            hidden: hp.hidden,
-            layers: hp.layers,
-            inputs,
-            outputs,
-            dropout: hp.dropout,
-            target: hp.target,
-            norm: hp.norm,
-        }
-    }
-
-    /// The frame of a network of this shape.
-    pub fn frame(&self) -> Frame {
-        Frame {
-            target: self.target,
-            norm: self.norm,
-            width: self.inputs,
-        }
-    }
-
-    /// Columns of layer `l`'s weight matrix.
-    fn cols(&self, l: usize) -> usize {
-        let input = if l == 0 { self.inputs } else { self.hidden };
-        match self.cell {
-            CellKind::Gru => input + 1 + self.hidden + 1,
-            _ => input + 1 + self.hidden,
-        }
-    }
 }
 
 impl Network {
@@ -638,6 +460,7 @@ pub(crate) fn batch_tensor(rows: &[Vec<f32>]) -> candle_core::Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forecast::frame::{Norm, Target};
 
     #[test]
     fn saved_model_loads_with_the_same_predictions() {

@@ -7,21 +7,10 @@ use candle_core::{Device, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::network::{batch_tensor, model_err, Hyper, Network};
+use super::network::{batch_tensor, Network};
+pub use super::spec::Loss;
+use super::spec::{model_err, Hyper};
 use crate::error::Result;
-
-/// The training loss.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Loss {
-    /// Mean squared error (the study's).
-    #[default]
-    Mse,
-    /// Huber: squared below δ, linear above; δ is the training span's mean absolute
-    /// one-step change (MASE's scale) in MinMax units, so errors larger than persistence's
-    /// typical one weigh linearly.
-    Huber,
-}
 
 /// Adam as Keras implements it (the study's optimiser): β₁ 0.9, β₂ 0.999, ε 1e-7 added to
 /// √v before the bias correction folded into the step size —

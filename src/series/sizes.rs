@@ -136,7 +136,7 @@ impl Sizes {
     }
 
     pub fn read(path: &Path) -> Result<Sizes> {
-        crate::dataset::footer::check(path)?;
+        crate::dataset::check_parquet(path)?;
         let err = |e| Error::polars(path, e);
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let df = ParquetReader::new(file).finish().map_err(err)?;
