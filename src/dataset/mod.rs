@@ -33,7 +33,7 @@ pub const DESTINATION_PORT: &str = "Destination Port";
 pub const TYPE: &str = "Type";
 
 /// Checks a Parquet file before polars reads it: its footer ([`footer::check`]), then its
-/// page headers ([`pages::check`]), which polars-parquet parses again — whatever else in them
+/// page headers (`pages.rs`), which polars-parquet parses again — whatever else in them
 /// panics is an error naming the file.
 pub fn check_parquet(path: &std::path::Path) -> crate::error::Result<()> {
     footer::check(path)?;
