@@ -249,7 +249,7 @@ fn series_as_exported_are_put_on_a_regular_grid() {
     let (g, stderr) = grid_of(d, "dup.csv", dup, &[]);
     assert_eq!(values(&g, 300.0), [1.0, 2.5, 4.0]);
     assert!(
-        stderr.contains("1 intervals held several rows (2 rows), combined by their mean"),
+        stderr.contains("1 interval held several rows (2 rows), combined by their mean"),
         "{stderr}"
     );
     for (agg, want) in [
@@ -268,7 +268,7 @@ fn series_as_exported_are_put_on_a_regular_grid() {
     let (g, stderr) = grid_of(d, "back.csv", back, &[]);
     assert_eq!(values(&g, 300.0), [2.0, 1.0, 3.0]);
     assert!(
-        stderr.contains("1 rows out of time order were sorted"),
+        stderr.contains("1 row out of time order was sorted"),
         "{stderr}"
     );
     // A poller's jitter: 215 s is off the 60 s grid; it falls in the 180 s interval, or is
@@ -277,7 +277,7 @@ fn series_as_exported_are_put_on_a_regular_grid() {
     let (g, stderr) = grid_of(d, "jitter.csv", jitter, &[]);
     assert_eq!(values(&g, 60.0), [1.0, 2.0, 3.0, 5.0, 8.0]);
     assert!(
-        stderr.contains("1 time stamps off the grid went to the interval they fall in"),
+        stderr.contains("1 time stamp off the grid went to the interval they fall in"),
         "{stderr}"
     );
     let (g, _) = grid_of(d, "jitter.csv", jitter, &["--align", "nearest"]);
@@ -352,7 +352,7 @@ fn nab_series_with_the_oddities_of_real_exports_are_read() {
     for (name, said) in [
         (
             "exchange-2_cpc_results.csv",
-            "1 intervals held several rows (2 rows)",
+            "1 interval held several rows (2 rows)",
         ),
         (
             "ec2_request_latency_system_failure.csv",

@@ -158,10 +158,18 @@ impl Regridded {
                 self.dst_repeated, self.dst_skipped
             ));
         }
+        let n = |k: usize, one: &str, many: &str| {
+            if k == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{k} {many}")
+            }
+        };
         if self.unsorted > 0 {
             c.push(format!(
-                "{} rows out of time order were sorted",
-                self.unsorted
+                "{} out of time order {} sorted",
+                n(self.unsorted, "row", "rows"),
+                if self.unsorted == 1 { "was" } else { "were" }
             ));
         }
         if self.off_grid > 0 {
@@ -170,14 +178,14 @@ impl Regridded {
                 Align::Nearest => "the nearest interval",
             };
             c.push(format!(
-                "{} time stamps off the grid went to {how} (--align)",
-                self.off_grid
+                "{} off the grid went to {how} (--align)",
+                n(self.off_grid, "time stamp", "time stamps")
             ));
         }
         if self.combined > 0 {
             c.push(format!(
-                "{} intervals held several rows ({} rows), combined by their {} (--agg)",
-                self.combined,
+                "{} several rows ({} rows), combined by their {} (--agg)",
+                n(self.combined, "interval held", "intervals held"),
                 self.combined_rows,
                 self.agg.map_or("mean", Agg::name)
             ));
