@@ -420,3 +420,22 @@ fn kpi_files_are_long_without_asking() {
         "{describe}"
     );
 }
+
+/// The pipeline takes one series: a file of many says where to go instead.
+#[test]
+fn the_pipeline_sends_a_file_of_many_series_to_the_commands_that_take_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (long, _) = write_long(dir.path());
+    let a = ntp()
+        .arg("pipeline")
+        .arg(&long)
+        .arg("-o")
+        .arg(dir.path().join("o"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("a file of many series") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}

@@ -89,11 +89,9 @@ struct Options {
 
 /// A series file given to the pipeline goes straight to the analysis.
 fn is_series_file(p: &Path) -> bool {
-    p.extension().is_some_and(|e| {
-        ["csv", "tsv", "parquet"]
-            .iter()
-            .any(|x| e.eq_ignore_ascii_case(x))
-    })
+    ntp::series::file::is_csv(p)
+        || p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 /// Refuses two inputs whose outputs would share a name (`a/link.csv b/link.csv`, or
@@ -305,6 +303,14 @@ pub fn run(args: &PipelineArgs, ui: &Ui) -> Result<ExitCode> {
     .map(|(d, c)| if is_series_file(c) { c.clone() } else { d })
     .collect();
     distinct_stems(&captures, &datasets)?;
+    for c in captures.iter().filter(|c| is_series_file(c)) {
+        if ntp::series::many::layout(c, None, &[])?.is_some() {
+            anyhow::bail!(
+                "{}: a file of many series (an id column): the pipeline takes one series; run `ntp analyze`, `ntp detect` or `ntp train` on it, each series on its own",
+                c.display()
+            );
+        }
+    }
     let mut runs = Vec::new();
     for (capture, dataset) in captures.iter().zip(&datasets) {
         let r = one_capture(capture, dataset, &o, ui)?;
