@@ -3,7 +3,7 @@
 (split, aci, pid) and --band-scale (raw, ewma) on
   - simulated hourly series with a regime change in the test span, REPS seeds each:
     `growth` (level and noise grow threefold over the series), `shift` (a level shift at 85 %
-    and the noise doubled at 92 %), and `steady` (no change: what the bands cost there);
+    and the noise variance doubled at 92 %), and `steady` (no change: what the bands cost there);
   - the shared real series (../shared/data/series: NAB's EC2 network-in, NASA-HTTP hourly).
 Each real series is run twice: cut to its first 80 % (its own test span dropped: this is
 where the default was chosen) and whole (the test span then judges the choice).
