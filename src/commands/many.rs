@@ -46,6 +46,61 @@ struct Ran {
     result: Result<Done>,
 }
 
+/// The run's combined tables and index as series finish, and the count of those that
+/// failed or whose data was changed.
+struct Tables {
+    combined: Vec<Combined>,
+    index: Combined,
+    failed: usize,
+    changed: usize,
+}
+
+impl Tables {
+    /// Writes what series `id` (file stem `stem`) gave: its parts of the combined tables
+    /// and its index row; its error and data warning are said (above the progress `bar`)
+    /// for the first [`SAID`] series, then only counted.
+    fn record(
+        &mut self,
+        (id, stem): (&str, &str),
+        r: Ran,
+        (ui, bar): (&Ui, &indicatif::ProgressBar),
+    ) -> Result<()> {
+        let status = match r.result {
+            Ok(done) => {
+                for (table, part) in self.combined.iter_mut().zip(done.parts) {
+                    match part {
+                        Part::Copy(path) => table.copy(id, &path)?,
+                        Part::Row(row) => table.push(id, &row)?,
+                    }
+                }
+                done.summary
+            }
+            Err(e) => {
+                self.failed += 1;
+                if self.failed <= SAID {
+                    bar.suspend(|| ui.error(&format!("series {id:?}: {e:#}")));
+                }
+                format!("failed: {e:#}")
+            }
+        };
+        if let Some(w) = &r.data {
+            self.changed += 1;
+            if self.changed <= SAID {
+                bar.suspend(|| ui.warning(&format!("series {id:?}: {w}")));
+            }
+        }
+        let row = [
+            stem.to_string(),
+            r.shape,
+            field(&status),
+            field(r.data.as_deref().unwrap_or("")),
+        ]
+        .join(",");
+        self.index.push(id, &row)?;
+        Ok(())
+    }
+}
+
 /// What one series' run gave: its parts of the combined tables (in their order) and a
 /// line for the index.
 pub struct Done {
@@ -122,19 +177,20 @@ impl ManyRun {
         tables: &[(&str, Option<&str>)],
         one: impl Fn(&str, &str, Series) -> Result<Done> + Sync,
     ) -> Result<ExitCode> {
-        let mut combined: Vec<Combined> = tables
-            .iter()
-            .map(|(name, header)| {
-                Combined::create(&combined_path(&self.out, &self.stem, name), *header)
-            })
-            .collect::<std::result::Result<_, _>>()?;
-        let mut index = Combined::create(
-            &combined_path(&self.out, &self.stem, "series.csv"),
-            Some("stem,intervals,every,status,data"),
-        )?;
+        let mut out = Tables {
+            combined: tables
+                .iter()
+                .map(|(name, header)| Combined::create(&self.combined(name), *header))
+                .collect::<std::result::Result<_, _>>()?,
+            index: Combined::create(
+                &self.combined("series.csv"),
+                Some("stem,intervals,every,status,data"),
+            )?,
+            failed: 0,
+            changed: 0,
+        };
         let n = self.many.len();
         let bar = ui.progress.items(n as u64, "series");
-        let (mut failed, mut changed) = (0usize, 0usize);
         // Series run in parallel a batch at a time; their rows are written in file order.
         let batch = 4 * rayon::current_num_threads();
         for first in (0..n).step_by(batch) {
@@ -157,41 +213,15 @@ impl ManyRun {
                 })
                 .collect();
             for (k, r) in (first..).zip(ran) {
-                let (id, stem) = (&self.many.ids[k], &self.stems[k]);
-                let status = match r.result {
-                    Ok(done) => {
-                        for (table, part) in combined.iter_mut().zip(done.parts) {
-                            match part {
-                                Part::Copy(path) => table.copy(id, &path)?,
-                                Part::Row(row) => table.push(id, &row)?,
-                            }
-                        }
-                        done.summary
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        if failed <= SAID {
-                            bar.suspend(|| ui.error(&format!("series {id:?}: {e:#}")));
-                        }
-                        format!("failed: {e:#}")
-                    }
-                };
-                if let Some(w) = &r.data {
-                    changed += 1;
-                    if changed <= SAID {
-                        bar.suspend(|| ui.warning(&format!("series {id:?}: {w}")));
-                    }
-                }
-                let row = [
-                    stem.clone(),
-                    r.shape,
-                    field(&status),
-                    field(r.data.as_deref().unwrap_or("")),
-                ]
-                .join(",");
-                index.push(id, &row)?;
+                out.record((&self.many.ids[k], &self.stems[k]), r, (ui, &bar))?;
             }
         }
+        let Tables {
+            combined,
+            index,
+            failed,
+            changed,
+        } = out;
         bar.finish_and_clear();
         let mut written = Vec::new();
         for table in combined {

@@ -157,120 +157,162 @@ fn figure(
     dpi: u32,
     dest: &Path,
 ) -> Result<()> {
-    use plot::{Band, Panel, Series};
     let axis = TimeAxis::new(&d.start_ns);
-    let c = &d.columns[0];
-    let j = &c.judged;
-    let x = |t: usize| axis.x(d.start_ns[t]);
-    let span = |a: i64, b: i64| (axis.x(a), axis.x(b));
-    let events: Vec<(f64, f64)> = d
-        .events
+    let v = View::new(d, &axis);
+    let labelled: Vec<(f64, f64)> = labels
         .iter()
-        .map(|e| span(d.start_ns[e.start], d.start_ns[e.end - 1] + d.every_ns))
+        .map(|l| v.span(l.start_ns, l.end_ns))
         .collect();
-    let labelled: Vec<(f64, f64)> = labels.iter().map(|l| span(l.start_ns, l.end_ns)).collect();
-    let log = c.values.iter().all(|v| *v >= 0.0);
-    let view = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
-    let line = |points: Vec<(f64, f64)>, label: &str, color| Series {
-        label: label.into(),
-        color,
-        points: crate::render::lttb::lttb(&points, 4000),
-    };
-    let values: Vec<(f64, f64)> = (0..c.values.len()).map(|t| (x(t), c.values[t])).collect();
-    let judged: Vec<(f64, f64)> = values.iter().map(|&(t, v)| (t, view(v))).collect();
-    let (lo, hi) = range(values.iter().map(|p| p.1));
-    let (jlo, jhi) = range(judged.iter().map(|p| p.1));
-    // The band, in the detector's view, clipped to the series' range.
-    let band: Vec<(f64, f64, f64)> = (0..j.score.len())
-        .filter(|&i| j.lower[i].is_finite() && j.upper[i].is_finite())
-        .map(|i| {
-            let (a, b) = (view(j.lower[i]), view(j.upper[i]));
-            (x(j.first + i), a.clamp(jlo, jhi), b.clamp(jlo, jhi))
-        })
-        .collect();
-    let surprise = |p: f64| -(1.0 - p).max(1e-12).log10();
-    let probability: Vec<(f64, f64)> = (0..j.score.len())
-        .filter(|&i| j.probability[i].is_finite())
-        .map(|i| (x(j.first + i), surprise(j.probability[i])))
-        .collect();
-    let (_, phi) = range(
-        probability
+    let panels = [
+        v.series_panel(&labelled),
+        v.judged_panel(),
+        v.probability_panel(level),
+    ];
+    plot::panels(
+        dest,
+        Canvas::new(10.0, 8.0, dpi),
+        title,
+        &axis.label,
+        &panels,
+    )
+}
+
+/// The first column of a detection on the figure's time axis: what its three panels draw.
+struct View<'a> {
+    d: &'a Detection,
+    c: &'a crate::detect::ColumnDetection,
+    axis: &'a TimeAxis,
+    /// The events found, as (start, end) on the axis.
+    events: Vec<(f64, f64)>,
+    /// The narrowest span drawn: 0.4 % of the axis, so that a one-interval event is seen.
+    least: f64,
+}
+
+impl<'a> View<'a> {
+    fn new(d: &'a Detection, axis: &'a TimeAxis) -> View<'a> {
+        let c = &d.columns[0];
+        let mut v = View {
+            d,
+            c,
+            axis,
+            events: Vec::new(),
+            least: 0.0,
+        };
+        v.least = 0.004 * (v.x(c.values.len().saturating_sub(1)) - v.x(0)).abs();
+        v.events = d
+            .events
             .iter()
-            .map(|p| p.1)
-            .chain([surprise(level) + 1.0]),
-    );
-    // An event of one interval is drawn at least 0.4 % of the axis wide, to be seen.
-    let least = 0.004 * (x(c.values.len().saturating_sub(1)) - x(0)).abs();
-    let shade = |spans: &[(f64, f64)], label: &str, color, (lo, hi): (f64, f64)| -> Vec<Band> {
+            .map(|e| v.span(d.start_ns[e.start], d.start_ns[e.end - 1] + d.every_ns))
+            .collect();
+        v
+    }
+
+    fn x(&self, t: usize) -> f64 {
+        self.axis.x(self.d.start_ns[t])
+    }
+
+    fn span(&self, a: i64, b: i64) -> (f64, f64) {
+        (self.axis.x(a), self.axis.x(b))
+    }
+
+    /// The scored intervals (indices into the judged vectors) where `keep` holds, as
+    /// points of `y` on the axis.
+    fn scored(&self, keep: impl Fn(usize) -> bool, y: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
+        let j = &self.c.judged;
+        (0..j.score.len())
+            .filter(|&i| keep(i))
+            .map(|i| (self.x(j.first + i), y(i)))
+            .collect()
+    }
+
+    /// The band's (x, lower, upper) where it is finite, each side mapped by `f`.
+    fn band(&self, f: impl Fn(f64) -> f64) -> Vec<(f64, f64, f64)> {
+        let j = &self.c.judged;
+        (0..j.score.len())
+            .filter(|&i| j.lower[i].is_finite() && j.upper[i].is_finite())
+            .map(|i| (self.x(j.first + i), f(j.lower[i]), f(j.upper[i])))
+            .collect()
+    }
+
+    /// Spans shaded over the height (lo, hi), the first carrying the legend's label.
+    fn shade(
+        &self,
+        spans: &[(f64, f64)],
+        label: &str,
+        color: plotters::style::RGBColor,
+        (lo, hi): (f64, f64),
+    ) -> Vec<plot::Band> {
         spans
             .iter()
             .enumerate()
-            .map(|(i, &(a, b))| Band {
+            .map(|(i, &(a, b))| plot::Band {
                 label: if i == 0 { label.into() } else { String::new() },
                 color,
-                points: vec![(a, lo, hi), (b.max(a + least), lo, hi)],
+                points: vec![(a, lo, hi), (b.max(a + self.least), lo, hi)],
             })
             .collect()
-    };
-    // The ribbon in the series' own units, cut where it would only hide the series.
-    let mut sorted: Vec<f64> = c.values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let cut = sorted
-        .get(((sorted.len() as f64 - 1.0) * 0.995).round() as usize)
-        .copied()
-        .unwrap_or(hi)
-        .max(f64::MIN_POSITIVE);
-    let ribbon: Vec<(f64, f64, f64)> = (0..j.score.len())
-        .filter(|&i| j.lower[i].is_finite() && j.upper[i].is_finite())
-        .map(|i| {
-            (
-                x(j.first + i),
-                j.lower[i].clamp(lo, cut),
-                j.upper[i].clamp(lo, cut),
-            )
-        })
-        .collect();
-    let forecast: Vec<(f64, f64)> = (0..j.score.len())
-        .filter(|&i| j.forecast[i].is_finite())
-        .map(|i| (x(j.first + i), j.forecast[i]))
-        .collect();
-    let alarms: Vec<(f64, f64)> = (0..j.score.len())
-        .filter(|&i| c.alarm.get(i).copied().unwrap_or(false))
-        .map(|i| (x(j.first + i), c.values[j.first + i]))
-        .collect();
-    let mut marked = shade(&labelled, "labelled", plot::LIGHT_GREY, (lo, hi));
-    marked.extend(shade(&events, "events found", plot::RED, (lo, hi)));
-    marked.push(Band {
-        label: "band (cut at the 99.5th percentile)".into(),
-        color: plot::BLUE,
-        points: ribbon,
-    });
-    let level_line = {
-        // Over the whole series, so that the three panels share their time axis.
-        let (x0, x1) = (x(0), x(c.values.len().saturating_sub(1)));
-        let y = surprise(level);
-        Series {
-            label: format!("band level {} %", (level * 1e4).round() / 100.0),
-            color: plot::RED,
-            points: vec![(x0, y), (x1, y)],
-        }
-    };
-    let panels = [
-        Panel {
+    }
+
+    fn values(&self) -> Vec<(f64, f64)> {
+        (0..self.c.values.len())
+            .map(|t| (self.x(t), self.c.values[t]))
+            .collect()
+    }
+
+    /// The series in its units, the forecast, the band cut at the 99.5th percentile of the
+    /// values (above it the ribbon would only hide the series), alarms, events, labels.
+    fn series_panel(&self, labelled: &[(f64, f64)]) -> plot::Panel {
+        let (c, j) = (self.c, &self.c.judged);
+        let values = self.values();
+        let (lo, hi) = range(values.iter().map(|p| p.1));
+        let mut sorted: Vec<f64> = c.values.iter().copied().filter(|v| v.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let cut = sorted
+            .get(((sorted.len() as f64 - 1.0) * 0.995).round() as usize)
+            .copied()
+            .unwrap_or(hi)
+            .max(f64::MIN_POSITIVE);
+        let forecast = self.scored(|i| j.forecast[i].is_finite(), |i| j.forecast[i]);
+        let alarms = self.scored(
+            |i| c.alarm.get(i).copied().unwrap_or(false),
+            |i| c.values[j.first + i],
+        );
+        let mut bands = self.shade(labelled, "labelled", plot::LIGHT_GREY, (lo, hi));
+        bands.extend(self.shade(&self.events, "events found", plot::RED, (lo, hi)));
+        bands.push(plot::Band {
+            label: "band (cut at the 99.5th percentile)".into(),
+            color: plot::BLUE,
+            points: self.band(|v| v.clamp(lo, cut)),
+        });
+        plot::Panel {
             title: "the series, its forecast and band, the alarms and events".into(),
             y_label: c.column.clone(),
             lines: vec![
-                line(values.clone(), "", plot::GREY),
+                line(values, "", plot::GREY),
                 line(forecast, "forecast", plot::BLUE),
             ],
-            marks: vec![Series {
+            marks: vec![plot::Series {
                 label: "alarms".into(),
                 color: plot::RED,
                 points: alarms,
             }],
-            bands: marked,
-        },
-        Panel {
+            bands,
+        }
+    }
+
+    /// The series as the detector judges it — ln(1 + value) for a column without negative
+    /// values — inside its whole band (clipped to the series' range).
+    fn judged_panel(&self) -> plot::Panel {
+        let c = self.c;
+        let log = c.values.iter().all(|v| *v >= 0.0);
+        let view = |v: f64| if log { v.max(0.0).ln_1p() } else { v };
+        let judged: Vec<(f64, f64)> = self
+            .values()
+            .into_iter()
+            .map(|(t, v)| (t, view(v)))
+            .collect();
+        let (lo, hi) = range(judged.iter().map(|p| p.1));
+        plot::Panel {
             title: if log {
                 "as judged: ln(1 + value) inside its band".into()
             } else {
@@ -283,27 +325,55 @@ fn figure(
             },
             lines: vec![line(judged, "", plot::GREY)],
             marks: Vec::new(),
-            bands: vec![Band {
+            bands: vec![plot::Band {
                 label: "band".into(),
                 color: plot::BLUE,
-                points: band,
+                points: self.band(|v| view(v).clamp(lo, hi)),
             }],
-        },
-        Panel {
+        }
+    }
+
+    /// Each interval's anomaly probability p as −log10(1 − p), the band's level a line
+    /// over the whole series (so that the panels share their time axis), events shaded.
+    fn probability_panel(&self, level: f64) -> plot::Panel {
+        let j = &self.c.judged;
+        let surprise = |p: f64| -(1.0 - p).max(1e-12).log10();
+        let probability = self.scored(
+            |i| j.probability[i].is_finite(),
+            |i| surprise(j.probability[i]),
+        );
+        let (_, top) = range(
+            probability
+                .iter()
+                .map(|p| p.1)
+                .chain([surprise(level) + 1.0]),
+        );
+        let y = surprise(level);
+        let level_line = plot::Series {
+            label: format!("band level {} %", (level * 1e4).round() / 100.0),
+            color: plot::RED,
+            points: vec![
+                (self.x(0), y),
+                (self.x(self.c.values.len().saturating_sub(1)), y),
+            ],
+        };
+        plot::Panel {
             title: "anomaly probability p, as -log10(1 - p)".into(),
             y_label: "-log10(1 - p)".into(),
             lines: vec![line(probability, "", plot::GREY), level_line],
             marks: Vec::new(),
-            bands: shade(&events, "", plot::RED, (0.0, phi)),
-        },
-    ];
-    plot::panels(
-        dest,
-        Canvas::new(10.0, 8.0, dpi),
-        title,
-        &axis.label,
-        &panels,
-    )
+            bands: self.shade(&self.events, "", plot::RED, (0.0, top)),
+        }
+    }
+}
+
+/// A line of a panel, down-sampled (LTTB) to 4 000 points.
+fn line(points: Vec<(f64, f64)>, label: &str, color: plotters::style::RGBColor) -> plot::Series {
+    plot::Series {
+        label: label.into(),
+        color,
+        points: crate::render::lttb::lttb(&points, 4000),
+    }
 }
 
 /// The finite range of some values ((0, 1) when there are none).
